@@ -1,0 +1,462 @@
+//! Dataset JSON, version 1 (`docs/dataset-json.md`): the writer emits exactly the contract's form
+//! and the reader accepts any equivalent spelling (`{"b64": ...}` for UTF-8 text, `"1.50"` scores).
+use super::*;
+use base64::Engine as _;
+use serde_json::{json, Map, Value as J};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Why a JSON document is not a valid dataset, with the path to the offending part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    /// Path into the document, like `keys[3].value[0]`.
+    pub path: String,
+    /// What is wrong there.
+    pub message: String,
+}
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// A byte string as the contract spells it: text when valid UTF-8, else base64.
+pub fn bytes_json(b: &[u8]) -> J {
+    match std::str::from_utf8(b) {
+        Ok(s) => J::String(s.to_owned()),
+        Err(_) => json!({ "b64": B64.encode(b) }),
+    }
+}
+
+/// The shortest decimal text that parses back to `score`, or `inf` / `-inf`.
+pub fn score_text(score: f64) -> String {
+    if score.is_infinite() {
+        return if score > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let a = score.abs();
+    if a != 0.0 && !(1e-7..1e21).contains(&a) {
+        format!("{score:e}")
+    } else {
+        format!("{score}")
+    }
+}
+
+fn id_json(id: StreamId) -> J {
+    J::String(id.to_string())
+}
+
+fn opt<T: Into<J>>(v: Option<T>) -> J {
+    v.map(Into::into).unwrap_or(J::Null)
+}
+
+/// The dataset as a JSON value in the contract's field order.
+pub fn to_json(d: &Dataset) -> J {
+    let mut top = Map::new();
+    top.insert("format".into(), "dataset/1".into());
+    if let Some(s) = &d.source {
+        let mut src = Map::new();
+        src.insert("kind".into(), s.kind.clone().into());
+        if let Some(m) = &s.magic {
+            src.insert("magic".into(), m.clone().into());
+        }
+        if let Some(v) = s.version {
+            src.insert("version".into(), v.into());
+        }
+        let aux: Vec<J> = s.aux.iter().map(|(k, v)| json!([bytes_json(k), bytes_json(v)])).collect();
+        src.insert("aux".into(), aux.into());
+        top.insert("source".into(), src.into());
+    }
+    top.insert("functions".into(), d.functions.iter().map(|f| bytes_json(f)).collect());
+    top.insert("keys".into(), d.keys.iter().map(entry_json).collect());
+    J::Object(top)
+}
+
+fn entry_json(e: &Entry) -> J {
+    let mut m = Map::new();
+    m.insert("db".into(), e.db.into());
+    m.insert("key".into(), bytes_json(&e.key));
+    m.insert("type".into(), e.value.type_name().into());
+    m.insert("expire_ms".into(), opt(e.expire_ms));
+    m.insert("value".into(), value_json(&e.value));
+    if let Some(i) = e.idle_s {
+        m.insert("idle_s".into(), i.into());
+    }
+    if let Some(f) = e.freq {
+        m.insert("freq".into(), f.into());
+    }
+    J::Object(m)
+}
+
+fn value_json(v: &Value) -> J {
+    match v {
+        Value::String(s) => bytes_json(s),
+        Value::List(l) | Value::Set(l) => l.iter().map(|x| bytes_json(x)).collect(),
+        Value::Hash(h) => h
+            .iter()
+            .map(|f| match f.expire_ms {
+                None => json!([bytes_json(&f.field), bytes_json(&f.value)]),
+                Some(t) => json!([bytes_json(&f.field), bytes_json(&f.value), t]),
+            })
+            .collect(),
+        Value::Zset(z) => {
+            z.iter().map(|m| json!([bytes_json(&m.member), score_text(m.score)])).collect()
+        }
+        Value::Stream(s) => stream_json(s),
+        Value::Module(m) => json!({
+            "module": m.name, "id": m.id.to_string(), "encver": m.encver,
+            "payload": bytes_json(&m.payload),
+        }),
+    }
+}
+
+fn stream_json(s: &Stream) -> J {
+    let entries: Vec<J> = s
+        .entries
+        .iter()
+        .map(|e| {
+            let f: Vec<J> =
+                e.fields.iter().map(|(k, v)| json!([bytes_json(k), bytes_json(v)])).collect();
+            json!([id_json(e.id), f])
+        })
+        .collect();
+    let groups: Vec<J> = s
+        .groups
+        .iter()
+        .map(|g| {
+            let pending: Vec<J> = g
+                .pending
+                .iter()
+                .map(|p| {
+                    json!([id_json(p.id), bytes_json(&p.consumer), p.delivery_time_ms, p.delivery_count])
+                })
+                .collect();
+            let consumers: Vec<J> = g
+                .consumers
+                .iter()
+                .map(|c| {
+                    let mut m = Map::new();
+                    m.insert("name".into(), bytes_json(&c.name));
+                    m.insert("seen_time_ms".into(), c.seen_time_ms.into());
+                    m.insert("active_time_ms".into(), opt(c.active_time_ms));
+                    m.insert("pending".into(), c.pending.iter().map(|i| id_json(*i)).collect());
+                    J::Object(m)
+                })
+                .collect();
+            let mut m = Map::new();
+            m.insert("name".into(), bytes_json(&g.name));
+            m.insert("last_delivered_id".into(), id_json(g.last_delivered_id));
+            m.insert("entries_read".into(), opt(g.entries_read));
+            m.insert("pending".into(), pending.into());
+            m.insert("consumers".into(), consumers.into());
+            J::Object(m)
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("length".into(), s.length.into());
+    m.insert("last_id".into(), id_json(s.last_id));
+    m.insert("first_id".into(), opt(s.first_id.map(|i| i.to_string())));
+    m.insert("max_deleted_id".into(), opt(s.max_deleted_id.map(|i| i.to_string())));
+    m.insert("entries_added".into(), opt(s.entries_added));
+    m.insert("entries".into(), entries.into());
+    m.insert("groups".into(), groups.into());
+    J::Object(m)
+}
+
+/// Pretty-printed Dataset JSON with a trailing newline.
+pub fn to_json_string(d: &Dataset) -> String {
+    let mut s = serde_json::to_string_pretty(&to_json(d)).expect("JSON values always serialize");
+    s.push('\n');
+    s
+}
+
+struct Path(Vec<String>);
+
+impl Path {
+    fn err(&self, msg: impl Into<String>) -> JsonError {
+        JsonError { path: self.0.concat(), message: msg.into() }
+    }
+    fn with<T>(&mut self, seg: impl Into<String>, f: impl FnOnce(&mut Path) -> Result<T, JsonError>) -> Result<T, JsonError> {
+        self.0.push(seg.into());
+        let r = f(self);
+        self.0.pop();
+        r
+    }
+}
+
+fn get<'a>(p: &Path, o: &'a Map<String, J>, k: &str) -> Result<&'a J, JsonError> {
+    o.get(k).ok_or_else(|| p.err(format!("missing field {k:?}")))
+}
+
+fn obj<'a>(p: &Path, v: &'a J) -> Result<&'a Map<String, J>, JsonError> {
+    v.as_object().ok_or_else(|| p.err("expected an object"))
+}
+
+fn arr<'a>(p: &Path, v: &'a J) -> Result<&'a Vec<J>, JsonError> {
+    v.as_array().ok_or_else(|| p.err("expected an array"))
+}
+
+fn u64_of(p: &Path, v: &J) -> Result<u64, JsonError> {
+    v.as_u64().ok_or_else(|| p.err("expected an unsigned integer"))
+}
+
+fn i64_of(p: &Path, v: &J) -> Result<i64, JsonError> {
+    v.as_i64().ok_or_else(|| p.err("expected an integer"))
+}
+
+fn opt_of<T>(p: &mut Path, v: Option<&J>, f: impl FnOnce(&mut Path, &J) -> Result<T, JsonError>) -> Result<Option<T>, JsonError> {
+    match v {
+        None | Some(J::Null) => Ok(None),
+        Some(v) => f(p, v).map(Some),
+    }
+}
+
+fn bytes_of(p: &Path, v: &J) -> Result<Vec<u8>, JsonError> {
+    match v {
+        J::String(s) => Ok(s.as_bytes().to_vec()),
+        J::Object(o) if o.len() == 1 => match o.get("b64") {
+            Some(J::String(b)) => B64.decode(b).map_err(|e| p.err(format!("bad base64: {e}"))),
+            _ => Err(p.err("expected a string or {\"b64\": ...}")),
+        },
+        _ => Err(p.err("expected a string or {\"b64\": ...}")),
+    }
+}
+
+fn id_of(p: &Path, v: &J) -> Result<StreamId, JsonError> {
+    v.as_str().ok_or_else(|| p.err("expected a stream ID string"))?.parse().map_err(|e: String| p.err(e))
+}
+
+fn score_of(p: &Path, v: &J) -> Result<f64, JsonError> {
+    let s = v.as_str().ok_or_else(|| p.err("expected a score string"))?;
+    let f = match s {
+        "inf" | "+inf" => f64::INFINITY,
+        "-inf" => f64::NEG_INFINITY,
+        _ => s.parse::<f64>().map_err(|_| p.err(format!("{s:?} is not a score")))?,
+    };
+    if f.is_nan() {
+        return Err(p.err("a score cannot be NaN"));
+    }
+    Ok(f)
+}
+
+/// Parses Dataset JSON text.
+pub fn from_json_str(text: &str) -> Result<Dataset, JsonError> {
+    let v: J = serde_json::from_str(text)
+        .map_err(|e| JsonError { path: String::new(), message: format!("invalid JSON: {e}") })?;
+    from_json(&v)
+}
+
+/// Reads a dataset from a JSON value (any equivalent spelling is accepted).
+pub fn from_json(v: &J) -> Result<Dataset, JsonError> {
+    let mut p = Path(Vec::new());
+    let top = obj(&p, v)?;
+    match top.get("format").and_then(J::as_str) {
+        Some("dataset/1") => {}
+        other => return Err(p.err(format!("format must be \"dataset/1\", found {other:?}"))),
+    }
+    let source = match top.get("source") {
+        None | Some(J::Null) => None,
+        Some(s) => Some(p.with(".source", |p| source_of(p, s))?),
+    };
+    let functions = p.with(".functions", |p| {
+        arr(p, get(p, top, "functions")?)?
+            .iter()
+            .enumerate()
+            .map(|(i, f)| p.with(format!("[{i}]"), |p| bytes_of(p, f)))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    let keys = p.with(".keys", |p| {
+        arr(p, get(p, top, "keys")?)?
+            .iter()
+            .enumerate()
+            .map(|(i, k)| p.with(format!("[{i}]"), |p| entry_of(p, k)))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(Dataset { source, functions, keys })
+}
+
+fn source_of(p: &mut Path, v: &J) -> Result<SourceInfo, JsonError> {
+    let o = obj(p, v)?;
+    let kind = get(p, o, "kind")?.as_str().ok_or_else(|| p.err("kind must be a string"))?.to_owned();
+    let magic = o.get("magic").and_then(J::as_str).map(str::to_owned);
+    let version = o.get("version").and_then(J::as_u64).map(|v| v as u32);
+    let mut aux = Vec::new();
+    if let Some(a) = o.get("aux") {
+        for (i, pair) in arr(p, a)?.iter().enumerate() {
+            p.with(format!(".aux[{i}]"), |p| {
+                let pr = arr(p, pair)?;
+                if pr.len() != 2 {
+                    return Err(p.err("an aux field is [key, value]"));
+                }
+                aux.push((bytes_of(p, &pr[0])?, bytes_of(p, &pr[1])?));
+                Ok(())
+            })?;
+        }
+    }
+    Ok(SourceInfo { kind, magic, version, aux })
+}
+
+fn entry_of(p: &mut Path, v: &J) -> Result<Entry, JsonError> {
+    let o = obj(p, v)?;
+    let db = p.with(".db", |p| u64_of(p, get(p, o, "db")?))?;
+    let key = p.with(".key", |p| bytes_of(p, get(p, o, "key")?))?;
+    let expire_ms = p.with(".expire_ms", |p| opt_of(p, o.get("expire_ms"), |p, v| i64_of(p, v)))?;
+    let idle_s = p.with(".idle_s", |p| opt_of(p, o.get("idle_s"), |p, v| u64_of(p, v)))?;
+    let freq = p.with(".freq", |p| {
+        opt_of(p, o.get("freq"), |p, v| {
+            u8::try_from(u64_of(p, v)?).map_err(|_| p.err("freq is one byte"))
+        })
+    })?;
+    let ty = get(p, o, "type")?.as_str().ok_or_else(|| p.err("type must be a string"))?;
+    let raw = get(p, o, "value")?;
+    let value = p.with(".value", |p| value_of(p, ty, raw))?;
+    Ok(Entry { db, key, expire_ms, idle_s, freq, value })
+}
+
+fn list_of(p: &mut Path, v: &J) -> Result<Vec<Vec<u8>>, JsonError> {
+    arr(p, v)?.iter().enumerate().map(|(i, x)| p.with(format!("[{i}]"), |p| bytes_of(p, x))).collect()
+}
+
+fn value_of(p: &mut Path, ty: &str, v: &J) -> Result<Value, JsonError> {
+    Ok(match ty {
+        "string" => Value::String(bytes_of(p, v)?),
+        "list" => Value::List(list_of(p, v)?),
+        "set" => Value::Set(list_of(p, v)?),
+        "hash" => Value::Hash(
+            arr(p, v)?
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    p.with(format!("[{i}]"), |p| {
+                        let a = arr(p, f)?;
+                        if a.len() != 2 && a.len() != 3 {
+                            return Err(p.err("a hash field is [field, value] or [field, value, expire_ms]"));
+                        }
+                        let expire_ms = match a.get(2) {
+                            None => None,
+                            Some(t) => Some(i64_of(p, t)?),
+                        };
+                        Ok(HashField { field: bytes_of(p, &a[0])?, value: bytes_of(p, &a[1])?, expire_ms })
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        "zset" => Value::Zset(
+            arr(p, v)?
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    p.with(format!("[{i}]"), |p| {
+                        let a = arr(p, m)?;
+                        if a.len() != 2 {
+                            return Err(p.err("a zset member is [member, score]"));
+                        }
+                        Ok(ZsetMember { member: bytes_of(p, &a[0])?, score: score_of(p, &a[1])? })
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        "stream" => Value::Stream(Box::new(stream_of(p, v)?)),
+        "module" => {
+            let o = obj(p, v)?;
+            let name = get(p, o, "module")?.as_str().ok_or_else(|| p.err("module must be a string"))?.to_owned();
+            let id = get(p, o, "id")?
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| p.err("id must be a decimal string"))?;
+            let encver = u64_of(p, get(p, o, "encver")?)?;
+            let payload = p.with(".payload", |p| bytes_of(p, get(p, o, "payload")?))?;
+            Value::Module(ModuleValue { name, id, encver, payload })
+        }
+        other => return Err(p.err(format!("unknown type {other:?}"))),
+    })
+}
+
+fn stream_of(p: &mut Path, v: &J) -> Result<Stream, JsonError> {
+    let o = obj(p, v)?;
+    let length = p.with(".length", |p| u64_of(p, get(p, o, "length")?))?;
+    let last_id = p.with(".last_id", |p| id_of(p, get(p, o, "last_id")?))?;
+    let first_id = p.with(".first_id", |p| opt_of(p, o.get("first_id"), |p, v| id_of(p, v)))?;
+    let max_deleted_id =
+        p.with(".max_deleted_id", |p| opt_of(p, o.get("max_deleted_id"), |p, v| id_of(p, v)))?;
+    let entries_added =
+        p.with(".entries_added", |p| opt_of(p, o.get("entries_added"), |p, v| u64_of(p, v)))?;
+    let entries = p.with(".entries", |p| {
+        arr(p, get(p, o, "entries")?)?
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                p.with(format!("[{i}]"), |p| {
+                    let a = arr(p, e)?;
+                    if a.len() != 2 {
+                        return Err(p.err("an entry is [id, [[field, value], ...]]"));
+                    }
+                    let id = id_of(p, &a[0])?;
+                    let fields = arr(p, &a[1])?
+                        .iter()
+                        .map(|fv| {
+                            let fv = arr(p, fv)?;
+                            if fv.len() != 2 {
+                                return Err(p.err("a stream field is [field, value]"));
+                            }
+                            Ok((bytes_of(p, &fv[0])?, bytes_of(p, &fv[1])?))
+                        })
+                        .collect::<Result<_, _>>()?;
+                    Ok(StreamEntry { id, fields })
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    let groups = p.with(".groups", |p| {
+        arr(p, get(p, o, "groups")?)?
+            .iter()
+            .enumerate()
+            .map(|(i, g)| p.with(format!("[{i}]"), |p| group_of(p, g)))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(Stream { length, last_id, first_id, max_deleted_id, entries_added, entries, groups })
+}
+
+fn group_of(p: &mut Path, v: &J) -> Result<Group, JsonError> {
+    let o = obj(p, v)?;
+    let name = bytes_of(p, get(p, o, "name")?)?;
+    let last_delivered_id = id_of(p, get(p, o, "last_delivered_id")?)?;
+    let entries_read = opt_of(p, o.get("entries_read"), |p, v| u64_of(p, v))?;
+    let pending = p.with(".pending", |p| {
+        arr(p, get(p, o, "pending")?)?
+            .iter()
+            .map(|row| {
+                let a = arr(p, row)?;
+                if a.len() != 4 {
+                    return Err(p.err("a pending row is [id, consumer, delivery_time_ms, delivery_count]"));
+                }
+                Ok(PendingEntry {
+                    id: id_of(p, &a[0])?,
+                    consumer: bytes_of(p, &a[1])?,
+                    delivery_time_ms: i64_of(p, &a[2])?,
+                    delivery_count: u64_of(p, &a[3])?,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    let consumers = p.with(".consumers", |p| {
+        arr(p, get(p, o, "consumers")?)?
+            .iter()
+            .map(|c| {
+                let c = obj(p, c)?;
+                Ok(Consumer {
+                    name: bytes_of(p, get(p, c, "name")?)?,
+                    seen_time_ms: i64_of(p, get(p, c, "seen_time_ms")?)?,
+                    active_time_ms: opt_of(p, c.get("active_time_ms"), |p, v| i64_of(p, v))?,
+                    pending: arr(p, get(p, c, "pending")?)?
+                        .iter()
+                        .map(|i| id_of(p, i))
+                        .collect::<Result<_, _>>()?,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(Group { name, last_delivered_id, entries_read, pending, consumers })
+}

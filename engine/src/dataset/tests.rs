@@ -1,0 +1,75 @@
+use super::*;
+
+fn sample() -> Dataset {
+    let mut d = Dataset {
+        source: None,
+        functions: vec![b"#!lua name=b\n".to_vec(), b"#!lua name=a\n".to_vec()],
+        keys: vec![
+            Entry { db: 1, key: b"z".to_vec(), expire_ms: Some(1_700_000_000_000), idle_s: None, freq: None, value: Value::String(vec![0xff, 0x00]) },
+            Entry { db: 0, key: b"s".to_vec(), expire_ms: None, idle_s: Some(3), freq: None, value: Value::Set(vec![b"b".to_vec(), b"a".to_vec()]) },
+            Entry { db: 0, key: b"empty".to_vec(), expire_ms: None, idle_s: None, freq: None, value: Value::List(vec![]) },
+            Entry {
+                db: 0,
+                key: b"zs".to_vec(),
+                expire_ms: None,
+                idle_s: None,
+                freq: Some(5),
+                value: Value::Zset(vec![
+                    ZsetMember { member: b"b".to_vec(), score: 1.5 },
+                    ZsetMember { member: b"a".to_vec(), score: f64::NEG_INFINITY },
+                    ZsetMember { member: b"c".to_vec(), score: 1e300 },
+                ]),
+            },
+        ],
+    };
+    d.canonicalize();
+    d
+}
+
+#[test]
+fn canonical_order_and_empty_keys_dropped() {
+    let d = sample();
+    let names: Vec<_> = d.keys.iter().map(|k| (k.db, String::from_utf8_lossy(&k.key).into_owned())).collect();
+    assert_eq!(names, vec![(0, "s".into()), (0, "zs".into()), (1, "z".into())]);
+    assert_eq!(d.functions[0], b"#!lua name=a\n");
+}
+
+#[test]
+fn json_round_trip_and_spelling() {
+    let d = sample();
+    let text = to_json_string(&d);
+    assert!(text.contains(r#""b64": "/wA=""#), "{text}");
+    assert!(text.contains(r#""-inf""#) && text.contains(r#""1e300""#) && text.contains(r#""1.5""#));
+    let back = from_json_str(&text).unwrap();
+    assert_eq!(back, d);
+    assert_eq!(first_difference(&d, &back), None);
+}
+
+#[test]
+fn equivalent_spellings_compare_equal() {
+    let a = from_json_str(r#"{"format":"dataset/1","functions":[],"keys":[{"db":0,"key":"abc","type":"zset","expire_ms":null,"value":[["m","1.50"],["n","-0"]]}]}"#).unwrap();
+    let b = from_json_str(r#"{"format":"dataset/1","functions":[],"keys":[{"db":0,"key":{"b64":"YWJj"},"type":"zset","expire_ms":null,"value":[["m","1.5"],["n","0"]]}]}"#).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn difference_names_the_path() {
+    let d = sample();
+    let mut e = d.clone();
+    if let Value::Set(m) = &mut e.keys[0].value {
+        m[1] = b"x".to_vec();
+    }
+    let diff = first_difference(&d, &e).unwrap();
+    assert_eq!(diff, r#"keys[db 0 "s"].value[1]: expected "b", found "x""#);
+    let mut f = d.clone();
+    f.keys.remove(1);
+    assert_eq!(first_difference(&d, &f).unwrap(), r#"keys: missing db 0 key "zs""#);
+}
+
+#[test]
+fn score_text_is_shortest_round_trip() {
+    for (x, s) in [(0.1, "0.1"), (1.0, "1"), (-0.0, "-0"), (1e21, "1e21"), (1.5e-8, "1.5e-8"), (123456.789, "123456.789")] {
+        assert_eq!(score_text(x), s);
+        assert_eq!(s.parse::<f64>().unwrap().to_bits(), x.to_bits());
+    }
+}

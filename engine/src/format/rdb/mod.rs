@@ -1,0 +1,2 @@
+//! RDB snapshots.
+pub mod opcode;

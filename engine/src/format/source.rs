@@ -1,0 +1,310 @@
+//! The one streaming cursor over an RDB byte source: it owns every read from the `Read`, tracks
+//! the file offset, feeds the CRC, and checks each length against the limits and what remains.
+use super::crc64::Crc64;
+use super::error::{Error, ErrorKind, Result};
+use super::limits::Limits;
+use std::io::Read;
+
+const BUF_CAP: usize = 256 * 1024;
+/// Large strings are read in steps of this size so a lying prefix never reserves more than
+/// has actually arrived.
+const GROW_STEP: usize = 1 << 20;
+
+/// A buffered, offset-tracking, checksumming reader.
+pub struct Source<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+    /// File offset of `buf[0]`.
+    base: u64,
+    crc: Option<Crc64>,
+    /// Index in `buf` up to which bytes were fed to `crc`.
+    crc_pos: usize,
+    total_len: Option<u64>,
+    /// Holds strings longer than the buffer.
+    big: Vec<u8>,
+    limits: Limits,
+}
+
+impl<R: Read> Source<R> {
+    /// Wraps `inner`; `total_len`, when known, lets every length be checked before reading.
+    pub fn new(inner: R, total_len: Option<u64>, limits: Limits) -> Source<R> {
+        Source {
+            inner,
+            buf: vec![0u8; BUF_CAP].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            base: 0,
+            crc: Some(Crc64::new()),
+            crc_pos: 0,
+            total_len,
+            big: Vec::new(),
+            limits,
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Offset of the next byte to be read.
+    pub fn pos(&self) -> u64 {
+        self.base + self.start as u64
+    }
+
+    /// Bytes known to remain, when the total length is known.
+    pub fn remaining(&self) -> Option<u64> {
+        self.total_len.map(|t| t.saturating_sub(self.pos()))
+    }
+
+    /// Stops checksumming and returns the CRC of everything read so far.
+    pub fn finish_crc(&mut self) -> u64 {
+        self.feed_crc();
+        let v = self.crc.as_ref().map(Crc64::value).unwrap_or(0);
+        self.crc = None;
+        v
+    }
+
+    fn feed_crc(&mut self) {
+        if let Some(c) = self.crc.as_mut() {
+            if self.crc_pos < self.start {
+                c.update(&self.buf[self.crc_pos..self.start]);
+            }
+        }
+        self.crc_pos = self.start;
+    }
+
+    fn io_error(&self, e: std::io::Error, what: &'static str) -> Error {
+        Error::new(ErrorKind::Io, self.pos(), what, e.to_string())
+    }
+
+    /// Makes at least `n` (≤ `BUF_CAP`) bytes available; returns how many are.
+    fn fill(&mut self, n: usize, what: &'static str) -> Result<usize> {
+        debug_assert!(n <= BUF_CAP);
+        if self.end - self.start >= n {
+            return Ok(self.end - self.start);
+        }
+        if self.start + n > BUF_CAP {
+            self.feed_crc();
+            self.buf.copy_within(self.start..self.end, 0);
+            self.base += self.start as u64;
+            self.end -= self.start;
+            self.start = 0;
+            self.crc_pos = 0;
+        }
+        while self.end - self.start < n {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => break,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.io_error(e, what)),
+            }
+        }
+        Ok(self.end - self.start)
+    }
+
+    /// Checks a declared length against the limits and the bytes that remain.
+    pub fn check_len(&self, n: u64, what: &'static str) -> Result<()> {
+        if n > self.limits.max_string_len {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                self.pos(),
+                what,
+                format!("length {n} exceeds limit {}", self.limits.max_string_len),
+            ));
+        }
+        if let Some(rem) = self.remaining() {
+            if n > rem {
+                return Err(Error::truncated(self.pos(), what, n, rem));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a declared element count against the collection limit and what remains (each
+    /// element takes at least `min_bytes` bytes).
+    pub fn check_count(&self, n: u64, min_bytes: u64, what: &'static str) -> Result<()> {
+        if n > self.limits.max_collection_len {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                self.pos(),
+                what,
+                format!("count {n} exceeds limit {}", self.limits.max_collection_len),
+            ));
+        }
+        if let Some(rem) = self.remaining() {
+            if n.saturating_mul(min_bytes) > rem {
+                return Err(Error::truncated(self.pos(), what, n.saturating_mul(min_bytes), rem));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one byte.
+    #[inline]
+    pub fn u8(&mut self, what: &'static str) -> Result<u8> {
+        if self.start < self.end {
+            let b = self.buf[self.start];
+            self.start += 1;
+            return Ok(b);
+        }
+        if self.fill(1, what)? < 1 {
+            return Err(Error::truncated(self.pos(), what, 1, 0));
+        }
+        let b = self.buf[self.start];
+        self.start += 1;
+        Ok(b)
+    }
+
+    /// Reads exactly `N` bytes.
+    #[inline]
+    pub fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
+        let got = self.fill(N, what)?;
+        if got < N {
+            return Err(Error::truncated(self.pos(), what, N as u64, got as u64));
+        }
+        let mut a = [0u8; N];
+        a.copy_from_slice(&self.buf[self.start..self.start + N]);
+        self.start += N;
+        Ok(a)
+    }
+
+    /// Reads `n` bytes and lends them until the next read.
+    pub fn take(&mut self, n: u64, what: &'static str) -> Result<&[u8]> {
+        self.check_len(n, what)?;
+        let n_us = usize::try_from(n).map_err(|_| {
+            Error::new(ErrorKind::LimitExceeded, self.pos(), what, "length exceeds address space")
+        })?;
+        if n_us <= BUF_CAP {
+            let got = self.fill(n_us, what)?;
+            if got < n_us {
+                return Err(Error::truncated(self.pos(), what, n, got as u64));
+            }
+            let s = self.start;
+            self.start += n_us;
+            return Ok(&self.buf[s..s + n_us]);
+        }
+        self.take_big(n_us, what)
+    }
+
+    fn take_big(&mut self, n: usize, what: &'static str) -> Result<&[u8]> {
+        let at = self.pos();
+        self.feed_crc();
+        self.big.clear();
+        // Whatever is already buffered comes first.
+        let have = self.end - self.start;
+        self.big.extend_from_slice(&self.buf[self.start..self.end]);
+        self.base += self.end as u64;
+        self.start = 0;
+        self.end = 0;
+        self.crc_pos = 0;
+        let mut filled = have;
+        while filled < n {
+            let step = (n - filled).min(GROW_STEP);
+            self.big.resize(filled + step, 0);
+            let k = loop {
+                match self.inner.read(&mut self.big[filled..filled + step]) {
+                    Ok(k) => break k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(self.io_error(e, what)),
+                }
+            };
+            if k == 0 {
+                self.big.truncate(filled);
+                return Err(Error::truncated(at, what, n as u64, filled as u64));
+            }
+            filled += k;
+        }
+        // Bytes beyond `n` that were already buffered go back in front of the buffer.
+        if filled > n {
+            let extra = filled - n;
+            self.buf[..extra].copy_from_slice(&self.big[n..filled]);
+            self.end = extra;
+            self.big.truncate(n);
+        }
+        self.base = at + n as u64;
+        if let Some(c) = self.crc.as_mut() {
+            c.update(&self.big[..n]);
+        }
+        Ok(&self.big[..n])
+    }
+
+    /// Skips `n` bytes.
+    pub fn skip(&mut self, n: u64, what: &'static str) -> Result<()> {
+        let mut left = n;
+        self.check_len(n.min(self.limits.max_string_len), what)?;
+        while left > 0 {
+            let step = left.min(BUF_CAP as u64) as usize;
+            let got = self.fill(step, what)?;
+            if got == 0 {
+                return Err(Error::truncated(self.pos(), what, left, 0));
+            }
+            let k = got.min(step);
+            self.start += k;
+            left -= k as u64;
+        }
+        Ok(())
+    }
+
+    /// Reads whatever is left (bounded by the string limit) and returns how many bytes it was.
+    pub fn drain(&mut self) -> Result<u64> {
+        let mut n = 0u64;
+        loop {
+            let got = self.fill(1, "trailing bytes")?;
+            if got == 0 {
+                return Ok(n);
+            }
+            n += got as u64;
+            self.start = self.end;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that returns one byte per call, the worst chunking a source can have.
+    struct OneByte<'a>(&'a [u8]);
+    impl Read for OneByte<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() || out.is_empty() {
+                return Ok(0);
+            }
+            out[0] = self.0[0];
+            self.0 = &self.0[1..];
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn big_take_keeps_offsets_and_crc() {
+        let data: Vec<u8> = (0..(BUF_CAP * 3 + 17)).map(|i| (i % 251) as u8).collect();
+        for total in [Some(data.len() as u64), None] {
+            let mut s = Source::new(OneByte(&data), total, Limits::DEFAULT);
+            assert_eq!(s.u8("a").unwrap(), 0);
+            let big = s.take((BUF_CAP * 2) as u64, "big").unwrap().to_vec();
+            assert_eq!(&big[..], &data[1..1 + BUF_CAP * 2]);
+            assert_eq!(s.pos(), 1 + (BUF_CAP * 2) as u64);
+            let rest = s.take((data.len() - 1 - BUF_CAP * 2) as u64, "rest").unwrap().to_vec();
+            assert_eq!(&rest[..], &data[1 + BUF_CAP * 2..]);
+            assert_eq!(s.finish_crc(), crate::format::crc64::checksum(&data));
+        }
+    }
+
+    #[test]
+    fn lying_length_is_refused_before_reading() {
+        let data = [1u8, 2, 3];
+        let mut s = Source::new(&data[..], Some(3), Limits::DEFAULT);
+        let e = s.take(1 << 30, "value").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Truncated);
+        let mut s = Source::new(&data[..], None, Limits::TIGHT);
+        let e = s.take(1 << 30, "value").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::LimitExceeded);
+        let mut s = Source::new(&data[..], None, Limits::DEFAULT);
+        let e = s.take(1 << 30, "value").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Truncated);
+    }
+}

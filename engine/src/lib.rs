@@ -1,0 +1,7 @@
+//! The reference engine for Redis persistence: a pure format layer for RDB (and, later, AOF), the
+//! logical dataset it decodes to, and the tools built on them.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod dataset;
+pub mod format;
