@@ -26,7 +26,11 @@ pub fn first_difference(expected: &Dataset, actual: &Dataset) -> Option<String> 
     while i < e.len() && i < a.len() {
         let (x, y) = (&e[i], &a[i]);
         if (x.db, &x.key) != (y.db, &y.key) {
-            let (missing, extra) = if (x.db, &x.key) < (y.db, &y.key) { (Some(x), None) } else { (None, Some(y)) };
+            let (missing, extra) = if (x.db, &x.key) < (y.db, &y.key) {
+                (Some(x), None)
+            } else {
+                (None, Some(y))
+            };
             return Some(match (missing, extra) {
                 (Some(m), _) => format!("keys: missing db {} key {}", m.db, show(&m.key)),
                 (_, Some(x)) => format!("keys: unexpected db {} key {}", x.db, show(&x.key)),
@@ -40,10 +44,18 @@ pub fn first_difference(expected: &Dataset, actual: &Dataset) -> Option<String> 
         i += 1;
     }
     if e.len() > a.len() {
-        return Some(format!("keys: missing db {} key {}", e[i].db, show(&e[i].key)));
+        return Some(format!(
+            "keys: missing db {} key {}",
+            e[i].db,
+            show(&e[i].key)
+        ));
     }
     if a.len() > e.len() {
-        return Some(format!("keys: unexpected db {} key {}", a[i].db, show(&a[i].key)));
+        return Some(format!(
+            "keys: unexpected db {} key {}",
+            a[i].db,
+            show(&a[i].key)
+        ));
     }
     None
 }
@@ -54,10 +66,17 @@ fn first_index<T: PartialEq>(a: &[T], b: &[T]) -> Option<usize> {
 
 fn entry_difference(at: &str, x: &Entry, y: &Entry) -> String {
     if x.value.type_name() != y.value.type_name() {
-        return format!("{at}.type: expected {}, found {}", x.value.type_name(), y.value.type_name());
+        return format!(
+            "{at}.type: expected {}, found {}",
+            x.value.type_name(),
+            y.value.type_name()
+        );
     }
     if x.expire_ms != y.expire_ms {
-        return format!("{at}.expire_ms: expected {:?}, found {:?}", x.expire_ms, y.expire_ms);
+        return format!(
+            "{at}.expire_ms: expected {:?}, found {:?}",
+            x.expire_ms, y.expire_ms
+        );
     }
     if x.idle_s != y.idle_s {
         return format!("{at}.idle_s: expected {:?}, found {:?}", x.idle_s, y.idle_s);
@@ -66,10 +85,20 @@ fn entry_difference(at: &str, x: &Entry, y: &Entry) -> String {
         return format!("{at}.freq: expected {:?}, found {:?}", x.freq, y.freq);
     }
     // Compare the JSON forms structurally: they carry the canonical spelling of every part.
-    let wrap = |e: &Entry| to_json(&Dataset { source: None, functions: vec![], keys: vec![e.clone()] });
+    let wrap = |e: &Entry| {
+        to_json(&Dataset {
+            source: None,
+            functions: vec![],
+            keys: vec![e.clone()],
+        })
+    };
     let (jx, jy) = (wrap(x), wrap(y));
-    json_difference(&format!("{at}.value"), &jx["keys"][0]["value"], &jy["keys"][0]["value"])
-        .unwrap_or_else(|| format!("{at}.value: scores differ in spelling only"))
+    json_difference(
+        &format!("{at}.value"),
+        &jx["keys"][0]["value"],
+        &jy["keys"][0]["value"],
+    )
+    .unwrap_or_else(|| format!("{at}.value: scores differ in spelling only"))
 }
 
 fn json_difference(at: &str, x: &J, y: &J) -> Option<String> {
@@ -80,7 +109,8 @@ fn json_difference(at: &str, x: &J, y: &J) -> Option<String> {
                     return Some(d);
                 }
             }
-            (a.len() != b.len()).then(|| format!("{at}: expected {} items, found {}", a.len(), b.len()))
+            (a.len() != b.len())
+                .then(|| format!("{at}: expected {} items, found {}", a.len(), b.len()))
         }
         (J::Object(a), J::Object(b)) => {
             for (k, v) in a {
@@ -93,7 +123,9 @@ fn json_difference(at: &str, x: &J, y: &J) -> Option<String> {
                     None => return Some(format!("{at}.{k}: missing")),
                 }
             }
-            b.keys().find(|k| !a.contains_key(*k)).map(|k| format!("{at}.{k}: unexpected"))
+            b.keys()
+                .find(|k| !a.contains_key(*k))
+                .map(|k| format!("{at}.{k}: unexpected"))
         }
         _ if x == y => None,
         _ => Some(format!("{at}: expected {x}, found {y}")),

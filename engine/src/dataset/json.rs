@@ -34,7 +34,11 @@ pub fn bytes_json(b: &[u8]) -> J {
 /// The shortest decimal text that parses back to `score`, or `inf` / `-inf`.
 pub fn score_text(score: f64) -> String {
     if score.is_infinite() {
-        return if score > 0.0 { "inf".into() } else { "-inf".into() };
+        return if score > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
     }
     let a = score.abs();
     if a != 0.0 && !(1e-7..1e21).contains(&a) {
@@ -65,11 +69,18 @@ pub fn to_json(d: &Dataset) -> J {
         if let Some(v) = s.version {
             src.insert("version".into(), v.into());
         }
-        let aux: Vec<J> = s.aux.iter().map(|(k, v)| json!([bytes_json(k), bytes_json(v)])).collect();
+        let aux: Vec<J> = s
+            .aux
+            .iter()
+            .map(|(k, v)| json!([bytes_json(k), bytes_json(v)]))
+            .collect();
         src.insert("aux".into(), aux.into());
         top.insert("source".into(), src.into());
     }
-    top.insert("functions".into(), d.functions.iter().map(|f| bytes_json(f)).collect());
+    top.insert(
+        "functions".into(),
+        d.functions.iter().map(|f| bytes_json(f)).collect(),
+    );
     top.insert("keys".into(), d.keys.iter().map(entry_json).collect());
     J::Object(top)
 }
@@ -101,9 +112,10 @@ fn value_json(v: &Value) -> J {
                 Some(t) => json!([bytes_json(&f.field), bytes_json(&f.value), t]),
             })
             .collect(),
-        Value::Zset(z) => {
-            z.iter().map(|m| json!([bytes_json(&m.member), score_text(m.score)])).collect()
-        }
+        Value::Zset(z) => z
+            .iter()
+            .map(|m| json!([bytes_json(&m.member), score_text(m.score)]))
+            .collect(),
         Value::Stream(s) => stream_json(s),
         Value::Module(m) => json!({
             "module": m.name, "id": m.id.to_string(), "encver": m.encver,
@@ -117,8 +129,11 @@ fn stream_json(s: &Stream) -> J {
         .entries
         .iter()
         .map(|e| {
-            let f: Vec<J> =
-                e.fields.iter().map(|(k, v)| json!([bytes_json(k), bytes_json(v)])).collect();
+            let f: Vec<J> = e
+                .fields
+                .iter()
+                .map(|(k, v)| json!([bytes_json(k), bytes_json(v)]))
+                .collect();
             json!([id_json(e.id), f])
         })
         .collect();
@@ -130,7 +145,12 @@ fn stream_json(s: &Stream) -> J {
                 .pending
                 .iter()
                 .map(|p| {
-                    json!([id_json(p.id), bytes_json(&p.consumer), p.delivery_time_ms, p.delivery_count])
+                    json!([
+                        id_json(p.id),
+                        bytes_json(&p.consumer),
+                        p.delivery_time_ms,
+                        p.delivery_count
+                    ])
                 })
                 .collect();
             let consumers: Vec<J> = g
@@ -141,7 +161,10 @@ fn stream_json(s: &Stream) -> J {
                     m.insert("name".into(), bytes_json(&c.name));
                     m.insert("seen_time_ms".into(), c.seen_time_ms.into());
                     m.insert("active_time_ms".into(), opt(c.active_time_ms));
-                    m.insert("pending".into(), c.pending.iter().map(|i| id_json(*i)).collect());
+                    m.insert(
+                        "pending".into(),
+                        c.pending.iter().map(|i| id_json(*i)).collect(),
+                    );
                     J::Object(m)
                 })
                 .collect();
@@ -158,7 +181,10 @@ fn stream_json(s: &Stream) -> J {
     m.insert("length".into(), s.length.into());
     m.insert("last_id".into(), id_json(s.last_id));
     m.insert("first_id".into(), opt(s.first_id.map(|i| i.to_string())));
-    m.insert("max_deleted_id".into(), opt(s.max_deleted_id.map(|i| i.to_string())));
+    m.insert(
+        "max_deleted_id".into(),
+        opt(s.max_deleted_id.map(|i| i.to_string())),
+    );
     m.insert("entries_added".into(), opt(s.entries_added));
     m.insert("entries".into(), entries.into());
     m.insert("groups".into(), groups.into());
@@ -176,9 +202,16 @@ struct Path(Vec<String>);
 
 impl Path {
     fn err(&self, msg: impl Into<String>) -> JsonError {
-        JsonError { path: self.0.concat(), message: msg.into() }
+        JsonError {
+            path: self.0.concat(),
+            message: msg.into(),
+        }
     }
-    fn with<T>(&mut self, seg: impl Into<String>, f: impl FnOnce(&mut Path) -> Result<T, JsonError>) -> Result<T, JsonError> {
+    fn with<T>(
+        &mut self,
+        seg: impl Into<String>,
+        f: impl FnOnce(&mut Path) -> Result<T, JsonError>,
+    ) -> Result<T, JsonError> {
         self.0.push(seg.into());
         let r = f(self);
         self.0.pop();
@@ -187,7 +220,8 @@ impl Path {
 }
 
 fn get<'a>(p: &Path, o: &'a Map<String, J>, k: &str) -> Result<&'a J, JsonError> {
-    o.get(k).ok_or_else(|| p.err(format!("missing field {k:?}")))
+    o.get(k)
+        .ok_or_else(|| p.err(format!("missing field {k:?}")))
 }
 
 fn obj<'a>(p: &Path, v: &'a J) -> Result<&'a Map<String, J>, JsonError> {
@@ -199,14 +233,19 @@ fn arr<'a>(p: &Path, v: &'a J) -> Result<&'a Vec<J>, JsonError> {
 }
 
 fn u64_of(p: &Path, v: &J) -> Result<u64, JsonError> {
-    v.as_u64().ok_or_else(|| p.err("expected an unsigned integer"))
+    v.as_u64()
+        .ok_or_else(|| p.err("expected an unsigned integer"))
 }
 
 fn i64_of(p: &Path, v: &J) -> Result<i64, JsonError> {
     v.as_i64().ok_or_else(|| p.err("expected an integer"))
 }
 
-fn opt_of<T>(p: &mut Path, v: Option<&J>, f: impl FnOnce(&mut Path, &J) -> Result<T, JsonError>) -> Result<Option<T>, JsonError> {
+fn opt_of<T>(
+    p: &mut Path,
+    v: Option<&J>,
+    f: impl FnOnce(&mut Path, &J) -> Result<T, JsonError>,
+) -> Result<Option<T>, JsonError> {
     match v {
         None | Some(J::Null) => Ok(None),
         Some(v) => f(p, v).map(Some),
@@ -225,7 +264,10 @@ fn bytes_of(p: &Path, v: &J) -> Result<Vec<u8>, JsonError> {
 }
 
 fn id_of(p: &Path, v: &J) -> Result<StreamId, JsonError> {
-    v.as_str().ok_or_else(|| p.err("expected a stream ID string"))?.parse().map_err(|e: String| p.err(e))
+    v.as_str()
+        .ok_or_else(|| p.err("expected a stream ID string"))?
+        .parse()
+        .map_err(|e: String| p.err(e))
 }
 
 fn score_of(p: &Path, v: &J) -> Result<f64, JsonError> {
@@ -233,7 +275,9 @@ fn score_of(p: &Path, v: &J) -> Result<f64, JsonError> {
     let f = match s {
         "inf" | "+inf" => f64::INFINITY,
         "-inf" => f64::NEG_INFINITY,
-        _ => s.parse::<f64>().map_err(|_| p.err(format!("{s:?} is not a score")))?,
+        _ => s
+            .parse::<f64>()
+            .map_err(|_| p.err(format!("{s:?} is not a score")))?,
     };
     if f.is_nan() {
         return Err(p.err("a score cannot be NaN"));
@@ -243,8 +287,10 @@ fn score_of(p: &Path, v: &J) -> Result<f64, JsonError> {
 
 /// Parses Dataset JSON text.
 pub fn from_json_str(text: &str) -> Result<Dataset, JsonError> {
-    let v: J = serde_json::from_str(text)
-        .map_err(|e| JsonError { path: String::new(), message: format!("invalid JSON: {e}") })?;
+    let v: J = serde_json::from_str(text).map_err(|e| JsonError {
+        path: String::new(),
+        message: format!("invalid JSON: {e}"),
+    })?;
     from_json(&v)
 }
 
@@ -274,12 +320,19 @@ pub fn from_json(v: &J) -> Result<Dataset, JsonError> {
             .map(|(i, k)| p.with(format!("[{i}]"), |p| entry_of(p, k)))
             .collect::<Result<Vec<_>, _>>()
     })?;
-    Ok(Dataset { source, functions, keys })
+    Ok(Dataset {
+        source,
+        functions,
+        keys,
+    })
 }
 
 fn source_of(p: &mut Path, v: &J) -> Result<SourceInfo, JsonError> {
     let o = obj(p, v)?;
-    let kind = get(p, o, "kind")?.as_str().ok_or_else(|| p.err("kind must be a string"))?.to_owned();
+    let kind = get(p, o, "kind")?
+        .as_str()
+        .ok_or_else(|| p.err("kind must be a string"))?
+        .to_owned();
     let magic = o.get("magic").and_then(J::as_str).map(str::to_owned);
     let version = o.get("version").and_then(J::as_u64).map(|v| v as u32);
     let mut aux = Vec::new();
@@ -295,28 +348,50 @@ fn source_of(p: &mut Path, v: &J) -> Result<SourceInfo, JsonError> {
             })?;
         }
     }
-    Ok(SourceInfo { kind, magic, version, aux })
+    Ok(SourceInfo {
+        kind,
+        magic,
+        version,
+        aux,
+    })
 }
 
 fn entry_of(p: &mut Path, v: &J) -> Result<Entry, JsonError> {
     let o = obj(p, v)?;
     let db = p.with(".db", |p| u64_of(p, get(p, o, "db")?))?;
     let key = p.with(".key", |p| bytes_of(p, get(p, o, "key")?))?;
-    let expire_ms = p.with(".expire_ms", |p| opt_of(p, o.get("expire_ms"), |p, v| i64_of(p, v)))?;
-    let idle_s = p.with(".idle_s", |p| opt_of(p, o.get("idle_s"), |p, v| u64_of(p, v)))?;
+    let expire_ms = p.with(".expire_ms", |p| {
+        opt_of(p, o.get("expire_ms"), |p, v| i64_of(p, v))
+    })?;
+    let idle_s = p.with(".idle_s", |p| {
+        opt_of(p, o.get("idle_s"), |p, v| u64_of(p, v))
+    })?;
     let freq = p.with(".freq", |p| {
         opt_of(p, o.get("freq"), |p, v| {
             u8::try_from(u64_of(p, v)?).map_err(|_| p.err("freq is one byte"))
         })
     })?;
-    let ty = get(p, o, "type")?.as_str().ok_or_else(|| p.err("type must be a string"))?;
+    let ty = get(p, o, "type")?
+        .as_str()
+        .ok_or_else(|| p.err("type must be a string"))?;
     let raw = get(p, o, "value")?;
     let value = p.with(".value", |p| value_of(p, ty, raw))?;
-    Ok(Entry { db, key, expire_ms, idle_s, freq, value })
+    Ok(Entry {
+        db,
+        key,
+        expire_ms,
+        idle_s,
+        freq,
+        value,
+    })
 }
 
 fn list_of(p: &mut Path, v: &J) -> Result<Vec<Vec<u8>>, JsonError> {
-    arr(p, v)?.iter().enumerate().map(|(i, x)| p.with(format!("[{i}]"), |p| bytes_of(p, x))).collect()
+    arr(p, v)?
+        .iter()
+        .enumerate()
+        .map(|(i, x)| p.with(format!("[{i}]"), |p| bytes_of(p, x)))
+        .collect()
 }
 
 fn value_of(p: &mut Path, ty: &str, v: &J) -> Result<Value, JsonError> {
@@ -332,13 +407,19 @@ fn value_of(p: &mut Path, ty: &str, v: &J) -> Result<Value, JsonError> {
                     p.with(format!("[{i}]"), |p| {
                         let a = arr(p, f)?;
                         if a.len() != 2 && a.len() != 3 {
-                            return Err(p.err("a hash field is [field, value] or [field, value, expire_ms]"));
+                            return Err(p.err(
+                                "a hash field is [field, value] or [field, value, expire_ms]",
+                            ));
                         }
                         let expire_ms = match a.get(2) {
                             None => None,
                             Some(t) => Some(i64_of(p, t)?),
                         };
-                        Ok(HashField { field: bytes_of(p, &a[0])?, value: bytes_of(p, &a[1])?, expire_ms })
+                        Ok(HashField {
+                            field: bytes_of(p, &a[0])?,
+                            value: bytes_of(p, &a[1])?,
+                            expire_ms,
+                        })
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -353,7 +434,10 @@ fn value_of(p: &mut Path, ty: &str, v: &J) -> Result<Value, JsonError> {
                         if a.len() != 2 {
                             return Err(p.err("a zset member is [member, score]"));
                         }
-                        Ok(ZsetMember { member: bytes_of(p, &a[0])?, score: score_of(p, &a[1])? })
+                        Ok(ZsetMember {
+                            member: bytes_of(p, &a[0])?,
+                            score: score_of(p, &a[1])?,
+                        })
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -361,14 +445,22 @@ fn value_of(p: &mut Path, ty: &str, v: &J) -> Result<Value, JsonError> {
         "stream" => Value::Stream(Box::new(stream_of(p, v)?)),
         "module" => {
             let o = obj(p, v)?;
-            let name = get(p, o, "module")?.as_str().ok_or_else(|| p.err("module must be a string"))?.to_owned();
+            let name = get(p, o, "module")?
+                .as_str()
+                .ok_or_else(|| p.err("module must be a string"))?
+                .to_owned();
             let id = get(p, o, "id")?
                 .as_str()
                 .and_then(|s| s.parse().ok())
                 .ok_or_else(|| p.err("id must be a decimal string"))?;
             let encver = u64_of(p, get(p, o, "encver")?)?;
             let payload = p.with(".payload", |p| bytes_of(p, get(p, o, "payload")?))?;
-            Value::Module(ModuleValue { name, id, encver, payload })
+            Value::Module(ModuleValue {
+                name,
+                id,
+                encver,
+                payload,
+            })
         }
         other => return Err(p.err(format!("unknown type {other:?}"))),
     })
@@ -378,11 +470,15 @@ fn stream_of(p: &mut Path, v: &J) -> Result<Stream, JsonError> {
     let o = obj(p, v)?;
     let length = p.with(".length", |p| u64_of(p, get(p, o, "length")?))?;
     let last_id = p.with(".last_id", |p| id_of(p, get(p, o, "last_id")?))?;
-    let first_id = p.with(".first_id", |p| opt_of(p, o.get("first_id"), |p, v| id_of(p, v)))?;
-    let max_deleted_id =
-        p.with(".max_deleted_id", |p| opt_of(p, o.get("max_deleted_id"), |p, v| id_of(p, v)))?;
-    let entries_added =
-        p.with(".entries_added", |p| opt_of(p, o.get("entries_added"), |p, v| u64_of(p, v)))?;
+    let first_id = p.with(".first_id", |p| {
+        opt_of(p, o.get("first_id"), |p, v| id_of(p, v))
+    })?;
+    let max_deleted_id = p.with(".max_deleted_id", |p| {
+        opt_of(p, o.get("max_deleted_id"), |p, v| id_of(p, v))
+    })?;
+    let entries_added = p.with(".entries_added", |p| {
+        opt_of(p, o.get("entries_added"), |p, v| u64_of(p, v))
+    })?;
     let entries = p.with(".entries", |p| {
         arr(p, get(p, o, "entries")?)?
             .iter()
@@ -416,7 +512,15 @@ fn stream_of(p: &mut Path, v: &J) -> Result<Stream, JsonError> {
             .map(|(i, g)| p.with(format!("[{i}]"), |p| group_of(p, g)))
             .collect::<Result<Vec<_>, _>>()
     })?;
-    Ok(Stream { length, last_id, first_id, max_deleted_id, entries_added, entries, groups })
+    Ok(Stream {
+        length,
+        last_id,
+        first_id,
+        max_deleted_id,
+        entries_added,
+        entries,
+        groups,
+    })
 }
 
 fn group_of(p: &mut Path, v: &J) -> Result<Group, JsonError> {
@@ -430,7 +534,9 @@ fn group_of(p: &mut Path, v: &J) -> Result<Group, JsonError> {
             .map(|row| {
                 let a = arr(p, row)?;
                 if a.len() != 4 {
-                    return Err(p.err("a pending row is [id, consumer, delivery_time_ms, delivery_count]"));
+                    return Err(
+                        p.err("a pending row is [id, consumer, delivery_time_ms, delivery_count]")
+                    );
                 }
                 Ok(PendingEntry {
                     id: id_of(p, &a[0])?,
@@ -458,5 +564,11 @@ fn group_of(p: &mut Path, v: &J) -> Result<Group, JsonError> {
             })
             .collect::<Result<Vec<_>, _>>()
     })?;
-    Ok(Group { name, last_delivered_id, entries_read, pending, consumers })
+    Ok(Group {
+        name,
+        last_delivered_id,
+        entries_read,
+        pending,
+        consumers,
+    })
 }

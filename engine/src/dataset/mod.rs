@@ -135,9 +135,15 @@ impl std::fmt::Display for StreamId {
 impl std::str::FromStr for StreamId {
     type Err = String;
     fn from_str(s: &str) -> Result<StreamId, String> {
-        let (a, b) = s.split_once('-').ok_or_else(|| format!("stream ID {s:?} lacks '-'"))?;
-        let ms = a.parse().map_err(|_| format!("bad ms part in stream ID {s:?}"))?;
-        let seq = b.parse().map_err(|_| format!("bad seq part in stream ID {s:?}"))?;
+        let (a, b) = s
+            .split_once('-')
+            .ok_or_else(|| format!("stream ID {s:?} lacks '-'"))?;
+        let ms = a
+            .parse()
+            .map_err(|_| format!("bad ms part in stream ID {s:?}"))?;
+        let seq = b
+            .parse()
+            .map_err(|_| format!("bad seq part in stream ID {s:?}"))?;
         Ok(StreamId { ms, seq })
     }
 }
@@ -233,7 +239,8 @@ impl Dataset {
         for e in &mut self.keys {
             e.value.canonicalize();
         }
-        self.keys.sort_by(|a, b| (a.db, &a.key).cmp(&(b.db, &b.key)));
+        self.keys
+            .sort_by(|a, b| (a.db, &a.key).cmp(&(b.db, &b.key)));
     }
 }
 

@@ -5,9 +5,30 @@ fn sample() -> Dataset {
         source: None,
         functions: vec![b"#!lua name=b\n".to_vec(), b"#!lua name=a\n".to_vec()],
         keys: vec![
-            Entry { db: 1, key: b"z".to_vec(), expire_ms: Some(1_700_000_000_000), idle_s: None, freq: None, value: Value::String(vec![0xff, 0x00]) },
-            Entry { db: 0, key: b"s".to_vec(), expire_ms: None, idle_s: Some(3), freq: None, value: Value::Set(vec![b"b".to_vec(), b"a".to_vec()]) },
-            Entry { db: 0, key: b"empty".to_vec(), expire_ms: None, idle_s: None, freq: None, value: Value::List(vec![]) },
+            Entry {
+                db: 1,
+                key: b"z".to_vec(),
+                expire_ms: Some(1_700_000_000_000),
+                idle_s: None,
+                freq: None,
+                value: Value::String(vec![0xff, 0x00]),
+            },
+            Entry {
+                db: 0,
+                key: b"s".to_vec(),
+                expire_ms: None,
+                idle_s: Some(3),
+                freq: None,
+                value: Value::Set(vec![b"b".to_vec(), b"a".to_vec()]),
+            },
+            Entry {
+                db: 0,
+                key: b"empty".to_vec(),
+                expire_ms: None,
+                idle_s: None,
+                freq: None,
+                value: Value::List(vec![]),
+            },
             Entry {
                 db: 0,
                 key: b"zs".to_vec(),
@@ -15,9 +36,18 @@ fn sample() -> Dataset {
                 idle_s: None,
                 freq: Some(5),
                 value: Value::Zset(vec![
-                    ZsetMember { member: b"b".to_vec(), score: 1.5 },
-                    ZsetMember { member: b"a".to_vec(), score: f64::NEG_INFINITY },
-                    ZsetMember { member: b"c".to_vec(), score: 1e300 },
+                    ZsetMember {
+                        member: b"b".to_vec(),
+                        score: 1.5,
+                    },
+                    ZsetMember {
+                        member: b"a".to_vec(),
+                        score: f64::NEG_INFINITY,
+                    },
+                    ZsetMember {
+                        member: b"c".to_vec(),
+                        score: 1e300,
+                    },
                 ]),
             },
         ],
@@ -29,8 +59,15 @@ fn sample() -> Dataset {
 #[test]
 fn canonical_order_and_empty_keys_dropped() {
     let d = sample();
-    let names: Vec<_> = d.keys.iter().map(|k| (k.db, String::from_utf8_lossy(&k.key).into_owned())).collect();
-    assert_eq!(names, vec![(0, "s".into()), (0, "zs".into()), (1, "z".into())]);
+    let names: Vec<_> = d
+        .keys
+        .iter()
+        .map(|k| (k.db, String::from_utf8_lossy(&k.key).into_owned()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![(0, "s".into()), (0, "zs".into()), (1, "z".into())]
+    );
     assert_eq!(d.functions[0], b"#!lua name=a\n");
 }
 
@@ -63,12 +100,22 @@ fn difference_names_the_path() {
     assert_eq!(diff, r#"keys[db 0 "s"].value[1]: expected "b", found "x""#);
     let mut f = d.clone();
     f.keys.remove(1);
-    assert_eq!(first_difference(&d, &f).unwrap(), r#"keys: missing db 0 key "zs""#);
+    assert_eq!(
+        first_difference(&d, &f).unwrap(),
+        r#"keys: missing db 0 key "zs""#
+    );
 }
 
 #[test]
 fn score_text_is_shortest_round_trip() {
-    for (x, s) in [(0.1, "0.1"), (1.0, "1"), (-0.0, "-0"), (1e21, "1e21"), (1.5e-8, "1.5e-8"), (123456.789, "123456.789")] {
+    for (x, s) in [
+        (0.1, "0.1"),
+        (1.0, "1"),
+        (-0.0, "-0"),
+        (1e21, "1e21"),
+        (1.5e-8, "1.5e-8"),
+        (123456.789, "123456.789"),
+    ] {
         assert_eq!(score_text(x), s);
         assert_eq!(s.parse::<f64>().unwrap().to_bits(), x.to_bits());
     }

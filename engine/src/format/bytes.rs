@@ -43,7 +43,11 @@ impl<'a> Bytes<'a> {
         Error::corrupt(
             self.pos as u64,
             what,
-            format!("needs {needed} bytes, {} remain in the {}-byte blob", self.remaining(), self.data.len()),
+            format!(
+                "needs {needed} bytes, {} remain in the {}-byte blob",
+                self.remaining(),
+                self.data.len()
+            ),
         )
     }
 
@@ -73,7 +77,10 @@ impl<'a> Bytes<'a> {
     /// Next byte without consuming it.
     #[inline]
     pub fn peek(&self, what: &'static str) -> Result<u8> {
-        self.data.get(self.pos).copied().ok_or_else(|| self.short(what, 1))
+        self.data
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| self.short(what, 1))
     }
 
     /// Next `N` bytes as an array.

@@ -10,7 +10,9 @@ pub struct Crc64 {
 impl Crc64 {
     /// A fresh checksum (value 0).
     pub fn new() -> Crc64 {
-        Crc64 { digest: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Redis) }
+        Crc64 {
+            digest: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Redis),
+        }
     }
 
     /// Feeds `bytes`.

@@ -85,8 +85,18 @@ pub struct Error {
 
 impl Error {
     /// Builds an error of `kind` at `offset` while reading `what`.
-    pub fn new(kind: ErrorKind, offset: u64, what: &'static str, detail: impl Into<String>) -> Error {
-        Error { kind, offset: Some(offset), what, detail: detail.into() }
+    pub fn new(
+        kind: ErrorKind,
+        offset: u64,
+        what: &'static str,
+        detail: impl Into<String>,
+    ) -> Error {
+        Error {
+            kind,
+            offset: Some(offset),
+            what,
+            detail: detail.into(),
+        }
     }
 
     /// A structural error at `offset`.

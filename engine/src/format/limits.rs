@@ -14,12 +14,18 @@ pub struct Limits {
 
 impl Limits {
     /// Defaults that no file written by a real server reaches: 4 GiB strings, 2^32 elements.
-    pub const DEFAULT: Limits =
-        Limits { max_string_len: 1 << 32, max_collection_len: 1 << 32, max_nesting: 8 };
+    pub const DEFAULT: Limits = Limits {
+        max_string_len: 1 << 32,
+        max_collection_len: 1 << 32,
+        max_nesting: 8,
+    };
 
     /// Tight limits for fuzzing and hostile inputs: 1 MiB strings, 64 Ki elements.
-    pub const TIGHT: Limits =
-        Limits { max_string_len: 1 << 20, max_collection_len: 1 << 16, max_nesting: 8 };
+    pub const TIGHT: Limits = Limits {
+        max_string_len: 1 << 20,
+        max_collection_len: 1 << 16,
+        max_nesting: 8,
+    };
 }
 
 impl Default for Limits {

@@ -22,10 +22,16 @@ pub fn decompress(input: &[u8], expected_len: usize, out: &mut Vec<u8>) -> Resul
         if ctrl < 32 {
             let run = ctrl + 1;
             if i + run > input.len() {
-                return Err(LzfError { offset: at, reason: "literal run past end of input" });
+                return Err(LzfError {
+                    offset: at,
+                    reason: "literal run past end of input",
+                });
             }
             if out.len() + run > expected_len {
-                return Err(LzfError { offset: at, reason: "literal run past declared length" });
+                return Err(LzfError {
+                    offset: at,
+                    reason: "literal run past declared length",
+                });
             }
             out.extend_from_slice(&input[i..i + run]);
             i += run;
@@ -33,22 +39,34 @@ pub fn decompress(input: &[u8], expected_len: usize, out: &mut Vec<u8>) -> Resul
             let mut len = ctrl >> 5;
             if len == 7 {
                 let Some(&b) = input.get(i) else {
-                    return Err(LzfError { offset: at, reason: "back-reference length past end" });
+                    return Err(LzfError {
+                        offset: at,
+                        reason: "back-reference length past end",
+                    });
                 };
                 len += b as usize;
                 i += 1;
             }
             let Some(&lo) = input.get(i) else {
-                return Err(LzfError { offset: at, reason: "back-reference offset past end" });
+                return Err(LzfError {
+                    offset: at,
+                    reason: "back-reference offset past end",
+                });
             };
             i += 1;
             let back = ((ctrl & 0x1f) << 8 | lo as usize) + 1;
             let len = len + 2;
             if back > out.len() {
-                return Err(LzfError { offset: at, reason: "back-reference before start of output" });
+                return Err(LzfError {
+                    offset: at,
+                    reason: "back-reference before start of output",
+                });
             }
             if out.len() + len > expected_len {
-                return Err(LzfError { offset: at, reason: "back-reference past declared length" });
+                return Err(LzfError {
+                    offset: at,
+                    reason: "back-reference past declared length",
+                });
             }
             let start = out.len() - back;
             if back >= len {
@@ -63,7 +81,10 @@ pub fn decompress(input: &[u8], expected_len: usize, out: &mut Vec<u8>) -> Resul
         }
     }
     if out.len() != expected_len {
-        return Err(LzfError { offset: input.len(), reason: "output shorter than declared length" });
+        return Err(LzfError {
+            offset: input.len(),
+            reason: "output shorter than declared length",
+        });
     }
     Ok(())
 }

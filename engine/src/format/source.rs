@@ -136,7 +136,12 @@ impl<R: Read> Source<R> {
         }
         if let Some(rem) = self.remaining() {
             if n.saturating_mul(min_bytes) > rem {
-                return Err(Error::truncated(self.pos(), what, n.saturating_mul(min_bytes), rem));
+                return Err(Error::truncated(
+                    self.pos(),
+                    what,
+                    n.saturating_mul(min_bytes),
+                    rem,
+                ));
             }
         }
         Ok(())
@@ -175,7 +180,12 @@ impl<R: Read> Source<R> {
     pub fn take(&mut self, n: u64, what: &'static str) -> Result<&[u8]> {
         self.check_len(n, what)?;
         let n_us = usize::try_from(n).map_err(|_| {
-            Error::new(ErrorKind::LimitExceeded, self.pos(), what, "length exceeds address space")
+            Error::new(
+                ErrorKind::LimitExceeded,
+                self.pos(),
+                what,
+                "length exceeds address space",
+            )
         })?;
         if n_us <= BUF_CAP {
             let got = self.fill(n_us, what)?;
@@ -288,7 +298,10 @@ mod tests {
             let big = s.take((BUF_CAP * 2) as u64, "big").unwrap().to_vec();
             assert_eq!(&big[..], &data[1..1 + BUF_CAP * 2]);
             assert_eq!(s.pos(), 1 + (BUF_CAP * 2) as u64);
-            let rest = s.take((data.len() - 1 - BUF_CAP * 2) as u64, "rest").unwrap().to_vec();
+            let rest = s
+                .take((data.len() - 1 - BUF_CAP * 2) as u64, "rest")
+                .unwrap()
+                .to_vec();
             assert_eq!(&rest[..], &data[1 + BUF_CAP * 2..]);
             assert_eq!(s.finish_crc(), crate::format::crc64::checksum(&data));
         }

@@ -1,2 +1,22 @@
-//! RDB snapshots.
+//! RDB snapshots: the vocabulary, primitives, blob encodings, the streaming reader and the
+//! dataset collector, one module per record kind.
+pub mod collect;
+pub mod dups;
+pub mod elem;
+pub mod intset;
+pub mod length;
+pub mod listpack;
+pub mod module;
 pub mod opcode;
+pub mod reader;
+pub mod stream;
+pub mod string;
+pub mod value;
+pub mod visit;
+pub mod ziplist;
+pub mod zipmap;
+
+pub use collect::{read_dataset, read_dataset_from, Collector};
+pub use opcode::{Header, Kind, Magic, Opcode, ValueType};
+pub use reader::{Checksum, RdbReader, ReadOptions, Step, Trailer};
+pub use visit::{KeyInfo, ModuleId, Note, StreamMeta, Visitor};

@@ -47,7 +47,10 @@ impl Header {
                 ErrorKind::BadMagic,
                 0,
                 "file header",
-                format!("expected REDIS or VALKEY, found {:?}", String::from_utf8_lossy(&b[..6])),
+                format!(
+                    "expected REDIS or VALKEY, found {:?}",
+                    String::from_utf8_lossy(&b[..6])
+                ),
             ));
         };
         if !digits.iter().all(u8::is_ascii_digit) {
@@ -55,7 +58,10 @@ impl Header {
                 ErrorKind::BadMagic,
                 digits.as_ptr() as u64 - b.as_ptr() as u64,
                 "version digits",
-                format!("{:?} is not a decimal version", String::from_utf8_lossy(digits)),
+                format!(
+                    "{:?} is not a decimal version",
+                    String::from_utf8_lossy(digits)
+                ),
             ));
         }
         let version = digits.iter().fold(0u32, |v, d| v * 10 + (d - b'0') as u32);
@@ -68,7 +74,11 @@ impl Header {
                 ErrorKind::UnsupportedVersion,
                 0,
                 "file header",
-                format!("{}{} is not a version this reader knows", magic.as_str(), version),
+                format!(
+                    "{}{} is not a version this reader knows",
+                    magic.as_str(),
+                    version
+                ),
             ));
         }
         Ok(Header { magic, version })

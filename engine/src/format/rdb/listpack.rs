@@ -1,0 +1,207 @@
+//! Listpacks (hash, zset, set and list blobs since Redis 7.0, stream nodes since 5.0): header,
+//! self-sized elements with back-lengths, end byte; validated as Redis's deep check does.
+use super::elem::Elem;
+use crate::format::bytes::Bytes;
+use crate::format::error::{Error, Result};
+
+const HEADER: usize = 6;
+const END: u8 = 0xff;
+/// `num_elements` value meaning "count unknown".
+pub const UNKNOWN_COUNT: u16 = u16::MAX;
+
+/// Size in bytes of the back-length that encodes an element of `l` bytes.
+pub fn backlen_size(l: usize) -> usize {
+    match l {
+        0..=127 => 1,
+        128..=16382 => 2,
+        16383..=2097150 => 3,
+        2097151..=268435454 => 4,
+        _ => 5,
+    }
+}
+
+/// Reads one element at the cursor, checking its back-length.
+fn element<'a>(c: &mut Bytes<'a>) -> Result<Elem<'a>> {
+    let start = c.pos();
+    let b = c.u8("listpack element encoding")?;
+    let elem = if b & 0x80 == 0 {
+        Elem::Int((b & 0x7f) as i64)
+    } else if b & 0xc0 == 0x80 {
+        Elem::Str(c.take((b & 0x3f) as usize, "listpack string")?)
+    } else if b & 0xe0 == 0xc0 {
+        let v = (((b & 0x1f) as u16) << 8 | c.u8("listpack int13")? as u16) as i64;
+        Elem::Int(if v >= 1 << 12 { v - (1 << 13) } else { v })
+    } else if b & 0xf0 == 0xe0 {
+        let n = (((b & 0x0f) as usize) << 8) | c.u8("listpack string length")? as usize;
+        Elem::Str(c.take(n, "listpack string")?)
+    } else {
+        match b {
+            0xf0 => {
+                let n = c.le_u32("listpack string length")? as usize;
+                Elem::Str(c.take(n, "listpack string")?)
+            }
+            0xf1 => Elem::Int(i16::from_le_bytes(c.array("listpack int16")?) as i64),
+            0xf2 => {
+                let a: [u8; 3] = c.array("listpack int24")?;
+                Elem::Int((i32::from_le_bytes([0, a[0], a[1], a[2]]) >> 8) as i64)
+            }
+            0xf3 => Elem::Int(i32::from_le_bytes(c.array("listpack int32")?) as i64),
+            0xf4 => Elem::Int(i64::from_le_bytes(c.array("listpack int64")?)),
+            _ => {
+                return Err(Error::corrupt(
+                    start as u64,
+                    "listpack element encoding",
+                    format!("invalid encoding {b:#04x}"),
+                ));
+            }
+        }
+    };
+    let size = c.pos() - start;
+    let bl_at = c.pos();
+    let bl = c.take(backlen_size(size), "listpack back-length")?;
+    // Most significant 7-bit group first; every byte but the first has its top bit set.
+    let mut v: u64 = 0;
+    for (i, &x) in bl.iter().enumerate() {
+        let top = x & 0x80 != 0;
+        if top != (i != 0) {
+            return Err(Error::corrupt(
+                bl_at as u64,
+                "listpack back-length",
+                "malformed continuation bits",
+            ));
+        }
+        v = v << 7 | (x & 0x7f) as u64;
+    }
+    if v != size as u64 {
+        return Err(Error::corrupt(
+            bl_at as u64,
+            "listpack back-length",
+            format!("back-length {v} but element is {size} bytes"),
+        ));
+    }
+    Ok(elem)
+}
+
+/// A validated listpack, walked element by element.
+pub struct Listpack<'a> {
+    c: Bytes<'a>,
+    declared: u16,
+    seen: u64,
+    done: bool,
+}
+
+impl<'a> Listpack<'a> {
+    /// Checks the header and end byte of `blob`.
+    pub fn new(blob: &'a [u8]) -> Result<Listpack<'a>> {
+        let mut c = Bytes::new(blob);
+        let total = c.le_u32("listpack header")? as usize;
+        let declared = c.le_u16("listpack header")?;
+        if total != blob.len() {
+            return Err(Error::corrupt(
+                0,
+                "listpack header",
+                format!("total_bytes {total} but blob has {} bytes", blob.len()),
+            ));
+        }
+        if blob.len() < HEADER + 1 || blob[blob.len() - 1] != END {
+            return Err(Error::corrupt(
+                blob.len().saturating_sub(1) as u64,
+                "listpack end",
+                "missing 0xff end byte",
+            ));
+        }
+        Ok(Listpack {
+            c,
+            declared,
+            seen: 0,
+            done: false,
+        })
+    }
+
+    /// Offset of the next element within the blob.
+    pub fn pos(&self) -> usize {
+        self.c.pos()
+    }
+
+    /// The next element, or `None` at the end byte (after checking the declared count).
+    pub fn next(&mut self) -> Result<Option<Elem<'a>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let at = self.c.pos();
+        if self.c.peek("listpack element")? == END {
+            if at != self.c.data().len() - 1 {
+                return Err(Error::corrupt(
+                    at as u64,
+                    "listpack end",
+                    "end byte before the end of the blob",
+                ));
+            }
+            if self.declared != UNKNOWN_COUNT && self.declared as u64 != self.seen {
+                return Err(Error::corrupt(
+                    4,
+                    "listpack header",
+                    format!("num_elements {} but {} elements", self.declared, self.seen),
+                ));
+            }
+            self.done = true;
+            return Ok(None);
+        }
+        let e = element(&mut self.c)?;
+        self.seen += 1;
+        Ok(Some(e))
+    }
+
+    /// The next element, which must exist.
+    pub fn expect(&mut self, what: &'static str) -> Result<Elem<'a>> {
+        let at = self.c.pos();
+        self.next()?
+            .ok_or_else(|| Error::corrupt(at as u64, what, "listpack ended early"))
+    }
+
+    /// The next element as an integer.
+    pub fn expect_int(&mut self, what: &'static str) -> Result<i64> {
+        let at = self.c.pos();
+        self.expect(what)?
+            .as_int()
+            .ok_or_else(|| Error::corrupt(at as u64, what, "expected an integer"))
+    }
+}
+
+/// Walks a listpack, calling `f` for each element; returns the element count.
+pub fn for_each<'a>(blob: &'a [u8], mut f: impl FnMut(Elem<'a>) -> Result<()>) -> Result<u64> {
+    let mut lp = Listpack::new(blob)?;
+    let mut n = 0;
+    while let Some(e) = lp.next()? {
+        f(e)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backlen_boundaries_follow_redis() {
+        assert_eq!(backlen_size(127), 1);
+        assert_eq!(backlen_size(128), 2);
+        assert_eq!(backlen_size(16382), 2);
+        assert_eq!(backlen_size(16383), 3);
+    }
+
+    /// Hand-built listpack: "a", 5, -1 (int13), then end.
+    #[test]
+    fn hand_built() {
+        let blob = [
+            0x0f, 0, 0, 0, 3, 0, 0x81, b'a', 0x02, 0x05, 0x01, 0xdf, 0xff, 0x02, 0xff,
+        ];
+        let mut got = vec![];
+        assert_eq!(for_each(&blob, |e| Ok(got.push(e))).unwrap(), 3);
+        assert_eq!(got, vec![Elem::Str(b"a"), Elem::Int(5), Elem::Int(-1)]);
+        let mut bad = blob;
+        bad[4] = 4;
+        assert!(for_each(&bad, |_| Ok(())).is_err());
+    }
+}

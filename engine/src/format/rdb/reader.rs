@@ -1,0 +1,332 @@
+//! The streaming RDB reader: header, then one record at a time pulled from any `Read`, handed to a
+//! [`Visitor`]; the CRC-64 trailer is checked at EOF. Memory stays O(largest element).
+use super::dups::Dups;
+use super::length;
+use super::opcode::{Header, Opcode, ValueType};
+use super::string::{self, Scratch};
+use super::visit::{KeyInfo, ModuleId, Note, Visitor};
+use crate::format::error::{Error, ErrorKind, Result};
+use crate::format::source::Source;
+use crate::format::Limits;
+use std::io::Read;
+
+/// Checksums are verified except in fuzzing builds, where a valid CRC would gate all coverage.
+const VERIFY_CHECKSUMS: bool = !cfg!(fuzzing);
+
+/// How to read.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    /// Allocation budget.
+    pub limits: Limits,
+    /// Verify the CRC-64 trailer (a stored zero always means "saved without checksum").
+    pub verify_checksum: bool,
+    /// Total input length, when known, so lying lengths fail before any read.
+    pub total_len: Option<u64>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            limits: Limits::DEFAULT,
+            verify_checksum: true,
+            total_len: None,
+        }
+    }
+}
+
+/// What the CRC-64 trailer said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checksum {
+    /// Version below 5: no trailer.
+    Absent,
+    /// Stored as zero: saved with `rdbchecksum no`.
+    Disabled,
+    /// Stored and equal to the computed value.
+    Verified(u64),
+    /// Stored and not compared (`verify_checksum` off).
+    Unverified {
+        /// The stored value.
+        stored: u64,
+        /// The computed value.
+        computed: u64,
+    },
+}
+
+/// What follows the EOF opcode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trailer {
+    /// The checksum verdict.
+    pub checksum: Checksum,
+    /// Offset just after the EOF opcode.
+    pub eof_offset: u64,
+    /// Offset just after the trailer: where an AOF tail would start.
+    pub end_offset: u64,
+}
+
+/// One step of reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A non-key record was read.
+    Record,
+    /// A whole key was read.
+    Key,
+    /// The EOF opcode and trailer were read.
+    Eof(Trailer),
+}
+
+/// A pull reader over one RDB stream.
+pub struct RdbReader<R> {
+    pub(super) src: Source<R>,
+    pub(super) scratch: Scratch,
+    pub(super) key: Vec<u8>,
+    pub(super) field: Vec<u8>,
+    pub(super) payload: Vec<u8>,
+    pub(super) dups: Dups,
+    pub(super) header: Header,
+    opts: ReadOptions,
+    db: u64,
+    expire_ms: Option<i64>,
+    idle_s: Option<u64>,
+    freq: Option<u8>,
+    finished: Option<Trailer>,
+}
+
+impl<R: Read> RdbReader<R> {
+    /// Reads and checks the header.
+    pub fn new(inner: R, opts: ReadOptions) -> Result<RdbReader<R>> {
+        let mut src = Source::new(inner, opts.total_len, opts.limits);
+        let magic: [u8; 9] = src.array("file header")?;
+        let header = Header::parse(&magic)?;
+        Ok(RdbReader {
+            src,
+            scratch: Scratch::default(),
+            key: Vec::new(),
+            field: Vec::new(),
+            payload: Vec::new(),
+            dups: Dups::default(),
+            header,
+            opts,
+            db: 0,
+            expire_ms: None,
+            idle_s: None,
+            freq: None,
+            finished: None,
+        })
+    }
+
+    /// The file header.
+    pub fn header(&self) -> Header {
+        self.header
+    }
+
+    /// Offset of the next byte.
+    pub fn pos(&self) -> u64 {
+        self.src.pos()
+    }
+
+    /// Reads records until the EOF trailer, handing everything to `v`.
+    pub fn read_all<V: Visitor + ?Sized>(&mut self, v: &mut V) -> Result<Trailer> {
+        loop {
+            if let Step::Eof(t) = self.step(v)? {
+                return Ok(t);
+            }
+        }
+    }
+
+    /// Reads records until one key is complete (`true`) or the file ends (`false`).
+    pub fn next_key<V: Visitor + ?Sized>(&mut self, v: &mut V) -> Result<bool> {
+        loop {
+            match self.step(v)? {
+                Step::Record => {}
+                Step::Key => return Ok(true),
+                Step::Eof(_) => return Ok(false),
+            }
+        }
+    }
+
+    /// The trailer, once EOF was read.
+    pub fn trailer(&self) -> Option<Trailer> {
+        self.finished
+    }
+
+    /// Reads one record.
+    pub fn step<V: Visitor + ?Sized>(&mut self, v: &mut V) -> Result<Step> {
+        if let Some(t) = self.finished {
+            return Ok(Step::Eof(t));
+        }
+        let at = self.src.pos();
+        let b = self.src.u8("record type")?;
+        if let Some(op) = Opcode::from_byte(b) {
+            return self.opcode(op, at, v);
+        }
+        let Some(ty) = ValueType::from_byte(b, self.header.magic) else {
+            let kind = if b >= 242 {
+                ErrorKind::UnknownOpcode
+            } else {
+                ErrorKind::UnknownType
+            };
+            let noun = if b >= 242 { "opcode" } else { "object type" };
+            return Err(Error::new(
+                kind,
+                at,
+                "record type",
+                format!(
+                    "{noun} {b} is not one this reader knows in {}{}",
+                    self.header.magic.as_str(),
+                    self.header.version
+                ),
+            ));
+        };
+        self.read_key(ty, at, v)?;
+        Ok(Step::Key)
+    }
+
+    fn opcode<V: Visitor + ?Sized>(&mut self, op: Opcode, at: u64, v: &mut V) -> Result<Step> {
+        match op {
+            Opcode::Eof => return self.eof(v).map(Step::Eof),
+            Opcode::SelectDb => {
+                self.db = length::read(&mut self.src, "SELECTDB database number")?;
+                v.select_db(self.db)?;
+            }
+            Opcode::ResizeDb => {
+                let a = length::read(&mut self.src, "RESIZEDB size")?;
+                let b = length::read(&mut self.src, "RESIZEDB expires size")?;
+                v.resize_db(a, b)?;
+            }
+            Opcode::SlotInfo => {
+                let s = length::read(&mut self.src, "SLOT_INFO slot")?;
+                let n = length::read(&mut self.src, "SLOT_INFO size")?;
+                let e = length::read(&mut self.src, "SLOT_INFO expires size")?;
+                v.slot_info(s, n, e)?;
+            }
+            Opcode::ExpireTimeMs => {
+                self.expire_ms = Some(i64::from_le_bytes(self.src.array("EXPIRETIME_MS value")?));
+            }
+            Opcode::ExpireTime => {
+                let s = i32::from_le_bytes(self.src.array("EXPIRETIME value")?);
+                self.expire_ms = Some(s as i64 * 1000);
+                v.note(Note::ExpireSeconds);
+            }
+            Opcode::Idle => self.idle_s = Some(length::read(&mut self.src, "IDLE value")?),
+            Opcode::Freq => self.freq = Some(self.src.u8("FREQ value")?),
+            Opcode::Aux => {
+                let k = string::read(&mut self.src, &mut self.scratch, "AUX key")?;
+                self.key.clear();
+                self.key.extend_from_slice(k.bytes);
+                let val = string::read(&mut self.src, &mut self.scratch, "AUX value")?;
+                v.aux(&self.key, val.bytes)?;
+            }
+            Opcode::Function2 => {
+                let code =
+                    string::read(&mut self.src, &mut self.scratch, "FUNCTION2 library code")?;
+                v.function(code.bytes)?;
+            }
+            Opcode::FunctionPreGa => self.function_pre_ga(v)?,
+            Opcode::ModuleAux => self.module_aux(at, v)?,
+        }
+        Ok(Step::Record)
+    }
+
+    /// Redis 7.0-rc's function record; 7.0 loads it as a library `#!<engine> name=<name>`.
+    fn function_pre_ga<V: Visitor + ?Sized>(&mut self, v: &mut V) -> Result<()> {
+        let name = string::read(&mut self.src, &mut self.scratch, "function name")?
+            .bytes
+            .to_vec();
+        let engine = string::read(&mut self.src, &mut self.scratch, "function engine")?
+            .bytes
+            .to_vec();
+        if length::read(&mut self.src, "function description flag")? != 0 {
+            string::skip(&mut self.src, "function description")?;
+        }
+        let code = string::read(&mut self.src, &mut self.scratch, "function code")?;
+        let mut lib = Vec::with_capacity(code.bytes.len() + name.len() + engine.len() + 10);
+        lib.extend_from_slice(b"#!");
+        lib.extend_from_slice(&engine);
+        lib.extend_from_slice(b" name=");
+        lib.extend_from_slice(&name);
+        lib.push(b'\n');
+        lib.extend_from_slice(code.bytes);
+        v.function(&lib)
+    }
+
+    fn module_aux<V: Visitor + ?Sized>(&mut self, at: u64, v: &mut V) -> Result<()> {
+        let id = ModuleId::from_id(length::read(&mut self.src, "MODULE_AUX module id")?);
+        let when_op = length::read(&mut self.src, "MODULE_AUX when opcode")?;
+        if when_op != super::module::OP_UINT {
+            return Err(Error::corrupt(
+                at,
+                "MODULE_AUX when opcode",
+                format!(
+                    "expected {} (UINT), found {when_op}",
+                    super::module::OP_UINT
+                ),
+            ));
+        }
+        let when = length::read(&mut self.src, "MODULE_AUX when")?;
+        let mut payload = std::mem::take(&mut self.payload);
+        payload.clear();
+        let r = super::module::copy_opcodes(&mut self.src, &mut payload, 0);
+        let r = r.and_then(|_| v.module_aux(&id, when, &payload));
+        self.payload = payload;
+        r
+    }
+
+    fn read_key<V: Visitor + ?Sized>(&mut self, ty: ValueType, at: u64, v: &mut V) -> Result<()> {
+        let k = string::read(&mut self.src, &mut self.scratch, "key")?;
+        self.key.clear();
+        self.key.extend_from_slice(k.bytes);
+        let info = KeyInfo {
+            db: self.db,
+            key: &self.key,
+            value_type: ty,
+            expire_ms: self.expire_ms.take(),
+            idle_s: self.idle_s.take(),
+            freq: self.freq.take(),
+            offset: at,
+        };
+        v.begin_key(&info)?;
+        self.read_value(ty, v)?;
+        v.end_key()
+    }
+
+    fn eof<V: Visitor + ?Sized>(&mut self, _v: &mut V) -> Result<Trailer> {
+        let eof_offset = self.src.pos();
+        let computed = self.src.finish_crc();
+        let checksum = if self.header.has_checksum() {
+            let stored = u64::from_le_bytes(self.src.array("CRC-64 trailer")?);
+            if stored == 0 {
+                Checksum::Disabled
+            } else if !(VERIFY_CHECKSUMS && self.opts.verify_checksum) {
+                Checksum::Unverified { stored, computed }
+            } else if stored == computed {
+                Checksum::Verified(stored)
+            } else {
+                return Err(Error::new(
+                    ErrorKind::ChecksumMismatch,
+                    eof_offset,
+                    "CRC-64 trailer",
+                    format!("stored {stored:#018x}, computed {computed:#018x}"),
+                ));
+            }
+        } else {
+            Checksum::Absent
+        };
+        let t = Trailer {
+            checksum,
+            eof_offset,
+            end_offset: self.src.pos(),
+        };
+        self.finished = Some(t);
+        Ok(t)
+    }
+
+    /// Consumes everything after the trailer (bytes Redis ignores) and returns how many.
+    pub fn drain_trailing(&mut self) -> Result<u64> {
+        self.src.drain()
+    }
+
+    /// Gives back the underlying reader (bytes already buffered are lost).
+    pub fn into_source(self) -> Source<R> {
+        self.src
+    }
+}

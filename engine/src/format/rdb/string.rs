@@ -1,0 +1,234 @@
+//! RDB strings: raw bytes, INT8/16/32 integers (little-endian, read back as decimal text) and LZF
+//! blobs; the reader lends each string from a reused buffer so nothing is allocated per string.
+use super::length::{self, Length};
+use crate::format::error::{Error, ErrorKind, Result};
+use crate::format::lzf;
+use crate::format::source::Source;
+use std::io::Read;
+
+/// `RDB_ENC_INT8`
+pub const ENC_INT8: u8 = 0;
+/// `RDB_ENC_INT16`
+pub const ENC_INT16: u8 = 1;
+/// `RDB_ENC_INT32`
+pub const ENC_INT32: u8 = 2;
+/// `RDB_ENC_LZF`
+pub const ENC_LZF: u8 = 3;
+
+/// How a string was stored, for `check`'s statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Raw bytes.
+    Raw,
+    /// An integer encoding.
+    Int,
+    /// LZF-compressed.
+    Lzf,
+}
+
+/// Reused buffers that back the strings lent by [`read`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    lzf: Vec<u8>,
+    num: Vec<u8>,
+}
+
+/// A string lent by [`read`].
+#[derive(Debug, Clone, Copy)]
+pub struct Str<'a> {
+    /// The decoded bytes.
+    pub bytes: &'a [u8],
+    /// File offset of `bytes[0]` when stored raw; otherwise the offset of the string's prefix
+    /// (errors found inside a decoded blob are then reported there).
+    pub base: u64,
+    /// How it was stored.
+    pub stored: Stored,
+}
+
+/// Reads one RDB string.
+pub fn read<'a, R: Read>(
+    src: &'a mut Source<R>,
+    scratch: &'a mut Scratch,
+    what: &'static str,
+) -> Result<Str<'a>> {
+    let at = src.pos();
+    match length::read_any(src, what)? {
+        Length::Len(n) => {
+            let base = src.pos();
+            Ok(Str {
+                bytes: src.take(n, what)?,
+                base,
+                stored: Stored::Raw,
+            })
+        }
+        Length::Encoded(e) => {
+            let v: i64 = match e {
+                ENC_INT8 => i8::from_le_bytes(src.array(what)?) as i64,
+                ENC_INT16 => i16::from_le_bytes(src.array(what)?) as i64,
+                ENC_INT32 => i32::from_le_bytes(src.array(what)?) as i64,
+                ENC_LZF => {
+                    let clen = length::read(src, what)?;
+                    let ulen = length::read(src, what)?;
+                    let lim = src.limits().max_string_len;
+                    if ulen > lim {
+                        return Err(Error::new(
+                            ErrorKind::LimitExceeded,
+                            at,
+                            what,
+                            format!("LZF string of {ulen} bytes exceeds limit {lim}"),
+                        ));
+                    }
+                    // A back-reference of 2 bytes yields at most 264: a larger ratio is a lie
+                    // that must not be allowed to reserve memory.
+                    if ulen > clen.saturating_mul(132).saturating_add(64) {
+                        return Err(Error::corrupt(
+                            at,
+                            what,
+                            format!("LZF declares {ulen} bytes from {clen} compressed bytes"),
+                        ));
+                    }
+                    let data_at = src.pos();
+                    let comp = src.take(clen, what)?;
+                    lzf::decompress(comp, ulen as usize, &mut scratch.lzf).map_err(|e| {
+                        Error::corrupt(
+                            data_at + e.offset as u64,
+                            what,
+                            format!("invalid LZF data: {}", e.reason),
+                        )
+                    })?;
+                    return Ok(Str {
+                        bytes: &scratch.lzf,
+                        base: at,
+                        stored: Stored::Lzf,
+                    });
+                }
+                other => {
+                    return Err(Error::corrupt(
+                        at,
+                        what,
+                        format!("unknown string encoding {other}"),
+                    ));
+                }
+            };
+            scratch.num.clear();
+            write_decimal(&mut scratch.num, v);
+            Ok(Str {
+                bytes: &scratch.num,
+                base: at,
+                stored: Stored::Int,
+            })
+        }
+    }
+}
+
+/// Skips one RDB string without decompressing it.
+pub fn skip<R: Read>(src: &mut Source<R>, what: &'static str) -> Result<()> {
+    let at = src.pos();
+    match length::read_any(src, what)? {
+        Length::Len(n) => src.skip(n, what),
+        Length::Encoded(ENC_INT8) => src.skip(1, what),
+        Length::Encoded(ENC_INT16) => src.skip(2, what),
+        Length::Encoded(ENC_INT32) => src.skip(4, what),
+        Length::Encoded(ENC_LZF) => {
+            let clen = length::read(src, what)?;
+            let _ulen = length::read(src, what)?;
+            src.skip(clen, what)
+        }
+        Length::Encoded(other) => Err(Error::corrupt(
+            at,
+            what,
+            format!("unknown string encoding {other}"),
+        )),
+    }
+}
+
+/// Copies one RDB string verbatim (prefix and payload) into `out`.
+pub fn copy_raw<R: Read>(src: &mut Source<R>, out: &mut Vec<u8>, what: &'static str) -> Result<()> {
+    let at = src.pos();
+    let n = match length::copy_raw(src, out, what)? {
+        Length::Len(n) => n,
+        Length::Encoded(ENC_INT8) => 1,
+        Length::Encoded(ENC_INT16) => 2,
+        Length::Encoded(ENC_INT32) => 4,
+        Length::Encoded(ENC_LZF) => {
+            let clen = plain(length::copy_raw(src, out, what)?);
+            let _ulen = plain(length::copy_raw(src, out, what)?);
+            clen
+        }
+        Length::Encoded(other) => {
+            return Err(Error::corrupt(
+                at,
+                what,
+                format!("unknown string encoding {other}"),
+            ));
+        }
+    };
+    if (out.len() as u64).saturating_add(n) > src.limits().max_string_len {
+        return Err(Error::new(
+            ErrorKind::LimitExceeded,
+            at,
+            what,
+            "verbatim payload exceeds the string limit",
+        ));
+    }
+    out.extend_from_slice(src.take(n, what)?);
+    Ok(())
+}
+
+fn plain(l: Length) -> u64 {
+    match l {
+        Length::Len(n) => n,
+        Length::Encoded(e) => e as u64,
+    }
+}
+
+/// Appends the decimal text of `v`.
+pub fn write_decimal(out: &mut Vec<u8>, v: i64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let neg = v < 0;
+    let mut u = v.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if neg {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Parses `s` as Redis's canonical int64 text (`string2ll`: no sign on zero, no leading zeros, no
+/// spaces), the rule that decides whether a writer may store a string as an integer.
+pub fn parse_canonical_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    if s == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match s[0] {
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits[0] == b'0' || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else {
+        i64::try_from(v).ok()
+    }
+}

@@ -1,0 +1,402 @@
+//! Object values by type byte: each encoding is decoded and validated, and its logical elements
+//! are handed to the visitor one at a time (empty collections are passed through as empty).
+use super::elem::Elem;
+use super::opcode::ValueType;
+use super::reader::RdbReader;
+use super::string::{self, Stored};
+use super::visit::{ModuleId, Note, Visitor};
+use super::{intset, length, listpack, ziplist, zipmap};
+use crate::format::error::{Error, ErrorKind, Result};
+use std::io::Read;
+
+/// Maps an error found inside a blob to file terms: exact when the blob was stored raw, the
+/// blob's own offset when it was decompressed first.
+fn in_blob(e: Error, base: u64, stored: Stored) -> Error {
+    match stored {
+        Stored::Raw => e.at_base(base),
+        _ => Error {
+            offset: Some(base),
+            ..e
+        },
+    }
+}
+
+fn dup(at: u64, what: &'static str) -> Error {
+    Error::corrupt(at, what, "duplicate detected within one key")
+}
+
+impl<R: Read> RdbReader<R> {
+    pub(super) fn read_value<V: Visitor + ?Sized>(
+        &mut self,
+        ty: ValueType,
+        v: &mut V,
+    ) -> Result<()> {
+        self.dups.reset();
+        match ty {
+            ValueType::String => {
+                let s = string::read(&mut self.src, &mut self.scratch, "string value")?;
+                match s.stored {
+                    Stored::Int => v.note(Note::IntString),
+                    Stored::Lzf => v.note(Note::LzfString),
+                    Stored::Raw => {}
+                }
+                v.string(s.bytes)
+            }
+            ValueType::List => {
+                let n = self.count("list length", 1)?;
+                for _ in 0..n {
+                    let s = string::read(&mut self.src, &mut self.scratch, "list element")?;
+                    v.list_item(s.bytes)?;
+                }
+                Ok(())
+            }
+            ValueType::Set => {
+                let n = self.count("set size", 1)?;
+                for _ in 0..n {
+                    let at = self.src.pos();
+                    let s = string::read(&mut self.src, &mut self.scratch, "set member")?;
+                    if !self.dups.insert(s.bytes) {
+                        return Err(dup(at, "set member"));
+                    }
+                    v.set_member(s.bytes)?;
+                }
+                Ok(())
+            }
+            ValueType::Zset | ValueType::Zset2 => {
+                let n = self.count("zset size", 2)?;
+                for _ in 0..n {
+                    let at = self.src.pos();
+                    let s = string::read(&mut self.src, &mut self.scratch, "zset member")?;
+                    if !self.dups.insert(s.bytes) {
+                        return Err(dup(at, "zset member"));
+                    }
+                    self.field.clear();
+                    self.field.extend_from_slice(s.bytes);
+                    let score = if ty == ValueType::Zset2 {
+                        f64::from_le_bytes(self.src.array("zset score")?)
+                    } else {
+                        self.text_double()?
+                    };
+                    if score.is_nan() {
+                        return Err(Error::corrupt(at, "zset score", "NaN score"));
+                    }
+                    v.zset_member(&self.field, score)?;
+                }
+                Ok(())
+            }
+            ValueType::Hash => {
+                let n = self.count("hash size", 2)?;
+                for _ in 0..n {
+                    self.hash_pair(None, v)?;
+                }
+                Ok(())
+            }
+            ValueType::HashMetadata | ValueType::HashMetadataPreGa => {
+                let min_expire = if ty == ValueType::HashMetadata {
+                    Some(i64::from_le_bytes(self.src.array("hash minExpire")?))
+                } else {
+                    None
+                };
+                let n = self.count("hash size", 3)?;
+                for _ in 0..n {
+                    let at = self.src.pos();
+                    let ttl = length::read(&mut self.src, "hash field TTL")?;
+                    let expire = match (ttl, min_expire) {
+                        (0, _) => None,
+                        (t, Some(m)) => Some((t as i64).wrapping_add(m).wrapping_sub(1)),
+                        (t, None) => Some(t as i64),
+                    };
+                    check_field_expiry(expire, at)?;
+                    if expire.is_some() {
+                        v.note(Note::FieldExpiry);
+                    }
+                    self.hash_pair(expire, v)?;
+                }
+                Ok(())
+            }
+            ValueType::Hash2 => {
+                let n = self.count("hash size", 10)?;
+                for _ in 0..n {
+                    let at = self.src.pos();
+                    let s = string::read(&mut self.src, &mut self.scratch, "hash field")?;
+                    if !self.dups.insert(s.bytes) {
+                        return Err(dup(at, "hash field"));
+                    }
+                    self.field.clear();
+                    self.field.extend_from_slice(s.bytes);
+                    let val = string::read(&mut self.src, &mut self.scratch, "hash value")?;
+                    self.payload.clear();
+                    self.payload.extend_from_slice(val.bytes);
+                    let t_at = self.src.pos();
+                    let t = i64::from_le_bytes(self.src.array("hash field expiry")?);
+                    let expire = match t {
+                        -1 => None,
+                        t if t < -1 => return Err(Error::corrupt(t_at, "hash field expiry", format!("invalid expiry {t}"))),
+                        t => Some(t),
+                    };
+                    if expire.is_some() {
+                        v.note(Note::FieldExpiry);
+                    }
+                    v.hash_field(&self.field, &self.payload, expire)?;
+                }
+                Ok(())
+            }
+            ValueType::ListQuicklist | ValueType::ListQuicklist2 => self.quicklist(ty, v),
+            ValueType::HashListpackEx => {
+                let _min_expire = i64::from_le_bytes(self.src.array("hash minExpire")?);
+                self.blob_value(ty, v)
+            }
+            ValueType::HashZipmap
+            | ValueType::ListZiplist
+            | ValueType::SetIntset
+            | ValueType::ZsetZiplist
+            | ValueType::HashZiplist
+            | ValueType::HashListpack
+            | ValueType::ZsetListpack
+            | ValueType::SetListpack
+            | ValueType::HashListpackExPreGa => self.blob_value(ty, v),
+            ValueType::StreamListpacks | ValueType::StreamListpacks2 | ValueType::StreamListpacks3 => {
+                self.stream(ty, v)
+            }
+            ValueType::Module2 => {
+                let at = self.src.pos();
+                let id = ModuleId::from_id(length::read(&mut self.src, "module id")?);
+                let mut payload = std::mem::take(&mut self.payload);
+                payload.clear();
+                let r = super::module::copy_opcodes(&mut self.src, &mut payload, at)
+                    .and_then(|_| v.module_value(&id, &payload));
+                self.payload = payload;
+                r
+            }
+            ValueType::ModulePreGa => Err(Error::new(
+                ErrorKind::UnknownType,
+                self.src.pos().saturating_sub(1),
+                "module value",
+                "type 6 (4.0-RC modules) stores module-private bytes without opcodes, so it cannot be read without the module; Redis also refuses it",
+            )),
+        }
+    }
+
+    /// Reads a collection count, bounded by the limits and by what remains (each element takes
+    /// at least `min_bytes`).
+    pub(super) fn count(&mut self, what: &'static str, min_bytes: u64) -> Result<u64> {
+        let n = length::read(&mut self.src, what)?;
+        self.src.check_count(n, min_bytes, what)?;
+        Ok(n)
+    }
+
+    /// Type 3's text double: a length byte (253 NaN, 254 +inf, 255 -inf) then ASCII.
+    fn text_double(&mut self) -> Result<f64> {
+        let at = self.src.pos();
+        let n = self.src.u8("zset text score")?;
+        Ok(match n {
+            253 => f64::NAN,
+            254 => f64::INFINITY,
+            255 => f64::NEG_INFINITY,
+            n => {
+                let s = self.src.take(n as u64, "zset text score")?;
+                super::elem::parse_score(s).ok_or_else(|| {
+                    Error::corrupt(
+                        at,
+                        "zset text score",
+                        format!("{:?} is not a number", String::from_utf8_lossy(s)),
+                    )
+                })?
+            }
+        })
+    }
+
+    fn hash_pair<V: Visitor + ?Sized>(&mut self, expire: Option<i64>, v: &mut V) -> Result<()> {
+        let at = self.src.pos();
+        let s = string::read(&mut self.src, &mut self.scratch, "hash field")?;
+        if !self.dups.insert(s.bytes) {
+            return Err(dup(at, "hash field"));
+        }
+        self.field.clear();
+        self.field.extend_from_slice(s.bytes);
+        let val = string::read(&mut self.src, &mut self.scratch, "hash value")?;
+        v.hash_field(&self.field, val.bytes, expire)
+    }
+
+    fn quicklist<V: Visitor + ?Sized>(&mut self, ty: ValueType, v: &mut V) -> Result<()> {
+        let n = self.count("quicklist node count", 2)?;
+        for _ in 0..n {
+            let container = if ty == ValueType::ListQuicklist2 {
+                let at = self.src.pos();
+                match length::read(&mut self.src, "quicklist node container")? {
+                    c @ (1 | 2) => c,
+                    c => {
+                        return Err(Error::corrupt(
+                            at,
+                            "quicklist node container",
+                            format!("container {c} is neither 1 (plain) nor 2 (packed)"),
+                        ))
+                    }
+                }
+            } else {
+                2
+            };
+            let at = self.src.pos();
+            let s = string::read(&mut self.src, &mut self.scratch, "quicklist node")?;
+            if s.bytes.is_empty() {
+                return Err(Error::corrupt(at, "quicklist node", "empty node"));
+            }
+            if s.stored == Stored::Lzf {
+                v.note(Note::CompressedNode);
+            }
+            if container == 1 {
+                v.note(Note::PlainNode);
+                v.list_item(s.bytes)?;
+                continue;
+            }
+            let (base, stored) = (s.base, s.stored);
+            let r = if ty == ValueType::ListQuicklist2 {
+                v.note(Note::PackedNode);
+                listpack::for_each(s.bytes, |e| e.with_bytes(|b| v.list_item(b)))
+            } else {
+                ziplist::for_each(s.bytes, |e| e.with_bytes(|b| v.list_item(b)))
+            };
+            r.map_err(|e| in_blob(e, base, stored))?;
+        }
+        Ok(())
+    }
+
+    /// Values stored as one blob string.
+    fn blob_value<V: Visitor + ?Sized>(&mut self, ty: ValueType, v: &mut V) -> Result<()> {
+        let s = string::read(&mut self.src, &mut self.scratch, ty.name())?;
+        let (blob, base, stored) = (s.bytes, s.base, s.stored);
+        let dups = &mut self.dups;
+        let r = match ty {
+            ValueType::HashZipmap => zipmap::for_each(blob, |f, val| {
+                if !dups.insert(f) {
+                    return Err(dup(0, "zipmap field"));
+                }
+                v.hash_field(f, val, None)
+            })
+            .map(drop),
+            ValueType::ListZiplist => {
+                ziplist::for_each(blob, |e| e.with_bytes(|b| v.list_item(b))).map(drop)
+            }
+            ValueType::SetIntset => {
+                intset::for_each(blob, |i| Elem::Int(i).with_bytes(|b| v.set_member(b))).map(drop)
+            }
+            ValueType::SetListpack => listpack::for_each(blob, |e| {
+                e.with_bytes(|b| {
+                    if !dups.insert(b) {
+                        return Err(dup(0, "set listpack member"));
+                    }
+                    v.set_member(b)
+                })
+            })
+            .map(drop),
+            ValueType::ZsetZiplist | ValueType::HashZiplist => {
+                let mut first: Option<Elem<'_>> = None;
+                let zset = ty == ValueType::ZsetZiplist;
+                let n = ziplist::for_each(blob, |e| match first.take() {
+                    None => {
+                        first = Some(e);
+                        Ok(())
+                    }
+                    Some(f) => pair(f, e, zset, dups, v),
+                })?;
+                if n % 2 != 0 {
+                    Err(Error::corrupt(
+                        0,
+                        "ziplist pairs",
+                        format!("odd number of entries ({n})"),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            ValueType::HashListpack | ValueType::ZsetListpack => {
+                let zset = ty == ValueType::ZsetListpack;
+                let mut lp = listpack::Listpack::new(blob)?;
+                while let Some(f) = lp.next()? {
+                    let val = lp.expect("listpack pair value")?;
+                    pair(f, val, zset, dups, v)?;
+                }
+                Ok(())
+            }
+            ValueType::HashListpackEx | ValueType::HashListpackExPreGa => {
+                let mut lp = listpack::Listpack::new(blob)?;
+                let mut prev_ttl: Option<i64> = None;
+                while let Some(f) = lp.next()? {
+                    let val = lp.expect("hash listpack value")?;
+                    let at = lp.pos() as u64;
+                    let ttl = lp.expect_int("hash listpack field TTL")?;
+                    let expire = match ttl {
+                        0 => None,
+                        t => Some(t),
+                    };
+                    check_field_expiry(expire, at)?;
+                    // Fields with a TTL come first in TTL order, then fields without one.
+                    match (prev_ttl, expire) {
+                        (Some(0), Some(_)) => {
+                            return Err(Error::corrupt(
+                                at,
+                                "hash listpack field TTL",
+                                "a field with a TTL follows one without",
+                            ))
+                        }
+                        (Some(p), Some(t)) if p > t => {
+                            return Err(Error::corrupt(
+                                at,
+                                "hash listpack field TTL",
+                                "TTLs out of order",
+                            ))
+                        }
+                        _ => {}
+                    }
+                    prev_ttl = Some(ttl);
+                    if expire.is_some() {
+                        v.note(Note::FieldExpiry);
+                    }
+                    f.with_bytes(|fb| {
+                        if !dups.insert(fb) {
+                            return Err(dup(at, "hash field"));
+                        }
+                        val.with_bytes(|vb| v.hash_field(fb, vb, expire))
+                    })?;
+                }
+                Ok(())
+            }
+            _ => unreachable!("only blob types are routed here"),
+        };
+        r.map_err(|e| in_blob(e, base, stored))
+    }
+}
+
+fn pair<V: Visitor + ?Sized>(
+    f: Elem<'_>,
+    val: Elem<'_>,
+    zset: bool,
+    dups: &mut super::dups::Dups,
+    v: &mut V,
+) -> Result<()> {
+    f.with_bytes(|fb| {
+        if !dups.insert(fb) {
+            return Err(dup(0, if zset { "zset member" } else { "hash field" }));
+        }
+        if zset {
+            let score = val
+                .as_score()
+                .ok_or_else(|| Error::corrupt(0, "zset score", "score is not a number"))?;
+            v.zset_member(fb, score)
+        } else {
+            val.with_bytes(|vb| v.hash_field(fb, vb, None))
+        }
+    })
+}
+
+/// Hash field TTLs are bounded by `EB_EXPIRE_TIME_MAX` (2^48 - 1 ms).
+fn check_field_expiry(expire: Option<i64>, at: u64) -> Result<()> {
+    match expire {
+        Some(t) if !(0..(1i64 << 48)).contains(&t) => Err(Error::corrupt(
+            at,
+            "hash field TTL",
+            format!("expiry {t} outside 0..2^48"),
+        )),
+        _ => Ok(()),
+    }
+}

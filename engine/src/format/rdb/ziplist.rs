@@ -1,0 +1,153 @@
+//! Ziplists (list, hash and zset blobs of Redis 2.4 to 6.2): header, entries with `prevlen`,
+//! end byte; every rule Redis's deep validation applies is checked before an element is used.
+use super::elem::Elem;
+use crate::format::bytes::Bytes;
+use crate::format::error::{Error, Result};
+
+const HEADER: usize = 10;
+const END: u8 = 0xff;
+/// `zllen` value meaning "count unknown, traverse".
+pub const UNKNOWN_COUNT: u16 = u16::MAX;
+
+/// Walks a ziplist, calling `f` for each element in order; returns the element count.
+pub fn for_each<'a>(blob: &'a [u8], mut f: impl FnMut(Elem<'a>) -> Result<()>) -> Result<u64> {
+    let mut c = Bytes::new(blob);
+    let zlbytes = c.le_u32("ziplist header")? as usize;
+    let zltail = c.le_u32("ziplist header")? as usize;
+    let zllen = c.le_u16("ziplist header")?;
+    if zlbytes != blob.len() {
+        return Err(Error::corrupt(
+            0,
+            "ziplist header",
+            format!("zlbytes {zlbytes} but blob has {} bytes", blob.len()),
+        ));
+    }
+    if blob.len() < HEADER + 1 || blob[blob.len() - 1] != END {
+        return Err(Error::corrupt(
+            blob.len().saturating_sub(1) as u64,
+            "ziplist end",
+            "missing 0xff end byte",
+        ));
+    }
+    if zltail > blob.len() - 1 {
+        return Err(Error::corrupt(
+            4,
+            "ziplist header",
+            format!("zltail {zltail} beyond the blob"),
+        ));
+    }
+    let mut count: u64 = 0;
+    let mut prev_size: usize = 0;
+    let mut last_start = HEADER;
+    loop {
+        let start = c.pos();
+        if c.peek("ziplist entry")? == END {
+            if start != blob.len() - 1 {
+                return Err(Error::corrupt(
+                    start as u64,
+                    "ziplist end",
+                    "end byte before the end of the blob",
+                ));
+            }
+            break;
+        }
+        let prevlen = match c.u8("ziplist entry prevlen")? {
+            b @ 0..=253 => b as usize,
+            254 => c.le_u32("ziplist entry prevlen")? as usize,
+            _ => unreachable!("0xff handled above"),
+        };
+        if prevlen != prev_size {
+            return Err(Error::corrupt(
+                start as u64,
+                "ziplist entry prevlen",
+                format!("prevlen {prevlen} but previous entry is {prev_size} bytes"),
+            ));
+        }
+        let enc_at = c.pos();
+        let b = c.u8("ziplist entry encoding")?;
+        let elem = match b >> 6 {
+            0 => Elem::Str(c.take((b & 0x3f) as usize, "ziplist string")?),
+            1 => {
+                let n = (((b & 0x3f) as usize) << 8) | c.u8("ziplist string length")? as usize;
+                Elem::Str(c.take(n, "ziplist string")?)
+            }
+            2 => {
+                if b != 0x80 {
+                    return Err(Error::corrupt(
+                        enc_at as u64,
+                        "ziplist entry encoding",
+                        format!("invalid encoding {b:#04x}"),
+                    ));
+                }
+                let n = u32::from_be_bytes(c.array("ziplist string length")?) as usize;
+                Elem::Str(c.take(n, "ziplist string")?)
+            }
+            _ => match b {
+                0xc0 => Elem::Int(i16::from_le_bytes(c.array("ziplist int16")?) as i64),
+                0xd0 => Elem::Int(i32::from_le_bytes(c.array("ziplist int32")?) as i64),
+                0xe0 => Elem::Int(i64::from_le_bytes(c.array("ziplist int64")?)),
+                0xf0 => {
+                    let a: [u8; 3] = c.array("ziplist int24")?;
+                    Elem::Int((i32::from_le_bytes([0, a[0], a[1], a[2]]) >> 8) as i64)
+                }
+                0xfe => Elem::Int(c.u8("ziplist int8")? as i8 as i64),
+                0xf1..=0xfd => Elem::Int(((b & 0x0f) as i64) - 1),
+                _ => {
+                    return Err(Error::corrupt(
+                        enc_at as u64,
+                        "ziplist entry encoding",
+                        format!("invalid encoding {b:#04x}"),
+                    ));
+                }
+            },
+        };
+        prev_size = c.pos() - start;
+        last_start = start;
+        count += 1;
+        f(elem).map_err(|e| e.at_base(0))?;
+    }
+    let expected_tail = if count == 0 { HEADER } else { last_start };
+    if zltail != expected_tail {
+        return Err(Error::corrupt(
+            4,
+            "ziplist header",
+            format!("zltail {zltail} but last entry starts at {expected_tail}"),
+        ));
+    }
+    if zllen != UNKNOWN_COUNT && zllen as u64 != count {
+        return Err(Error::corrupt(
+            8,
+            "ziplist header",
+            format!("zllen {zllen} but {count} entries"),
+        ));
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The worked example from the format reference, section 7.1: ("2", "5").
+    #[test]
+    fn reference_example() {
+        let blob = [
+            0x0f, 0, 0, 0, 0x0c, 0, 0, 0, 0x02, 0, 0x00, 0xf3, 0x02, 0xf6, 0xff,
+        ];
+        let mut got = vec![];
+        assert_eq!(for_each(&blob, |e| Ok(got.push(e.to_vec()))).unwrap(), 2);
+        assert_eq!(got, vec![b"2".to_vec(), b"5".to_vec()]);
+        let empty = [0x0b, 0, 0, 0, 0x0a, 0, 0, 0, 0, 0, 0xff];
+        assert_eq!(for_each(&empty, |_| Ok(())).unwrap(), 0);
+    }
+
+    #[test]
+    fn corruption_is_found() {
+        let mut blob = vec![
+            0x0f, 0, 0, 0, 0x0c, 0, 0, 0, 0x02, 0, 0x00, 0xf3, 0x02, 0xf6, 0xff,
+        ];
+        blob[12] = 0x03; // wrong prevlen
+        assert!(for_each(&blob, |_| Ok(())).is_err());
+        assert!(for_each(b"xxxxx", |_| Ok(())).is_err());
+    }
+}
