@@ -1,1 +1,6 @@
-//! x
+//! Oracles shared by `cargo test`, the proptest suites and the fuzz targets: each `check::*`
+//! function panics exactly when the property it names is broken.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod check;

@@ -266,7 +266,9 @@ impl<R: Read> RdbReader<R> {
         let s = string::read(&mut self.src, &mut self.scratch, ty.name())?;
         let (blob, base, stored) = (s.bytes, s.base, s.stored);
         let dups = &mut self.dups;
-        let r = match ty {
+        // Every error below is relative to the blob until `in_blob` maps it, so the arms run in a
+        // closure: a `?` must not skip that mapping.
+        let r = (|| match ty {
             ValueType::HashZipmap => zipmap::for_each(blob, |f, val| {
                 if !dups.insert(f) {
                     return Err(dup(0, "zipmap field"));
@@ -362,7 +364,7 @@ impl<R: Read> RdbReader<R> {
                 Ok(())
             }
             _ => unreachable!("only blob types are routed here"),
-        };
+        })();
         r.map_err(|e| in_blob(e, base, stored))
     }
 }

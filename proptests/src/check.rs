@@ -1,0 +1,77 @@
+//! Decoder properties over arbitrary bytes: decoding is total (a dataset or a typed error, never a
+//! panic), the streaming check agrees with the full decode, and input chunking changes nothing.
+use engine::check::check;
+use engine::format::rdb::{read_dataset, read_dataset_from, ReadOptions};
+use engine::format::{ErrorKind, Limits};
+use std::io::Read;
+
+/// A reader that hands out one byte per call: the worst chunking a source can have.
+pub struct OneByte<'a>(pub &'a [u8]);
+
+impl Read for OneByte<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        match (self.0.split_first(), out.first_mut()) {
+            (Some((b, rest)), Some(o)) => {
+                *o = *b;
+                self.0 = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+/// Options used on hostile input: tight limits, checksums verified (except under `cfg(fuzzing)`,
+/// where the reader itself skips them).
+pub fn hostile_options(len: usize) -> ReadOptions {
+    ReadOptions {
+        limits: Limits::TIGHT,
+        verify_checksum: true,
+        total_len: Some(len as u64),
+    }
+}
+
+/// Decoding any bytes ends in a dataset or a typed error, and three independent ways of
+/// decoding agree: the whole-buffer decode, the streaming `check`, and a decode fed one byte
+/// at a time without knowing the length.
+pub fn rdb_decode_is_total(data: &[u8]) {
+    let opts = hostile_options(data.len());
+    let whole = read_dataset(data, opts);
+    let summary = check(data, opts);
+    match (&whole, &summary) {
+        (Ok(_), Ok(_)) | (Err(_), Err(_)) => {}
+        // Only the whole decode sees every key at once, so only it finds a duplicate key or a
+        // duplicate member beyond what the streaming check fingerprints.
+        (Err(e), Ok(_))
+            if e.kind == ErrorKind::Corrupt && (e.what == "key" || e.what == "key value") => {}
+        _ => panic!(
+            "decode and check disagree: decode {:?}, check {:?}",
+            whole.as_ref().map(|_| ()),
+            summary.as_ref().map(|_| ())
+        ),
+    }
+    if let Err(e) = &whole {
+        assert!(
+            e.offset.is_none_or(|o| o <= data.len() as u64),
+            "error offset {:?} beyond input of {} bytes: {e}",
+            e.offset,
+            data.len()
+        );
+    }
+    let chunked = read_dataset_from(
+        OneByte(data),
+        ReadOptions {
+            total_len: None,
+            ..opts
+        },
+    );
+    match (&whole, &chunked) {
+        (Ok((a, _)), Ok((b, _))) => assert_eq!(a, b, "one-byte reads changed the dataset"),
+        (Err(_), Err(_)) => {}
+        _ => panic!(
+            "one-byte reads changed the verdict: whole {:?}, chunked {:?}",
+            whole.as_ref().err(),
+            chunked.as_ref().err()
+        ),
+    }
+}
