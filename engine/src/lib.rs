@@ -6,3 +6,4 @@
 pub mod check;
 pub mod dataset;
 pub mod format;
+pub mod server;
