@@ -30,9 +30,12 @@ pub struct Source<R> {
 impl<R: Read> Source<R> {
     /// Wraps `inner`; `total_len`, when known, lets every length be checked before reading.
     pub fn new(inner: R, total_len: Option<u64>, limits: Limits) -> Source<R> {
+        // Small inputs of known size get a buffer of their size: decoding many small inputs
+        // (fuzzing, truncation tests, AOF preambles) should not zero 256 KiB each time.
+        let cap = total_len.map_or(BUF_CAP, |t| (t as usize).clamp(64, BUF_CAP));
         Source {
             inner,
-            buf: vec![0u8; BUF_CAP].into_boxed_slice(),
+            buf: vec![0u8; cap].into_boxed_slice(),
             start: 0,
             end: 0,
             base: 0,
@@ -80,13 +83,13 @@ impl<R: Read> Source<R> {
         Error::new(ErrorKind::Io, self.pos(), what, e.to_string())
     }
 
-    /// Makes at least `n` (≤ `BUF_CAP`) bytes available; returns how many are.
+    /// Makes at least `n` (≤ the buffer's size) bytes available; returns how many are.
     fn fill(&mut self, n: usize, what: &'static str) -> Result<usize> {
-        debug_assert!(n <= BUF_CAP);
+        debug_assert!(n <= self.buf.len());
         if self.end - self.start >= n {
             return Ok(self.end - self.start);
         }
-        if self.start + n > BUF_CAP {
+        if self.start + n > self.buf.len() {
             self.feed_crc();
             self.buf.copy_within(self.start..self.end, 0);
             self.base += self.start as u64;
@@ -187,7 +190,7 @@ impl<R: Read> Source<R> {
                 "length exceeds address space",
             )
         })?;
-        if n_us <= BUF_CAP {
+        if n_us <= self.buf.len() {
             let got = self.fill(n_us, what)?;
             if got < n_us {
                 return Err(Error::truncated(self.pos(), what, n, got as u64));
@@ -246,7 +249,7 @@ impl<R: Read> Source<R> {
         let mut left = n;
         self.check_len(n.min(self.limits.max_string_len), what)?;
         while left > 0 {
-            let step = left.min(BUF_CAP as u64) as usize;
+            let step = left.min(self.buf.len() as u64) as usize;
             let got = self.fill(step, what)?;
             if got == 0 {
                 return Err(Error::truncated(self.pos(), what, left, 0));

@@ -3,7 +3,8 @@
 use super::reader::{RdbReader, ReadOptions, Trailer};
 use super::visit::{KeyInfo, ModuleId, StreamMeta, Visitor};
 use crate::dataset::*;
-use crate::format::error::{Error, Result};
+use crate::format::error::{Error, ErrorKind, Result};
+use crate::format::Limits;
 use std::io::Read;
 
 /// A visitor that builds a [`Dataset`].
@@ -14,9 +15,38 @@ pub struct Collector {
     current: Option<Entry>,
     offsets: Vec<u64>,
     key_offset: u64,
+    used: u64,
+    budget: u64,
 }
 
+/// Bookkeeping cost of one stored string beyond its bytes.
+const OVERHEAD: u64 = 32;
+
 impl Collector {
+    /// A collector that refuses to hold more than `limits.max_dataset_bytes`.
+    pub fn new(limits: Limits) -> Collector {
+        Collector {
+            budget: limits.max_dataset_bytes,
+            ..Collector::default()
+        }
+    }
+
+    fn charge(&mut self, bytes: usize) -> Result<()> {
+        self.used += bytes as u64 + OVERHEAD;
+        if self.used > self.budget {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                self.key_offset,
+                "dataset",
+                format!(
+                    "the decoded dataset exceeds the budget of {} bytes",
+                    self.budget
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn value(&mut self) -> &mut Value {
         &mut self
             .current
@@ -88,11 +118,14 @@ impl Visitor for Collector {
     }
 
     fn function(&mut self, code: &[u8]) -> Result<()> {
+        self.charge(code.len())?;
         self.dataset.functions.push(code.to_vec());
         Ok(())
     }
 
     fn begin_key(&mut self, k: &KeyInfo<'_>) -> Result<()> {
+        self.key_offset = k.offset;
+        self.charge(k.key.len() + 4 * OVERHEAD as usize)?;
         use super::opcode::Kind;
         let value = match k.value_type.kind() {
             Kind::String => Value::String(Vec::new()),
@@ -121,6 +154,7 @@ impl Visitor for Collector {
     }
 
     fn string(&mut self, v: &[u8]) -> Result<()> {
+        self.charge(v.len())?;
         if let Value::String(s) = self.value() {
             s.extend_from_slice(v);
         }
@@ -128,6 +162,7 @@ impl Visitor for Collector {
     }
 
     fn list_item(&mut self, item: &[u8]) -> Result<()> {
+        self.charge(item.len())?;
         if let Value::List(l) = self.value() {
             l.push(item.to_vec());
         }
@@ -135,6 +170,7 @@ impl Visitor for Collector {
     }
 
     fn set_member(&mut self, m: &[u8]) -> Result<()> {
+        self.charge(m.len())?;
         if let Value::Set(s) = self.value() {
             s.push(m.to_vec());
         }
@@ -142,6 +178,7 @@ impl Visitor for Collector {
     }
 
     fn hash_field(&mut self, field: &[u8], value: &[u8], expire_ms: Option<i64>) -> Result<()> {
+        self.charge(field.len() + value.len() + OVERHEAD as usize)?;
         if let Value::Hash(h) = self.value() {
             h.push(HashField {
                 field: field.to_vec(),
@@ -153,6 +190,7 @@ impl Visitor for Collector {
     }
 
     fn zset_member(&mut self, member: &[u8], score: f64) -> Result<()> {
+        self.charge(member.len() + 8)?;
         if let Value::Zset(z) = self.value() {
             z.push(ZsetMember {
                 member: member.to_vec(),
@@ -163,6 +201,13 @@ impl Visitor for Collector {
     }
 
     fn stream_entry(&mut self, id: StreamId, fields: &[(&[u8], &[u8])]) -> Result<()> {
+        self.charge(
+            fields
+                .iter()
+                .map(|(f, v)| f.len() + v.len() + 2 * OVERHEAD as usize)
+                .sum::<usize>()
+                + 16,
+        )?;
         let fields = fields
             .iter()
             .map(|(f, v)| (f.to_vec(), v.to_vec()))
@@ -198,6 +243,7 @@ impl Visitor for Collector {
     }
 
     fn stream_pending(&mut self, id: StreamId, time: i64, count: u64) -> Result<()> {
+        self.charge(32)?;
         let g = self
             .stream()
             .groups
@@ -213,6 +259,7 @@ impl Visitor for Collector {
     }
 
     fn stream_consumer(&mut self, name: &[u8], seen: i64, active: Option<i64>) -> Result<()> {
+        self.charge(name.len() + 64)?;
         let g = self
             .stream()
             .groups
@@ -228,6 +275,7 @@ impl Visitor for Collector {
     }
 
     fn stream_consumer_pending(&mut self, id: StreamId) -> Result<()> {
+        self.charge(16)?;
         let g = self
             .stream()
             .groups
@@ -242,6 +290,7 @@ impl Visitor for Collector {
     }
 
     fn module_value(&mut self, m: &ModuleId, payload: &[u8]) -> Result<()> {
+        self.charge(payload.len())?;
         *self.value() = Value::Module(ModuleValue {
             name: m.name_str().to_owned(),
             id: m.id,
@@ -287,7 +336,7 @@ pub fn read_dataset(bytes: &[u8], opts: ReadOptions) -> Result<(Dataset, Trailer
 pub fn read_dataset_from<R: Read>(r: R, opts: ReadOptions) -> Result<(Dataset, Trailer)> {
     let mut reader = RdbReader::new(r, opts)?;
     let h = reader.header();
-    let mut c = Collector::default();
+    let mut c = Collector::new(opts.limits);
     c.dataset.source = Some(SourceInfo {
         kind: "rdb".into(),
         magic: Some(h.magic.as_str().into()),

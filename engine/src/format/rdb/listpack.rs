@@ -124,7 +124,7 @@ impl<'a> Listpack<'a> {
     }
 
     /// The next element, or `None` at the end byte (after checking the declared count).
-    pub fn next(&mut self) -> Result<Option<Elem<'a>>> {
+    pub fn next_elem(&mut self) -> Result<Option<Elem<'a>>> {
         if self.done {
             return Ok(None);
         }
@@ -155,7 +155,7 @@ impl<'a> Listpack<'a> {
     /// The next element, which must exist.
     pub fn expect(&mut self, what: &'static str) -> Result<Elem<'a>> {
         let at = self.c.pos();
-        self.next()?
+        self.next_elem()?
             .ok_or_else(|| Error::corrupt(at as u64, what, "listpack ended early"))
     }
 
@@ -172,7 +172,7 @@ impl<'a> Listpack<'a> {
 pub fn for_each<'a>(blob: &'a [u8], mut f: impl FnMut(Elem<'a>) -> Result<()>) -> Result<u64> {
     let mut lp = Listpack::new(blob)?;
     let mut n = 0;
-    while let Some(e) = lp.next()? {
+    while let Some(e) = lp.next_elem()? {
         f(e)?;
         n += 1;
     }
@@ -198,7 +198,14 @@ mod tests {
             0x0f, 0, 0, 0, 3, 0, 0x81, b'a', 0x02, 0x05, 0x01, 0xdf, 0xff, 0x02, 0xff,
         ];
         let mut got = vec![];
-        assert_eq!(for_each(&blob, |e| Ok(got.push(e))).unwrap(), 3);
+        assert_eq!(
+            for_each(&blob, |e| {
+                got.push(e);
+                Ok(())
+            })
+            .unwrap(),
+            3
+        );
         assert_eq!(got, vec![Elem::Str(b"a"), Elem::Int(5), Elem::Int(-1)]);
         let mut bad = blob;
         bad[4] = 4;

@@ -226,7 +226,7 @@ fn node<V: Visitor + ?Sized>(
     }
     let mut entries: i64 = 0;
     let mut fields = Vec::new();
-    while let Some(flags) = lp.next()? {
+    while let Some(flags) = lp.next_elem()? {
         let at = lp.pos() as u64;
         let flags = flags
             .as_int()

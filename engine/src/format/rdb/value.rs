@@ -314,7 +314,7 @@ impl<R: Read> RdbReader<R> {
             ValueType::HashListpack | ValueType::ZsetListpack => {
                 let zset = ty == ValueType::ZsetListpack;
                 let mut lp = listpack::Listpack::new(blob)?;
-                while let Some(f) = lp.next()? {
+                while let Some(f) = lp.next_elem()? {
                     let val = lp.expect("listpack pair value")?;
                     pair(f, val, zset, dups, v)?;
                 }
@@ -323,7 +323,7 @@ impl<R: Read> RdbReader<R> {
             ValueType::HashListpackEx | ValueType::HashListpackExPreGa => {
                 let mut lp = listpack::Listpack::new(blob)?;
                 let mut prev_ttl: Option<i64> = None;
-                while let Some(f) = lp.next()? {
+                while let Some(f) = lp.next_elem()? {
                     let val = lp.expect("hash listpack value")?;
                     let at = lp.pos() as u64;
                     let ttl = lp.expect_int("hash listpack field TTL")?;

@@ -135,7 +135,14 @@ mod tests {
             0x0f, 0, 0, 0, 0x0c, 0, 0, 0, 0x02, 0, 0x00, 0xf3, 0x02, 0xf6, 0xff,
         ];
         let mut got = vec![];
-        assert_eq!(for_each(&blob, |e| Ok(got.push(e.to_vec()))).unwrap(), 2);
+        assert_eq!(
+            for_each(&blob, |e| {
+                got.push(e.to_vec());
+                Ok(())
+            })
+            .unwrap(),
+            2
+        );
         assert_eq!(got, vec![b"2".to_vec(), b"5".to_vec()]);
         let empty = [0x0b, 0, 0, 0, 0x0a, 0, 0, 0, 0, 0, 0xff];
         assert_eq!(for_each(&empty, |_| Ok(())).unwrap(), 0);

@@ -72,7 +72,11 @@ mod tests {
         let blob = b"\x02\x02f1\x02\x00v1\x02f2\x02\x00v2\xff";
         let mut got = vec![];
         assert_eq!(
-            for_each(blob, |k, v| Ok(got.push((k.to_vec(), v.to_vec())))).unwrap(),
+            for_each(blob, |k, v| {
+                got.push((k.to_vec(), v.to_vec()));
+                Ok(())
+            })
+            .unwrap(),
             2
         );
         assert_eq!(got[1], (b"f2".to_vec(), b"v2".to_vec()));
