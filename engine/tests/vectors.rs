@@ -296,16 +296,7 @@ struct KnownDivergence {
     reason: &'static str,
 }
 
-const KNOWN_DIVERGENCES: &[KnownDivergence] = &[KnownDivergence {
-    subject: "replicator/module.rdb",
-    part: "error offset",
-    difference: "found Some(1261)",
-    reason:
-        "engine/src/format/rdb/value.rs reports ValueType::ModulePreGa at \
-             `self.src.pos() - 1`, as if the type byte had just been read; but the key name has \
-             been read by then, so the offset lands on the key's last byte (1261, the 'y' of \
-             \"key\") instead of the type byte (1257) or the module id that starts the value (1262)",
-}];
+const KNOWN_DIVERGENCES: &[KnownDivergence] = &[];
 
 /// One comparison's outcome, with its differences as (part, description).
 struct Outcome {

@@ -170,7 +170,7 @@ impl<R: Read> RdbReader<R> {
             }
             ValueType::ModulePreGa => Err(Error::new(
                 ErrorKind::UnknownType,
-                self.src.pos().saturating_sub(1),
+                self.src.pos(),
                 "module value",
                 "type 6 (4.0-RC modules) stores module-private bytes without opcodes, so it cannot be read without the module; Redis also refuses it",
             )),
