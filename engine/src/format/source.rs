@@ -214,8 +214,17 @@ impl<R: Read> Source<R> {
         self.end = 0;
         self.crc_pos = 0;
         let mut filled = have;
+        if self.total_len.is_some() {
+            // `check_len` proved the bytes exist: reserving them exactly is safe and avoids the
+            // doubling that would otherwise leave up to twice the element allocated.
+            self.big.reserve_exact(n.saturating_sub(self.big.len()));
+        }
         while filled < n {
             let step = (n - filled).min(GROW_STEP);
+            if self.big.capacity() < filled + step {
+                let want = (self.big.capacity() * 2).max(filled + step).min(n);
+                self.big.reserve_exact(want - self.big.len());
+            }
             self.big.resize(filled + step, 0);
             let k = loop {
                 match self.inner.read(&mut self.big[filled..filled + step]) {
