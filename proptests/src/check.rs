@@ -75,3 +75,32 @@ pub fn rdb_decode_is_total(data: &[u8]) {
         ),
     }
 }
+
+/// Any valid dataset written at any target that holds it exactly reads back equal, and the
+/// streaming `check` accepts the file. `u` drives the dataset generator and the choice of target
+/// and writer options.
+pub fn rdb_roundtrip(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<()> {
+    use engine::format::rdb::{write_to_vec, Target, WriteOptions};
+    let targets = Target::all();
+    let target = *u.choose(&targets)?;
+    let ds = crate::gen::dataset(u, crate::gen::Features::for_target(target))?;
+    let mut opts = WriteOptions::new(target, 1_700_000_000);
+    opts.compression = u.arbitrary()?;
+    opts.checksum = u.ratio(7, 8)?;
+    let bytes = write_to_vec(&ds, &opts)
+        .unwrap_or_else(|e| panic!("{target}: writing a dataset it holds failed: {e}"));
+    let (back, _) = read_dataset(&bytes, ReadOptions::default())
+        .unwrap_or_else(|e| panic!("{target}: reading back failed: {e}"));
+    if let Some(d) = engine::dataset::first_difference(&ds, &back) {
+        panic!("{target}: round trip changed the dataset: {d}");
+    }
+    check(
+        &bytes[..],
+        ReadOptions {
+            total_len: Some(bytes.len() as u64),
+            ..ReadOptions::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{target}: check refused the written file: {e}"));
+    Ok(())
+}

@@ -1,5 +1,6 @@
 //! `redis-persist`: dump, check, convert and validate Redis persistence files.
 //! Exit codes: 0 success, 1 input refused or invalid, 2 usage error.
+mod convert;
 mod dump;
 mod input;
 
@@ -54,6 +55,42 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Convert between RDB versions and Dataset JSON, with a report of anything lost.
+    ///
+    /// INPUT is an RDB file or Dataset JSON (told apart by content). The RDB is written with the
+    /// encodings the target version's server would choose (Redis's default thresholds), LZF for
+    /// strings over 20 bytes and a CRC-64 trailer. A target that cannot hold part of the dataset
+    /// (hash field TTLs before RDB 12, stream metadata before 10, functions before 10, ...) is
+    /// refused with a report naming each key, unless --allow-loss, which writes the closest
+    /// equivalent and prints the report. Without a version, an RDB input keeps its own version
+    /// and JSON becomes RDB 12.
+    Convert {
+        /// RDB or Dataset JSON ("-" reads standard input).
+        input: PathBuf,
+        /// Where to write ("-" for standard output); written to a temporary file, then renamed.
+        output: PathBuf,
+        /// RDB version to write (6 to 12).
+        #[arg(long, value_name = "N")]
+        rdb_version: Option<u32>,
+        /// Valkey RDB version to write (80).
+        #[arg(long, value_name = "N")]
+        valkey_version: Option<u32>,
+        /// Output form.
+        #[arg(long, value_enum, default_value = "rdb")]
+        to: convert::To,
+        /// Write what the target can hold and report the rest instead of refusing.
+        #[arg(long)]
+        allow_loss: bool,
+        /// Do not LZF-compress strings (rdbcompression no).
+        #[arg(long)]
+        no_compression: bool,
+        /// Write a zero checksum (rdbchecksum no).
+        #[arg(long)]
+        no_checksum: bool,
+        /// Do not verify the input's CRC-64 trailer.
+        #[arg(long)]
+        ignore_checksum: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -69,5 +106,26 @@ fn main() -> ExitCode {
             ignore_checksum,
             json,
         } => dump::check(&file, json, ignore_checksum),
+        Command::Convert {
+            input,
+            output,
+            rdb_version,
+            valkey_version,
+            to,
+            allow_loss,
+            no_compression,
+            no_checksum,
+            ignore_checksum,
+        } => convert::convert(convert::Args {
+            input: &input,
+            output: &output,
+            rdb_version,
+            valkey_version,
+            to,
+            allow_loss,
+            no_compression,
+            no_checksum,
+            ignore_checksum,
+        }),
     }
 }

@@ -48,3 +48,27 @@ pub fn for_each(blob: &[u8], mut f: impl FnMut(i64) -> Result<()>) -> Result<u64
     }
     Ok(len)
 }
+
+/// Builds an intset of `members` (sorted and of the smallest width that holds them all), or
+/// `None` when there are none (an empty intset is invalid).
+pub fn build(members: &mut [i64]) -> Option<Vec<u8>> {
+    if members.is_empty() {
+        return None;
+    }
+    members.sort_unstable();
+    let (lo, hi) = (members[0], members[members.len() - 1]);
+    let width: u32 = if i16::try_from(lo).is_ok() && i16::try_from(hi).is_ok() {
+        2
+    } else if i32::try_from(lo).is_ok() && i32::try_from(hi).is_ok() {
+        4
+    } else {
+        8
+    };
+    let mut out = Vec::with_capacity(8 + members.len() * width as usize);
+    out.extend_from_slice(&width.to_le_bytes());
+    out.extend_from_slice(&(members.len() as u32).to_le_bytes());
+    for &m in members.iter() {
+        out.extend_from_slice(&m.to_le_bytes()[..width as usize]);
+    }
+    Some(out)
+}

@@ -212,3 +212,146 @@ mod tests {
         assert!(for_each(&bad, |_| Ok(())).is_err());
     }
 }
+
+/// Builds a listpack the way Redis's `lpAppend` does: strings that are canonical int64 text of at
+/// most 20 bytes are stored as integers in the smallest form, other strings by length class.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    buf: Vec<u8>,
+    count: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// An empty listpack.
+    pub fn new() -> Builder {
+        let mut buf = Vec::with_capacity(64);
+        buf.extend_from_slice(&[0; HEADER]);
+        Builder { buf, count: 0 }
+    }
+
+    /// Bytes the finished listpack will take.
+    pub fn len(&self) -> usize {
+        self.buf.len() + 1
+    }
+
+    /// Elements so far.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Whether no element was added.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Bytes one element of `s` would take, back-length included.
+    pub fn entry_size(s: &[u8]) -> usize {
+        let size = match super::string::parse_canonical_i64(s).filter(|_| s.len() <= 20) {
+            Some(v) => int_size(v),
+            None => str_header(s.len()) + s.len(),
+        };
+        size + backlen_size(size)
+    }
+
+    /// Appends a string (as an integer when it is canonical int64 text).
+    pub fn push(&mut self, s: &[u8]) {
+        match super::string::parse_canonical_i64(s).filter(|_| s.len() <= 20) {
+            Some(v) => self.push_int(v),
+            None => {
+                let start = self.buf.len();
+                let n = s.len();
+                if n < 64 {
+                    self.buf.push(0x80 | n as u8);
+                } else if n < 4096 {
+                    self.buf
+                        .extend_from_slice(&[0xe0 | (n >> 8) as u8, n as u8]);
+                } else {
+                    self.buf.push(0xf0);
+                    self.buf.extend_from_slice(&(n as u32).to_le_bytes());
+                }
+                self.buf.extend_from_slice(s);
+                self.backlen(self.buf.len() - start);
+            }
+        }
+    }
+
+    /// Appends an integer in the smallest encoding.
+    pub fn push_int(&mut self, v: i64) {
+        let start = self.buf.len();
+        if (0..=127).contains(&v) {
+            self.buf.push(v as u8);
+        } else if (-4096..=4095).contains(&v) {
+            let u = (v as u16) & 0x1fff;
+            self.buf
+                .extend_from_slice(&[0xc0 | (u >> 8) as u8, u as u8]);
+        } else if i16::try_from(v).is_ok() {
+            self.buf.push(0xf1);
+            self.buf.extend_from_slice(&(v as i16).to_le_bytes());
+        } else if (-(1 << 23)..(1 << 23)).contains(&v) {
+            self.buf.push(0xf2);
+            self.buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+        } else if i32::try_from(v).is_ok() {
+            self.buf.push(0xf3);
+            self.buf.extend_from_slice(&(v as i32).to_le_bytes());
+        } else {
+            self.buf.push(0xf4);
+            self.buf.extend_from_slice(&v.to_le_bytes());
+        }
+        self.backlen(self.buf.len() - start);
+    }
+
+    fn backlen(&mut self, size: usize) {
+        let n = backlen_size(size);
+        for i in (0..n).rev() {
+            let group = ((size >> (7 * i)) & 0x7f) as u8;
+            self.buf.push(if i == n - 1 { group } else { group | 0x80 });
+        }
+        self.count += 1;
+    }
+
+    /// The finished listpack.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.buf.push(END);
+        let total = self.buf.len() as u32;
+        self.buf[..4].copy_from_slice(&total.to_le_bytes());
+        let n = if self.count >= UNKNOWN_COUNT as usize {
+            UNKNOWN_COUNT
+        } else {
+            self.count as u16
+        };
+        self.buf[4..6].copy_from_slice(&n.to_le_bytes());
+        self.buf
+    }
+}
+
+fn int_size(v: i64) -> usize {
+    if (0..=127).contains(&v) {
+        1
+    } else if (-4096..=4095).contains(&v) {
+        2
+    } else if i16::try_from(v).is_ok() {
+        3
+    } else if (-(1 << 23)..(1 << 23)).contains(&v) {
+        4
+    } else if i32::try_from(v).is_ok() {
+        5
+    } else {
+        9
+    }
+}
+
+fn str_header(n: usize) -> usize {
+    if n < 64 {
+        1
+    } else if n < 4096 {
+        2
+    } else {
+        5
+    }
+}

@@ -3,6 +3,7 @@
 pub mod collect;
 pub mod dups;
 pub mod elem;
+pub mod encode;
 pub mod intset;
 pub mod length;
 pub mod listpack;
@@ -11,12 +12,16 @@ pub mod opcode;
 pub mod reader;
 pub mod stream;
 pub mod string;
+pub mod target;
 pub mod value;
 pub mod visit;
+pub mod writer;
 pub mod ziplist;
 pub mod zipmap;
 
 pub use collect::{read_dataset, read_dataset_from, Collector};
 pub use opcode::{Header, Kind, Magic, Opcode, ValueType};
 pub use reader::{Checksum, RdbReader, ReadOptions, Step, Trailer};
+pub use target::{assess, Loss, Report, Target, Thresholds};
 pub use visit::{KeyInfo, ModuleId, Note, StreamMeta, Visitor};
+pub use writer::{write_dataset, write_to_vec, WriteError, WriteOptions, Written};

@@ -309,3 +309,144 @@ fn node<V: Visitor + ?Sized>(
     }
     Ok(())
 }
+
+fn raw_id(out: &mut Vec<u8>, id: StreamId) {
+    out.extend_from_slice(&id.ms.to_be_bytes());
+    out.extend_from_slice(&id.seq.to_be_bytes());
+}
+
+fn len_id(out: &mut Vec<u8>, id: StreamId) {
+    length::write(out, id.ms);
+    length::write(out, id.seq);
+}
+
+/// Appends a stream in layout `ty` (15, 19 or 21): nodes of at most `stream-node-max-entries`
+/// entries and about `stream-node-max-bytes` bytes, each keyed by its first ID, whose fields
+/// become the master fields that later entries may share.
+pub fn write(
+    enc: &mut super::encode::Encoder,
+    out: &mut Vec<u8>,
+    ty: ValueType,
+    s: &crate::dataset::Stream,
+) {
+    let v2 = ty != ValueType::StreamListpacks;
+    let v3 = ty == ValueType::StreamListpacks3;
+    let th = enc.thresholds;
+    let mut nodes: Vec<(StreamId, Vec<u8>)> = Vec::new();
+    let mut i = 0;
+    while i < s.entries.len() {
+        let master = &s.entries[i];
+        let master_fields: Vec<&[u8]> = master.fields.iter().map(|(f, _)| f.as_slice()).collect();
+        let mut body = super::listpack::Builder::new();
+        let mut count = 0usize;
+        let mut j = i;
+        while j < s.entries.len()
+            && count < th.stream_node_max_entries
+            && (count == 0 || body.len() < th.stream_node_max_bytes)
+        {
+            let e = &s.entries[j];
+            let same = e.fields.len() == master_fields.len()
+                && e.fields
+                    .iter()
+                    .zip(&master_fields)
+                    .all(|((f, _), m)| f == m);
+            body.push_int(if same { FLAG_SAMEFIELDS } else { 0 });
+            body.push_int(e.id.ms.wrapping_sub(master.id.ms) as i64);
+            body.push_int(e.id.seq.wrapping_sub(master.id.seq) as i64);
+            let n = e.fields.len() as i64;
+            if same {
+                for (_, v) in &e.fields {
+                    body.push(v);
+                }
+                body.push_int(n + 3);
+            } else {
+                body.push_int(n);
+                for (f, v) in &e.fields {
+                    body.push(f);
+                    body.push(v);
+                }
+                body.push_int(2 * n + 4);
+            }
+            count += 1;
+            j += 1;
+        }
+        // The master entry comes first in the listpack; it is built once the count is known.
+        let mut lp = super::listpack::Builder::new();
+        lp.push_int(count as i64);
+        lp.push_int(0);
+        lp.push_int(master_fields.len() as i64);
+        for f in &master_fields {
+            lp.push(f);
+        }
+        lp.push_int(0);
+        let mut blob = lp.finish();
+        let entries = body.finish();
+        // Splice: master entry (without its end byte) + entries (without their header).
+        blob.pop();
+        blob.extend_from_slice(&entries[6..]);
+        let total = blob.len() as u32;
+        blob[..4].copy_from_slice(&total.to_le_bytes());
+        let n = 4 + master_fields.len();
+        let elements = n + entries_count(&entries);
+        let n16 = if elements >= 65535 {
+            65535
+        } else {
+            elements as u16
+        };
+        blob[4..6].copy_from_slice(&n16.to_le_bytes());
+        nodes.push((master.id, blob));
+        i = j;
+    }
+    length::write(out, nodes.len() as u64);
+    for (id, blob) in &nodes {
+        let mut key = Vec::with_capacity(16);
+        raw_id(&mut key, *id);
+        enc.string(out, &key);
+        enc.string(out, blob);
+    }
+    length::write(out, s.length);
+    len_id(out, s.last_id);
+    if v2 {
+        let first = s
+            .first_id
+            .unwrap_or_else(|| s.entries.first().map(|e| e.id).unwrap_or_default());
+        len_id(out, first);
+        len_id(out, s.max_deleted_id.unwrap_or_default());
+        length::write(out, s.entries_added.unwrap_or(s.length));
+    }
+    length::write(out, s.groups.len() as u64);
+    for g in &s.groups {
+        enc.string(out, &g.name);
+        len_id(out, g.last_delivered_id);
+        if v2 {
+            length::write(out, g.entries_read.unwrap_or(u64::MAX));
+        }
+        length::write(out, g.pending.len() as u64);
+        for p in &g.pending {
+            raw_id(out, p.id);
+            out.extend_from_slice(&p.delivery_time_ms.to_le_bytes());
+            length::write(out, p.delivery_count);
+        }
+        length::write(out, g.consumers.len() as u64);
+        for c in &g.consumers {
+            enc.string(out, &c.name);
+            out.extend_from_slice(&c.seen_time_ms.to_le_bytes());
+            if v3 {
+                out.extend_from_slice(&c.active_time_ms.unwrap_or(c.seen_time_ms).to_le_bytes());
+            }
+            length::write(out, c.pending.len() as u64);
+            for id in &c.pending {
+                raw_id(out, *id);
+            }
+        }
+    }
+}
+
+/// The element count of a finished listpack (its header, or a walk when it says "unknown").
+fn entries_count(lp: &[u8]) -> usize {
+    let n = u16::from_le_bytes([lp[4], lp[5]]);
+    if n != super::listpack::UNKNOWN_COUNT {
+        return n as usize;
+    }
+    super::listpack::for_each(lp, |_| Ok(())).map_or(0, |n| n as usize)
+}

@@ -158,3 +158,104 @@ mod tests {
         assert!(for_each(b"xxxxx", |_| Ok(())).is_err());
     }
 }
+
+/// Builds a ziplist the way Redis's `ziplistPush` does: strings shorter than 32 bytes holding
+/// canonical int64 text become integers in the smallest encoding (0 to 12 as immediates).
+#[derive(Debug, Clone)]
+pub struct Builder {
+    buf: Vec<u8>,
+    count: usize,
+    prev_size: usize,
+    last_start: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// An empty ziplist.
+    pub fn new() -> Builder {
+        Builder {
+            buf: vec![0; HEADER],
+            count: 0,
+            prev_size: 0,
+            last_start: HEADER,
+        }
+    }
+
+    /// Bytes the finished ziplist will take.
+    pub fn len(&self) -> usize {
+        self.buf.len() + 1
+    }
+
+    /// Whether no entry was added.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Appends one entry.
+    pub fn push(&mut self, s: &[u8]) {
+        let start = self.buf.len();
+        if self.prev_size < 254 {
+            self.buf.push(self.prev_size as u8);
+        } else {
+            self.buf.push(254);
+            self.buf
+                .extend_from_slice(&(self.prev_size as u32).to_le_bytes());
+        }
+        match super::string::parse_canonical_i64(s).filter(|_| s.len() < 32) {
+            Some(v @ 0..=12) => self.buf.push(0xf1 + v as u8),
+            Some(v) if i8::try_from(v).is_ok() => self.buf.extend_from_slice(&[0xfe, v as u8]),
+            Some(v) if i16::try_from(v).is_ok() => {
+                self.buf.push(0xc0);
+                self.buf.extend_from_slice(&(v as i16).to_le_bytes());
+            }
+            Some(v) if (-(1 << 23)..(1 << 23)).contains(&v) => {
+                self.buf.push(0xf0);
+                self.buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+            }
+            Some(v) if i32::try_from(v).is_ok() => {
+                self.buf.push(0xd0);
+                self.buf.extend_from_slice(&(v as i32).to_le_bytes());
+            }
+            Some(v) => {
+                self.buf.push(0xe0);
+                self.buf.extend_from_slice(&v.to_le_bytes());
+            }
+            None => {
+                let n = s.len();
+                if n <= 63 {
+                    self.buf.push(n as u8);
+                } else if n <= 16383 {
+                    self.buf
+                        .extend_from_slice(&[0x40 | (n >> 8) as u8, n as u8]);
+                } else {
+                    self.buf.push(0x80);
+                    self.buf.extend_from_slice(&(n as u32).to_be_bytes());
+                }
+                self.buf.extend_from_slice(s);
+            }
+        }
+        self.prev_size = self.buf.len() - start;
+        self.last_start = start;
+        self.count += 1;
+    }
+
+    /// The finished ziplist.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.buf.push(END);
+        let total = self.buf.len() as u32;
+        self.buf[..4].copy_from_slice(&total.to_le_bytes());
+        self.buf[4..8].copy_from_slice(&(self.last_start as u32).to_le_bytes());
+        let n = if self.count >= UNKNOWN_COUNT as usize {
+            UNKNOWN_COUNT
+        } else {
+            self.count as u16
+        };
+        self.buf[8..10].copy_from_slice(&n.to_le_bytes());
+        self.buf
+    }
+}

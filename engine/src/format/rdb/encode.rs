@@ -1,0 +1,352 @@
+//! Value encoding for the writer, mirroring `value.rs`: for each value it picks the encoding the
+//! target version's server would write (by Redis's thresholds) and emits it.
+use super::length;
+use super::opcode::ValueType;
+use super::string::{self, parse_canonical_i64};
+use super::target::{Target, Thresholds};
+use super::{intset, listpack, ziplist};
+use crate::dataset::{HashField, Value, ZsetMember};
+use crate::format::lzf::Compressor;
+
+/// Elements at least this large go to PLAIN quicklist nodes before Redis 7.4.
+const PLAIN_THRESHOLD_OLD: usize = 1 << 30;
+
+/// The writer's per-value state: target, thresholds and reused compression buffers.
+pub struct Encoder {
+    /// Version written.
+    pub target: Target,
+    /// Encoding thresholds.
+    pub thresholds: Thresholds,
+    /// `rdbcompression`: LZF for strings over 20 bytes when it saves space.
+    pub compress: bool,
+    lzf: Compressor,
+    lzf_out: Vec<u8>,
+}
+
+impl Encoder {
+    /// An encoder for `target`.
+    pub fn new(target: Target, thresholds: Thresholds, compress: bool) -> Encoder {
+        Encoder {
+            target,
+            thresholds,
+            compress,
+            lzf: Compressor::new(),
+            lzf_out: Vec::new(),
+        }
+    }
+
+    /// Appends an RDB string as `rdbSaveRawString` does: short canonical integers fitting 32
+    /// bits as INT8/16/32, strings over 20 bytes LZF-compressed when that saves at least 4 bytes,
+    /// raw otherwise.
+    pub fn string(&mut self, out: &mut Vec<u8>, s: &[u8]) {
+        if s.len() <= 11 {
+            if let Some(v) = parse_canonical_i64(s) {
+                if let Ok(b) = i8::try_from(v) {
+                    length::write_encoded(out, string::ENC_INT8);
+                    out.push(b as u8);
+                    return;
+                } else if let Ok(h) = i16::try_from(v) {
+                    length::write_encoded(out, string::ENC_INT16);
+                    out.extend_from_slice(&h.to_le_bytes());
+                    return;
+                } else if let Ok(w) = i32::try_from(v) {
+                    length::write_encoded(out, string::ENC_INT32);
+                    out.extend_from_slice(&w.to_le_bytes());
+                    return;
+                }
+            }
+        }
+        if self.compress && s.len() > 20 && self.lzf.compress(s, &mut self.lzf_out, s.len() - 4) {
+            length::write_encoded(out, string::ENC_LZF);
+            length::write(out, self.lzf_out.len() as u64);
+            length::write(out, s.len() as u64);
+            out.extend_from_slice(&self.lzf_out);
+            return;
+        }
+        length::write(out, s.len() as u64);
+        out.extend_from_slice(s);
+    }
+
+    /// The type byte this target's server would write for `v`.
+    pub fn choose(&self, v: &Value) -> ValueType {
+        let (t, th, lvl) = (self.target, &self.thresholds, self.target.level());
+        match v {
+            Value::String(_) => ValueType::String,
+            Value::List(items) => match lvl {
+                ..=6 if items.len() <= th.list_max_ziplist_entries
+                    && items.iter().all(|i| i.len() <= th.list_max_ziplist_value) =>
+                {
+                    ValueType::ListZiplist
+                }
+                ..=6 => ValueType::List,
+                7..=9 => ValueType::ListQuicklist,
+                _ => ValueType::ListQuicklist2,
+            },
+            Value::Set(m) => {
+                if m.len() <= th.set_max_intset_entries
+                    && m.iter().all(|x| parse_canonical_i64(x).is_some())
+                {
+                    ValueType::SetIntset
+                } else if lvl >= 11
+                    && m.len() <= th.set_max_listpack_entries
+                    && m.iter().all(|x| x.len() <= th.set_max_listpack_value)
+                {
+                    ValueType::SetListpack
+                } else {
+                    ValueType::Set
+                }
+            }
+            Value::Hash(f) => {
+                let small = f.len() <= th.hash_max_listpack_entries
+                    && f.iter().all(|x| {
+                        x.field.len() <= th.hash_max_listpack_value
+                            && x.value.len() <= th.hash_max_listpack_value
+                    });
+                let ttls = t.field_ttls() && f.iter().any(|x| x.expire_ms.is_some());
+                match (ttls, t.is_valkey(), small) {
+                    (true, true, _) => ValueType::Hash2,
+                    (true, false, true) => ValueType::HashListpackEx,
+                    (true, false, false) => ValueType::HashMetadata,
+                    (false, _, true) if lvl >= 10 => ValueType::HashListpack,
+                    (false, _, true) => ValueType::HashZiplist,
+                    (false, _, false) => ValueType::Hash,
+                }
+            }
+            Value::Zset(m) => {
+                let small = m.len() <= th.zset_max_listpack_entries
+                    && m.iter()
+                        .all(|x| x.member.len() <= th.zset_max_listpack_value);
+                match (small, lvl) {
+                    (true, 10..) => ValueType::ZsetListpack,
+                    (true, _) => ValueType::ZsetZiplist,
+                    (false, 8..) => ValueType::Zset2,
+                    (false, _) => ValueType::Zset,
+                }
+            }
+            Value::Stream(_) => match lvl {
+                ..=9 => ValueType::StreamListpacks,
+                10 => ValueType::StreamListpacks2,
+                _ => ValueType::StreamListpacks3,
+            },
+            Value::Module(_) => ValueType::Module2,
+        }
+    }
+
+    /// Appends `v` in encoding `ty` (from [`Encoder::choose`]); hash field TTLs are dropped where
+    /// the encoding cannot hold them (the loss report says so beforehand).
+    pub fn value(&mut self, out: &mut Vec<u8>, ty: ValueType, v: &Value) {
+        match (ty, v) {
+            (ValueType::String, Value::String(s)) => self.string(out, s),
+            (ValueType::List, Value::List(items)) | (ValueType::Set, Value::Set(items)) => {
+                length::write(out, items.len() as u64);
+                for i in items {
+                    self.string(out, i);
+                }
+            }
+            (ValueType::ListZiplist, Value::List(items)) => {
+                let mut zl = ziplist::Builder::new();
+                items.iter().for_each(|i| zl.push(i));
+                self.string(out, &zl.finish());
+            }
+            (ValueType::ListQuicklist | ValueType::ListQuicklist2, Value::List(items)) => {
+                self.quicklist(out, ty, items)
+            }
+            (ValueType::SetIntset, Value::Set(m)) => {
+                let mut ints: Vec<i64> = m.iter().filter_map(|x| parse_canonical_i64(x)).collect();
+                let blob = intset::build(&mut ints).expect("sets written are never empty");
+                self.string(out, &blob);
+            }
+            (ValueType::SetListpack, Value::Set(m)) => {
+                let mut lp = listpack::Builder::new();
+                m.iter().for_each(|x| lp.push(x));
+                self.string(out, &lp.finish());
+            }
+            (ValueType::Hash, Value::Hash(f)) => {
+                length::write(out, f.len() as u64);
+                for x in f {
+                    self.string(out, &x.field);
+                    self.string(out, &x.value);
+                }
+            }
+            (ValueType::HashZiplist, Value::Hash(f)) => {
+                let mut zl = ziplist::Builder::new();
+                for x in f {
+                    zl.push(&x.field);
+                    zl.push(&x.value);
+                }
+                self.string(out, &zl.finish());
+            }
+            (ValueType::HashListpack, Value::Hash(f)) => {
+                let mut lp = listpack::Builder::new();
+                for x in f {
+                    lp.push(&x.field);
+                    lp.push(&x.value);
+                }
+                self.string(out, &lp.finish());
+            }
+            (ValueType::HashListpackEx, Value::Hash(f)) => self.hash_listpack_ex(out, f),
+            (ValueType::HashMetadata, Value::Hash(f)) => {
+                let min = f.iter().filter_map(|x| x.expire_ms).min().unwrap_or(0);
+                out.extend_from_slice(&min.to_le_bytes());
+                length::write(out, f.len() as u64);
+                for x in f {
+                    // A TTL is stored relative to the minimum, plus one so that 0 can mean none.
+                    length::write(out, x.expire_ms.map_or(0, |e| (e - min + 1) as u64));
+                    self.string(out, &x.field);
+                    self.string(out, &x.value);
+                }
+            }
+            (ValueType::Hash2, Value::Hash(f)) => {
+                length::write(out, f.len() as u64);
+                for x in f {
+                    self.string(out, &x.field);
+                    self.string(out, &x.value);
+                    out.extend_from_slice(&x.expire_ms.unwrap_or(-1).to_le_bytes());
+                }
+            }
+            (ValueType::ZsetZiplist | ValueType::ZsetListpack, Value::Zset(m)) => {
+                let mut text = Vec::new();
+                if ty == ValueType::ZsetZiplist {
+                    let mut zl = ziplist::Builder::new();
+                    for x in m {
+                        zl.push(&x.member);
+                        score_entry(x.score, &mut text);
+                        zl.push(&text);
+                    }
+                    self.string(out, &zl.finish());
+                } else {
+                    let mut lp = listpack::Builder::new();
+                    for x in m {
+                        lp.push(&x.member);
+                        score_entry(x.score, &mut text);
+                        lp.push(&text);
+                    }
+                    self.string(out, &lp.finish());
+                }
+            }
+            (ValueType::Zset2 | ValueType::Zset, Value::Zset(m)) => self.skiplist(out, ty, m),
+            (
+                ValueType::StreamListpacks
+                | ValueType::StreamListpacks2
+                | ValueType::StreamListpacks3,
+                Value::Stream(s),
+            ) => super::stream::write(self, out, ty, s),
+            (ValueType::Module2, Value::Module(m)) => {
+                length::write(out, m.id);
+                out.extend_from_slice(&m.payload);
+            }
+            (ty, v) => unreachable!(
+                "encoding {ty:?} was not chosen for a {} value",
+                v.type_name()
+            ),
+        }
+    }
+
+    fn quicklist(&mut self, out: &mut Vec<u8>, ty: ValueType, items: &[Vec<u8>]) {
+        let v2 = ty == ValueType::ListQuicklist2;
+        let plain_over = if self.target.level() >= 12 {
+            self.thresholds.list_node_bytes
+        } else {
+            PLAIN_THRESHOLD_OLD
+        };
+        // Nodes are planned first: the node count precedes them.
+        enum Node {
+            Packed(Vec<u8>),
+            Plain(usize),
+        }
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut lp: Option<listpack::Builder> = None;
+        let mut zl: Option<ziplist::Builder> = None;
+        for (i, item) in items.iter().enumerate() {
+            if v2 {
+                if item.len() > plain_over {
+                    if let Some(b) = lp.take() {
+                        nodes.push(Node::Packed(b.finish()));
+                    }
+                    nodes.push(Node::Plain(i));
+                    continue;
+                }
+                let b = lp.get_or_insert_with(listpack::Builder::new);
+                if !b.is_empty()
+                    && b.len() + listpack::Builder::entry_size(item)
+                        > self.thresholds.list_node_bytes
+                {
+                    nodes.push(Node::Packed(lp.take().expect("present").finish()));
+                }
+                lp.get_or_insert_with(listpack::Builder::new).push(item);
+            } else {
+                let b = zl.get_or_insert_with(ziplist::Builder::new);
+                if !b.is_empty() && b.len() + item.len() + 11 > self.thresholds.list_node_bytes {
+                    nodes.push(Node::Packed(zl.take().expect("present").finish()));
+                }
+                zl.get_or_insert_with(ziplist::Builder::new).push(item);
+            }
+        }
+        if let Some(b) = lp {
+            nodes.push(Node::Packed(b.finish()));
+        }
+        if let Some(b) = zl {
+            nodes.push(Node::Packed(b.finish()));
+        }
+        length::write(out, nodes.len() as u64);
+        for n in nodes {
+            match n {
+                Node::Packed(blob) => {
+                    if v2 {
+                        length::write(out, 2);
+                    }
+                    self.string(out, &blob);
+                }
+                Node::Plain(i) => {
+                    length::write(out, 1);
+                    self.string(out, &items[i]);
+                }
+            }
+        }
+    }
+
+    fn hash_listpack_ex(&mut self, out: &mut Vec<u8>, f: &[HashField]) {
+        // Fields with a TTL come first in TTL order, then the rest, as deep validation requires.
+        let mut order: Vec<&HashField> = f.iter().collect();
+        order.sort_by_key(|x| (x.expire_ms.is_none(), x.expire_ms.unwrap_or(0)));
+        let min = f.iter().filter_map(|x| x.expire_ms).min().unwrap_or(0);
+        out.extend_from_slice(&min.to_le_bytes());
+        let mut lp = listpack::Builder::new();
+        for x in order {
+            lp.push(&x.field);
+            lp.push(&x.value);
+            lp.push_int(x.expire_ms.unwrap_or(0));
+        }
+        self.string(out, &lp.finish());
+    }
+
+    fn skiplist(&mut self, out: &mut Vec<u8>, ty: ValueType, m: &[ZsetMember]) {
+        length::write(out, m.len() as u64);
+        // Redis walks the skiplist from the tail: highest score first.
+        for x in m.iter().rev() {
+            self.string(out, &x.member);
+            if ty == ValueType::Zset2 {
+                out.extend_from_slice(&x.score.to_le_bytes());
+            } else if x.score == f64::INFINITY {
+                out.push(254);
+            } else if x.score == f64::NEG_INFINITY {
+                out.push(255);
+            } else {
+                let s = crate::dataset::score_text(x.score);
+                out.push(s.len() as u8);
+                out.extend_from_slice(s.as_bytes());
+            }
+        }
+    }
+}
+
+/// A score as a compact-encoding entry: integral values that a double holds exactly become
+/// integer text (so the blob stores an integer, as Redis 7 does), others shortest text.
+fn score_entry(score: f64, out: &mut Vec<u8>) {
+    out.clear();
+    if score.fract() == 0.0 && score.abs() < (1u64 << 53) as f64 {
+        string::write_decimal(out, score as i64);
+    } else {
+        out.extend_from_slice(crate::dataset::score_text(score).as_bytes());
+    }
+}

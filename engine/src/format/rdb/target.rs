@@ -1,0 +1,253 @@
+//! What a target version can hold: the encodings its server writes, the thresholds that choose
+//! them, and the loss report for a dataset written to a version that cannot hold all of it.
+use super::opcode::{Header, Magic};
+use crate::dataset::{Dataset, Value};
+use std::fmt;
+
+/// A version to write, named by the header it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Target(pub Header);
+
+impl Target {
+    /// `REDIS00NN`, for NN from 6 to 12.
+    pub fn redis(version: u32) -> Option<Target> {
+        (6..=12).contains(&version).then_some(Target(Header {
+            magic: Magic::Redis,
+            version,
+        }))
+    }
+
+    /// `VALKEY080`.
+    pub const VALKEY_80: Target = Target(Header {
+        magic: Magic::Valkey,
+        version: 80,
+    });
+
+    /// Every target the writer supports, oldest first.
+    pub fn all() -> Vec<Target> {
+        (6..=12)
+            .filter_map(Target::redis)
+            .chain([Target::VALKEY_80])
+            .collect()
+    }
+
+    /// The Redis-lineage feature level: Valkey 80 writes what Redis 7.2 (RDB 11) writes, plus its
+    /// own hash field TTLs.
+    pub fn level(self) -> u32 {
+        match self.0.magic {
+            Magic::Redis => self.0.version,
+            Magic::Valkey => 11,
+        }
+    }
+
+    /// Whether this is a Valkey dialect.
+    pub fn is_valkey(self) -> bool {
+        self.0.magic == Magic::Valkey
+    }
+
+    /// Whether hash fields may carry their own expiry.
+    pub fn field_ttls(self) -> bool {
+        self.is_valkey() || self.level() >= 12
+    }
+
+    /// The server release whose writer this target imitates (written as the version aux field).
+    pub fn server_version(self) -> &'static str {
+        match (self.0.magic, self.0.version) {
+            (Magic::Valkey, _) => "9.1.2",
+            (_, 6) => "3.0.7",
+            (_, 7) => "3.2.13",
+            (_, 8) => "4.0.14",
+            (_, 9) => "6.2.14",
+            (_, 10) => "7.0.15",
+            (_, 11) => "7.2.4",
+            _ => "7.4.1",
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.magic {
+            Magic::Redis => write!(f, "REDIS{:04}", self.0.version),
+            Magic::Valkey => write!(f, "VALKEY{:03}", self.0.version),
+        }
+    }
+}
+
+/// Encoding thresholds, with Redis's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    /// `hash-max-listpack-entries` (`hash-max-ziplist-entries` before 7.0).
+    pub hash_max_listpack_entries: usize,
+    /// `hash-max-listpack-value`.
+    pub hash_max_listpack_value: usize,
+    /// `zset-max-listpack-entries`.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value`.
+    pub zset_max_listpack_value: usize,
+    /// `set-max-intset-entries`.
+    pub set_max_intset_entries: usize,
+    /// `set-max-listpack-entries` (7.2+).
+    pub set_max_listpack_entries: usize,
+    /// `set-max-listpack-value` (7.2+).
+    pub set_max_listpack_value: usize,
+    /// `list-max-ziplist-entries` (before quicklists: RDB 6).
+    pub list_max_ziplist_entries: usize,
+    /// `list-max-ziplist-value` (RDB 6).
+    pub list_max_ziplist_value: usize,
+    /// Bytes per quicklist node (`list-max-listpack-size -2` is 8 KiB).
+    pub list_node_bytes: usize,
+    /// `stream-node-max-entries`.
+    pub stream_node_max_entries: usize,
+    /// `stream-node-max-bytes`.
+    pub stream_node_max_bytes: usize,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            set_max_listpack_entries: 128,
+            set_max_listpack_value: 64,
+            list_max_ziplist_entries: 512,
+            list_max_ziplist_value: 64,
+            list_node_bytes: 8192,
+            stream_node_max_entries: 100,
+            stream_node_max_bytes: 4096,
+        }
+    }
+}
+
+/// Something a target cannot hold exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loss {
+    /// Database of the key, or `None` for dataset-wide parts (functions).
+    pub db: Option<u64>,
+    /// The key, if any.
+    pub key: Option<Vec<u8>>,
+    /// What would be lost, and what is written instead under `--allow-loss`.
+    pub what: String,
+}
+
+impl fmt::Display for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.db, &self.key) {
+            (Some(db), Some(k)) => write!(
+                f,
+                "db {db} key {:?}: {}",
+                String::from_utf8_lossy(k),
+                self.what
+            ),
+            _ => f.write_str(&self.what),
+        }
+    }
+}
+
+/// What writing a dataset at a target would lose (`lost`) or have to make up (`filled`:
+/// defaults a loader of that version would also assume, such as a stream's `entries_added`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Information the target cannot store.
+    pub lost: Vec<Loss>,
+    /// Values the target needs and the dataset lacks; the writer supplies the loader's default.
+    pub filled: Vec<Loss>,
+}
+
+impl Report {
+    /// Whether the target holds the dataset exactly: nothing lost, nothing made up.
+    pub fn exact(&self) -> bool {
+        self.lost.is_empty() && self.filled.is_empty()
+    }
+}
+
+/// Works out what writing `ds` at `t` would lose or fill in.
+pub fn assess(ds: &Dataset, t: Target) -> Report {
+    let mut r = Report::default();
+    let lvl = t.level();
+    if !ds.functions.is_empty() && lvl < 10 {
+        r.lost.push(Loss {
+            db: None,
+            key: None,
+            what: format!(
+                "{} function libraries (RDB 10+); not written",
+                ds.functions.len()
+            ),
+        });
+    }
+    for e in &ds.keys {
+        let mut note = |lost: bool, what: String| {
+            let l = Loss {
+                db: Some(e.db),
+                key: Some(e.key.clone()),
+                what,
+            };
+            if lost {
+                r.lost.push(l)
+            } else {
+                r.filled.push(l)
+            }
+        };
+        if (e.idle_s.is_some() || e.freq.is_some()) && lvl < 9 {
+            note(
+                true,
+                "LRU/LFU metadata (IDLE/FREQ need RDB 9+); dropped".into(),
+            );
+        }
+        match &e.value {
+            Value::Hash(fields) if !t.field_ttls() => {
+                let n = fields.iter().filter(|f| f.expire_ms.is_some()).count();
+                if n > 0 {
+                    note(true, format!("{n} hash field TTLs (need RDB 12 or VALKEY080); fields written without TTL"));
+                }
+            }
+            Value::Stream(s) => {
+                if lvl < 9 {
+                    note(true, "stream (needs RDB 9+); key not written".into());
+                    continue;
+                }
+                let meta =
+                    s.first_id.is_some() || s.max_deleted_id.is_some() || s.entries_added.is_some();
+                let read = s.groups.iter().any(|g| g.entries_read.is_some());
+                let active = s
+                    .groups
+                    .iter()
+                    .flat_map(|g| &g.consumers)
+                    .any(|c| c.active_time_ms.is_some());
+                let no_active = s
+                    .groups
+                    .iter()
+                    .flat_map(|g| &g.consumers)
+                    .any(|c| c.active_time_ms.is_none());
+                if lvl < 10 && (meta || read) {
+                    note(true, "stream metadata first_id/max_deleted_id/entries_added/entries_read (RDB 10+); dropped".into());
+                }
+                if lvl >= 10
+                    && (s.first_id.is_none()
+                        || s.max_deleted_id.is_none()
+                        || s.entries_added.is_none())
+                {
+                    note(false, "stream first_id/max_deleted_id/entries_added absent; the RDB 9 loader's defaults are written".into());
+                }
+                if lvl < 11 && active {
+                    note(true, "consumer active times (RDB 11+); dropped".into());
+                }
+                if lvl >= 11 && no_active {
+                    note(
+                        false,
+                        "consumer active times absent; seen times are written, as loaders assume"
+                            .into(),
+                    );
+                }
+            }
+            Value::Module(_) if lvl < 8 => {
+                note(true, "module value (RDB 8+); key not written".into())
+            }
+            _ => {}
+        }
+    }
+    r
+}

@@ -1,0 +1,284 @@
+//! The RDB writer, mirroring `reader.rs`: header, aux fields, functions, then per database
+//! SELECTDB, RESIZEDB and key records, then EOF and the CRC-64 trailer, streamed to any `Write`.
+use super::encode::Encoder;
+use super::length;
+use super::opcode::{Magic, Opcode};
+use super::target::{assess, Report, Target, Thresholds};
+use crate::dataset::{Dataset, Value};
+use crate::format::crc64::Crc64;
+use std::io::Write;
+
+/// How to write.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions {
+    /// Version and dialect.
+    pub target: Target,
+    /// Encoding thresholds.
+    pub thresholds: Thresholds,
+    /// `rdbcompression`.
+    pub compression: bool,
+    /// `rdbchecksum`: without it the trailer is written as zero.
+    pub checksum: bool,
+    /// Unix seconds for the `ctime` aux field.
+    pub ctime: i64,
+    /// Write what the target can hold when it cannot hold everything.
+    pub allow_loss: bool,
+    /// Mark the file as an AOF base (`aof-base 1`, or `aof-preamble 1` before RDB 10).
+    pub aof_base: bool,
+}
+
+impl WriteOptions {
+    /// Redis's defaults for `target`, with `ctime` as given.
+    pub fn new(target: Target, ctime: i64) -> WriteOptions {
+        WriteOptions {
+            target,
+            thresholds: Thresholds::default(),
+            compression: true,
+            checksum: true,
+            ctime,
+            allow_loss: false,
+            aof_base: false,
+        }
+    }
+}
+
+/// Why writing failed.
+#[derive(Debug)]
+pub enum WriteError {
+    /// The target cannot hold the dataset and `allow_loss` is off.
+    Refused(Report),
+    /// The dataset breaks an invariant no RDB can hold (names the key and the problem).
+    Invalid(String),
+    /// The output failed.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::Refused(r) => write!(
+                f,
+                "the target cannot hold {} part(s) of the dataset",
+                r.lost.len()
+            ),
+            WriteError::Invalid(m) => write!(f, "invalid dataset: {m}"),
+            WriteError::Io(e) => write!(f, "write failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for WriteError {}
+
+impl From<std::io::Error> for WriteError {
+    fn from(e: std::io::Error) -> Self {
+        WriteError::Io(e)
+    }
+}
+
+/// What was written.
+#[derive(Debug, Clone, Default)]
+pub struct Written {
+    /// Bytes written.
+    pub bytes: u64,
+    /// Keys written.
+    pub keys: u64,
+    /// What was lost or filled in (empty when the target holds the dataset exactly).
+    pub report: Report,
+}
+
+/// Output is handed to the `Write` in chunks of about this size.
+const CHUNK: usize = 1 << 16;
+
+struct Sink<W> {
+    w: W,
+    buf: Vec<u8>,
+    crc: Crc64,
+    written: u64,
+}
+
+impl<W: Write> Sink<W> {
+    fn flush_if_full(&mut self) -> std::io::Result<()> {
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.crc.update(&self.buf);
+        self.w.write_all(&self.buf)?;
+        self.written += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+/// Checks the invariants every RDB relies on, so a hand-made dataset cannot produce a file that
+/// servers refuse: no NaN score, stream PEL owners that exist, field TTLs within 2^48.
+pub fn validate(ds: &Dataset) -> Result<(), String> {
+    for e in &ds.keys {
+        let at = || format!("db {} key {:?}", e.db, String::from_utf8_lossy(&e.key));
+        match &e.value {
+            Value::Zset(m) if m.iter().any(|x| x.score.is_nan()) => {
+                return Err(format!("{}: NaN score", at()))
+            }
+            Value::Hash(f)
+                if f.iter()
+                    .any(|x| x.expire_ms.is_some_and(|t| !(0..1 << 48).contains(&t))) =>
+            {
+                return Err(format!("{}: field TTL outside 0..2^48", at()));
+            }
+            Value::Stream(s) => {
+                for g in &s.groups {
+                    for p in &g.pending {
+                        let owner = g.consumers.iter().find(|c| c.name == p.consumer);
+                        if !owner.is_some_and(|c| c.pending.contains(&p.id)) {
+                            return Err(format!(
+                                "{}: pending entry {} of group {:?} is not owned by its consumer",
+                                at(),
+                                p.id,
+                                String::from_utf8_lossy(&g.name)
+                            ));
+                        }
+                    }
+                    let owned: usize = g.consumers.iter().map(|c| c.pending.len()).sum();
+                    if owned != g.pending.len() {
+                        return Err(format!(
+                            "{}: group {:?} consumers own {owned} entries, its PEL has {}",
+                            at(),
+                            String::from_utf8_lossy(&g.name),
+                            g.pending.len()
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Writes `ds` (in canonical order) as an RDB of `opts.target` to `w`.
+pub fn write_dataset<W: Write>(
+    ds: &Dataset,
+    opts: &WriteOptions,
+    w: W,
+) -> Result<Written, WriteError> {
+    validate(ds).map_err(WriteError::Invalid)?;
+    let report = assess(ds, opts.target);
+    if !report.lost.is_empty() && !opts.allow_loss {
+        return Err(WriteError::Refused(report));
+    }
+    let t = opts.target;
+    let lvl = t.level();
+    let mut enc = Encoder::new(t, opts.thresholds, opts.compression);
+    let mut s = Sink {
+        w,
+        buf: Vec::with_capacity(CHUNK * 2),
+        crc: Crc64::new(),
+        written: 0,
+    };
+    s.buf.extend_from_slice(&t.0.bytes());
+    if lvl >= 7 {
+        let ver_key: &[u8] = if t.0.magic == Magic::Valkey {
+            b"valkey-ver"
+        } else {
+            b"redis-ver"
+        };
+        let mut aux = |s: &mut Sink<W>, k: &[u8], v: &[u8]| {
+            s.buf.push(Opcode::Aux.byte());
+            enc.string(&mut s.buf, k);
+            enc.string(&mut s.buf, v);
+        };
+        aux(&mut s, ver_key, t.server_version().as_bytes());
+        aux(&mut s, b"redis-bits", b"64");
+        aux(&mut s, b"ctime", opts.ctime.to_string().as_bytes());
+        aux(&mut s, b"used-mem", b"0");
+        if lvl >= 10 {
+            aux(&mut s, b"aof-base", if opts.aof_base { b"1" } else { b"0" });
+        } else if lvl >= 8 {
+            aux(
+                &mut s,
+                b"aof-preamble",
+                if opts.aof_base { b"1" } else { b"0" },
+            );
+        }
+    }
+    if lvl >= 10 {
+        for f in &ds.functions {
+            s.buf.push(Opcode::Function2.byte());
+            enc.string(&mut s.buf, f);
+        }
+    }
+    let mut keys = 0u64;
+    let mut i = 0;
+    while i < ds.keys.len() {
+        let db = ds.keys[i].db;
+        let end = i + ds.keys[i..].iter().take_while(|e| e.db == db).count();
+        let writable = |e: &&crate::dataset::Entry| match &e.value {
+            Value::Stream(_) => lvl >= 9,
+            Value::Module(_) => lvl >= 8,
+            v => !v.is_empty_collection(),
+        };
+        let db_keys: Vec<_> = ds.keys[i..end].iter().filter(writable).collect();
+        i = end;
+        if db_keys.is_empty() {
+            continue;
+        }
+        s.buf.push(Opcode::SelectDb.byte());
+        length::write(&mut s.buf, db);
+        if lvl >= 7 {
+            s.buf.push(Opcode::ResizeDb.byte());
+            length::write(&mut s.buf, db_keys.len() as u64);
+            length::write(
+                &mut s.buf,
+                db_keys.iter().filter(|e| e.expire_ms.is_some()).count() as u64,
+            );
+        }
+        for e in db_keys {
+            if let Some(t) = e.expire_ms {
+                s.buf.push(Opcode::ExpireTimeMs.byte());
+                s.buf.extend_from_slice(&t.to_le_bytes());
+            }
+            if lvl >= 9 {
+                if let Some(idle) = e.idle_s {
+                    s.buf.push(Opcode::Idle.byte());
+                    length::write(&mut s.buf, idle);
+                }
+                if let Some(f) = e.freq {
+                    s.buf.push(Opcode::Freq.byte());
+                    s.buf.push(f);
+                }
+            }
+            let ty = enc.choose(&e.value);
+            s.buf.push(ty.byte());
+            enc.string(&mut s.buf, &e.key);
+            enc.value(&mut s.buf, ty, &e.value);
+            keys += 1;
+            s.flush_if_full()?;
+        }
+    }
+    s.buf.push(Opcode::Eof.byte());
+    if t.0.has_checksum() {
+        s.crc.update(&s.buf);
+        let crc = if opts.checksum { s.crc.value() } else { 0 };
+        s.w.write_all(&s.buf)?;
+        s.written += s.buf.len() as u64;
+        s.buf.clear();
+        s.buf.extend_from_slice(&crc.to_le_bytes());
+    }
+    s.w.write_all(&s.buf)?;
+    s.written += s.buf.len() as u64;
+    s.w.flush()?;
+    Ok(Written {
+        bytes: s.written,
+        keys,
+        report,
+    })
+}
+
+/// Writes `ds` into a byte vector.
+pub fn write_to_vec(ds: &Dataset, opts: &WriteOptions) -> Result<Vec<u8>, WriteError> {
+    let mut out = Vec::new();
+    write_dataset(ds, opts, &mut out)?;
+    Ok(out)
+}

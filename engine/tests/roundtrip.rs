@@ -1,0 +1,93 @@
+//! For every corpus file F and every target V that holds its content exactly,
+//! dump(convert(F, V)) equals dump(F); targets that cannot hold it must say why.
+use engine::dataset::{first_difference, Dataset};
+use engine::format::rdb::{
+    assess, read_dataset, write_to_vec, ReadOptions, Target, WriteError, WriteOptions,
+};
+use std::path::Path;
+
+fn corpus_files() -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/rdb")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rdb") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn decode(bytes: &[u8]) -> Dataset {
+    read_dataset(bytes, ReadOptions::default()).unwrap().0
+}
+
+#[test]
+fn corpus_survives_conversion_to_every_version_that_holds_it() {
+    let mut failures = Vec::new();
+    let mut exact = 0;
+    for f in corpus_files() {
+        let original = decode(&std::fs::read(&f).unwrap());
+        for t in Target::all() {
+            let report = assess(&original, t);
+            for compression in [true, false] {
+                let mut opts = WriteOptions::new(t, 1_700_000_000);
+                opts.compression = compression;
+                match write_to_vec(&original, &opts) {
+                    Ok(bytes) if report.exact() => {
+                        exact += 1;
+                        let back = decode(&bytes);
+                        if let Some(d) = first_difference(&original, &back) {
+                            failures.push(format!("{} -> {t}: {d}", f.display()));
+                        }
+                    }
+                    Ok(bytes) => {
+                        // Loss-free but defaults filled in: still decodes, and nothing is lost.
+                        assert!(report.lost.is_empty());
+                        read_dataset(&bytes, ReadOptions::default()).unwrap();
+                    }
+                    Err(WriteError::Refused(r)) => assert!(!r.lost.is_empty()),
+                    Err(e) => failures.push(format!("{} -> {t}: {e}", f.display())),
+                }
+            }
+        }
+    }
+    eprintln!("{exact} exact conversions decoded back equal");
+    assert!(exact > 0);
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn allow_loss_writes_the_closest_equivalent() {
+    let f =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/rdb/redis-7.4.1/hash-field-ttl.rdb");
+    let original = decode(&std::fs::read(f).unwrap());
+    let t10 = Target::redis(10).unwrap();
+    let mut opts = WriteOptions::new(t10, 1_700_000_000);
+    let Err(WriteError::Refused(r)) = write_to_vec(&original, &opts) else {
+        panic!("field TTLs at RDB 10 must be refused")
+    };
+    assert!(
+        r.lost.iter().any(|l| l.what.contains("hash field TTLs")),
+        "{r:?}"
+    );
+    opts.allow_loss = true;
+    let back = decode(&write_to_vec(&original, &opts).unwrap());
+    let mut expected = original.clone();
+    for e in &mut expected.keys {
+        if let engine::dataset::Value::Hash(h) = &mut e.value {
+            h.iter_mut().for_each(|f| f.expire_ms = None);
+        }
+    }
+    assert_eq!(first_difference(&expected, &back), None);
+}
