@@ -8,6 +8,8 @@ out="$here/seeds/$target"
 mkdir -p "$out"
 case "$target" in
   rdb_parse) find "$here/../corpus" -type f -name '*.rdb' -exec cp {} "$out/" \; ;;
+  # The generator reads raw entropy; the corpus files are varied bytes that make varied datasets.
+  rdb_roundtrip) find "$here/../corpus" -type f -name '*.rdb' -size -64k -exec cp {} "$out/" \; ;;
   *) echo "seed.sh: no seed rule for $target" >&2; exit 2 ;;
 esac
 echo "$(ls "$out" | wc -l) seeds in $out"

@@ -1,0 +1,291 @@
+//! Pins the writer's bytes: a hex dump of the RDB written for small canonical datasets, one per
+//! type and encoding and per target version, so any change to what we write is a reviewed diff.
+use engine::dataset::*;
+use engine::format::rdb::{
+    read_dataset, write_to_vec, ReadOptions, Target, Thresholds, WriteOptions,
+};
+
+fn key(k: &str, value: Value) -> Entry {
+    Entry {
+        db: 0,
+        key: k.as_bytes().to_vec(),
+        expire_ms: None,
+        idle_s: None,
+        freq: None,
+        value,
+    }
+}
+
+fn b(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+fn hash(fields: &[(&str, &str, Option<i64>)]) -> Value {
+    Value::Hash(
+        fields
+            .iter()
+            .map(|(f, v, t)| HashField {
+                field: b(f),
+                value: b(v),
+                expire_ms: *t,
+            })
+            .collect(),
+    )
+}
+
+fn zset(m: &[(&str, f64)]) -> Value {
+    Value::Zset(
+        m.iter()
+            .map(|(k, s)| ZsetMember {
+                member: b(k),
+                score: *s,
+            })
+            .collect(),
+    )
+}
+
+fn stream() -> Value {
+    let id = |ms, seq| StreamId { ms, seq };
+    Value::Stream(Box::new(Stream {
+        length: 3,
+        last_id: id(1700000000002, 0),
+        first_id: Some(id(1700000000000, 0)),
+        max_deleted_id: Some(id(0, 0)),
+        entries_added: Some(3),
+        entries: vec![
+            StreamEntry {
+                id: id(1700000000000, 0),
+                fields: vec![(b("temp"), b("20")), (b("hum"), b("40"))],
+            },
+            StreamEntry {
+                id: id(1700000000001, 0),
+                fields: vec![(b("temp"), b("21")), (b("hum"), b("41"))],
+            },
+            StreamEntry {
+                id: id(1700000000002, 0),
+                fields: vec![(b("note"), b("x"))],
+            },
+        ],
+        groups: vec![Group {
+            name: b("g"),
+            last_delivered_id: id(1700000000001, 0),
+            entries_read: Some(2),
+            pending: vec![PendingEntry {
+                id: id(1700000000001, 0),
+                consumer: b("alice"),
+                delivery_time_ms: 1700000000500,
+                delivery_count: 1,
+            }],
+            consumers: vec![Consumer {
+                name: b("alice"),
+                seen_time_ms: 1700000000500,
+                active_time_ms: Some(1700000000500),
+                pending: vec![id(1700000000001, 0)],
+            }],
+        }],
+    }))
+}
+
+/// Thresholds lowered to 2 entries so tiny values reach the large encodings.
+fn tiny() -> Thresholds {
+    Thresholds {
+        hash_max_listpack_entries: 2,
+        zset_max_listpack_entries: 2,
+        set_max_intset_entries: 2,
+        set_max_listpack_entries: 2,
+        list_max_ziplist_entries: 2,
+        list_node_bytes: 24,
+        stream_node_max_entries: 2,
+        ..Thresholds::default()
+    }
+}
+
+fn cases() -> Vec<(&'static str, Vec<Entry>, Thresholds)> {
+    let small = Thresholds::default();
+    vec![
+        (
+            "string-int",
+            vec![key("n", Value::String(b("-12345")))],
+            small,
+        ),
+        (
+            "string-raw",
+            vec![key("s", Value::String(b("hello")))],
+            small,
+        ),
+        (
+            "string-lzf",
+            vec![key("z", Value::String(vec![b'a'; 40]))],
+            small,
+        ),
+        (
+            "string-binary-expire",
+            vec![Entry {
+                expire_ms: Some(1_700_000_000_123),
+                ..key("\u{1}k", Value::String(vec![0, 0xff, 0x80]))
+            }],
+            small,
+        ),
+        (
+            "list-small",
+            vec![key(
+                "l",
+                Value::List(vec![b("a"), b("7"), b("-300"), b("70000")]),
+            )],
+            small,
+        ),
+        (
+            "list-large",
+            vec![key(
+                "l",
+                Value::List(vec![b("one"), b("two"), b("three"), b("four")]),
+            )],
+            tiny(),
+        ),
+        (
+            "set-intset",
+            vec![key("s", Value::Set(vec![b("1"), b("70000"), b("-5")]))],
+            small,
+        ),
+        (
+            "set-listpack",
+            vec![key("s", Value::Set(vec![b("a"), b("b"), b("1")]))],
+            small,
+        ),
+        (
+            "set-hashtable",
+            vec![key("s", Value::Set(vec![b("a"), b("b"), b("c")]))],
+            tiny(),
+        ),
+        (
+            "hash-small",
+            vec![key("h", hash(&[("f", "v", None), ("n", "12", None)]))],
+            small,
+        ),
+        (
+            "hash-large",
+            vec![key(
+                "h",
+                hash(&[("a", "1", None), ("b", "2", None), ("c", "3", None)]),
+            )],
+            tiny(),
+        ),
+        (
+            "hash-field-ttl-small",
+            vec![key(
+                "h",
+                hash(&[("a", "1", Some(1_800_000_000_000)), ("b", "2", None)]),
+            )],
+            small,
+        ),
+        (
+            "hash-field-ttl-large",
+            vec![key(
+                "h",
+                hash(&[
+                    ("a", "1", Some(1_800_000_000_000)),
+                    ("b", "2", None),
+                    ("c", "3", Some(1_800_000_000_001)),
+                ]),
+            )],
+            tiny(),
+        ),
+        (
+            "zset-small",
+            vec![key(
+                "z",
+                zset(&[("a", 1.0), ("b", 2.5), ("c", f64::INFINITY)]),
+            )],
+            small,
+        ),
+        (
+            "zset-large",
+            vec![key("z", zset(&[("a", -1.5), ("b", 0.1), ("c", 3.0)]))],
+            tiny(),
+        ),
+        ("stream", vec![key("x", stream())], tiny()),
+        (
+            "module",
+            vec![key(
+                "m",
+                Value::Module(ModuleValue {
+                    name: "AAAAAAAAA".into(),
+                    id: 1023,
+                    encver: 1023,
+                    payload: vec![2, 5, 5, 0xc0, 9, 0],
+                }),
+            )],
+            small,
+        ),
+        (
+            "lru-lfu",
+            vec![
+                Entry {
+                    idle_s: Some(300),
+                    ..key("i", Value::String(b("1")))
+                },
+                Entry {
+                    freq: Some(7),
+                    ..key("j", Value::String(b("2")))
+                },
+            ],
+            small,
+        ),
+    ]
+}
+
+fn hexdump(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    for (i, row) in bytes.chunks(16).enumerate() {
+        let hex: Vec<String> = row.iter().map(|b| format!("{b:02x}")).collect();
+        let text: String = row
+            .iter()
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        s.push_str(&format!(
+            "{:06x}  {:<47}  {}\n",
+            i * 16,
+            hex.join(" "),
+            text
+        ));
+    }
+    s
+}
+
+#[test]
+fn writer_bytes_are_pinned() {
+    let functions = vec![b(
+        "#!lua name=lib\nredis.register_function('f', function() return 1 end)",
+    )];
+    for t in Target::all() {
+        for (name, keys, th) in cases() {
+            let mut ds = Dataset {
+                source: None,
+                functions: if name == "string-raw" {
+                    functions.clone()
+                } else {
+                    vec![]
+                },
+                keys,
+            };
+            ds.canonicalize();
+            let mut opts = WriteOptions::new(t, 1_700_000_000);
+            opts.thresholds = th;
+            opts.allow_loss = true;
+            let bytes = write_to_vec(&ds, &opts).unwrap();
+            // The pinned bytes must also decode: a snapshot of an unreadable file is worthless.
+            read_dataset(&bytes, ReadOptions::default())
+                .unwrap_or_else(|e| panic!("{name} at {t}: {e}"));
+            let snap = format!("{}__{name}", t.to_string().to_lowercase());
+            insta::with_settings!({ snapshot_path => "snapshots/writer", prepend_module_to_snapshot => false, omit_expression => true }, {
+                insta::assert_snapshot!(snap, hexdump(&bytes));
+            });
+        }
+    }
+}
