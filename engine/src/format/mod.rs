@@ -1,5 +1,6 @@
 //! The pure format layer: bytes in, records out, and back. Nothing here touches the file system,
 //! the clock or global state; input arrives through `std::io::Read` or slices.
+pub mod aof;
 pub mod bytes;
 pub mod crc64;
 pub mod error;
