@@ -2,3 +2,4 @@
 //! whole AOFs (files, preambles, directories) needs a keyspace and lives in `engine::aof`.
 pub mod manifest;
 pub mod resp;
+pub mod rewrite;

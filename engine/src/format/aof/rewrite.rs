@@ -1,0 +1,183 @@
+//! A dataset as AOF commands, in the forms `BGREWRITEAOF` emits (`rewriteAppendOnlyFileRio`):
+//! functions, then per database SELECT and per key its value in batches of 64, then its TTL.
+use super::resp::{write_command, write_timestamp};
+use crate::dataset::{score_text, Dataset, Entry, Value};
+
+/// Items per variadic command, as Redis's `AOF_REWRITE_ITEMS_PER_CMD`.
+pub const ITEMS_PER_CMD: usize = 64;
+
+/// What an AOF cannot carry of a dataset: LRU/LFU metadata, and consumer seen/active times
+/// (a replayed XCLAIM or XGROUP CREATECONSUMER stamps them with the load time), as in Redis.
+pub fn losses(ds: &Dataset) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in &ds.keys {
+        let name = || format!("db {} key {:?}", e.db, String::from_utf8_lossy(&e.key));
+        if e.idle_s.is_some() || e.freq.is_some() {
+            out.push(format!("{}: LRU/LFU metadata has no AOF form", name()));
+        }
+        if let Value::Stream(s) = &e.value {
+            if s.groups.iter().any(|g| !g.consumers.is_empty()) {
+                out.push(format!(
+                    "{}: consumer seen/active times become the load time on replay",
+                    name()
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn cmd(out: &mut Vec<u8>, args: &[&[u8]]) {
+    write_command(out, args);
+}
+
+fn batched(out: &mut Vec<u8>, head: &[&[u8]], items: &[Vec<u8>], per_item: usize) {
+    for chunk in items.chunks(ITEMS_PER_CMD * per_item) {
+        let mut args: Vec<&[u8]> = head.to_vec();
+        args.extend(chunk.iter().map(Vec::as_slice));
+        cmd(out, &args);
+    }
+}
+
+/// Appends the commands that rebuild one key.
+pub fn write_key(out: &mut Vec<u8>, e: &Entry) {
+    let k = e.key.as_slice();
+    match &e.value {
+        Value::String(v) => cmd(out, &[b"SET", k, v]),
+        Value::List(items) => batched(out, &[b"RPUSH", k], items, 1),
+        Value::Set(m) => batched(out, &[b"SADD", k], m, 1),
+        Value::Zset(m) => {
+            let flat: Vec<Vec<u8>> = m
+                .iter()
+                .flat_map(|x| [score_text(x.score).into_bytes(), x.member.clone()])
+                .collect();
+            batched(out, &[b"ZADD", k], &flat, 2);
+        }
+        Value::Hash(f) => {
+            let flat: Vec<Vec<u8>> = f
+                .iter()
+                .flat_map(|x| [x.field.clone(), x.value.clone()])
+                .collect();
+            batched(out, &[b"HMSET", k], &flat, 2);
+            for x in f {
+                if let Some(t) = x.expire_ms {
+                    cmd(
+                        out,
+                        &[
+                            b"HPEXPIREAT",
+                            k,
+                            t.to_string().as_bytes(),
+                            b"FIELDS",
+                            b"1",
+                            &x.field,
+                        ],
+                    );
+                }
+            }
+        }
+        Value::Stream(s) => {
+            if s.entries.is_empty() {
+                // An empty stream can only be made by adding and trimming an entry away.
+                cmd(out, &[b"XADD", k, b"MAXLEN", b"0", b"0-1", b"x", b"y"]);
+            }
+            for en in &s.entries {
+                let id = en.id.to_string();
+                let mut args: Vec<&[u8]> = vec![b"XADD", k, id.as_bytes()];
+                for (f, v) in &en.fields {
+                    args.push(f);
+                    args.push(v);
+                }
+                cmd(out, &args);
+            }
+            let last = s.last_id.to_string();
+            let mut args: Vec<Vec<u8>> = vec![b"XSETID".to_vec(), k.to_vec(), last.into_bytes()];
+            if let Some(n) = s.entries_added {
+                args.extend([b"ENTRIESADDED".to_vec(), n.to_string().into_bytes()]);
+            }
+            if let Some(d) = s.max_deleted_id {
+                args.extend([b"MAXDELETEDID".to_vec(), d.to_string().into_bytes()]);
+            }
+            cmd(out, &args.iter().map(Vec::as_slice).collect::<Vec<_>>());
+            for g in &s.groups {
+                let last = g.last_delivered_id.to_string();
+                let mut args: Vec<Vec<u8>> = vec![
+                    b"XGROUP".to_vec(),
+                    b"CREATE".to_vec(),
+                    k.to_vec(),
+                    g.name.clone(),
+                    last.into_bytes(),
+                ];
+                if let Some(n) = g.entries_read {
+                    args.extend([b"ENTRIESREAD".to_vec(), n.to_string().into_bytes()]);
+                }
+                cmd(out, &args.iter().map(Vec::as_slice).collect::<Vec<_>>());
+                for p in &g.pending {
+                    let (id, t, n) = (
+                        p.id.to_string(),
+                        p.delivery_time_ms.to_string(),
+                        p.delivery_count.to_string(),
+                    );
+                    cmd(
+                        out,
+                        &[
+                            b"XCLAIM",
+                            k,
+                            &g.name,
+                            &p.consumer,
+                            b"0",
+                            id.as_bytes(),
+                            b"TIME",
+                            t.as_bytes(),
+                            b"RETRYCOUNT",
+                            n.as_bytes(),
+                            b"JUSTID",
+                            b"FORCE",
+                        ],
+                    );
+                }
+                for c in g.consumers.iter().filter(|c| c.pending.is_empty()) {
+                    cmd(out, &[b"XGROUP", b"CREATECONSUMER", k, &g.name, &c.name]);
+                }
+            }
+        }
+        Value::Module(m) => {
+            // Without the module's own rewrite callback, the value travels as its DUMP payload.
+            let payload = dump_payload(m);
+            cmd(out, &[b"RESTORE", k, b"0", &payload]);
+        }
+    }
+    if let Some(t) = e.expire_ms {
+        cmd(out, &[b"PEXPIREAT", k, t.to_string().as_bytes()]);
+    }
+}
+
+/// A module value's DUMP payload: type byte, module id, opcode stream, RDB version 8 (the first
+/// that holds MODULE_2) and the CRC-64 of all that.
+pub fn dump_payload(m: &crate::dataset::ModuleValue) -> Vec<u8> {
+    let mut p = vec![crate::format::rdb::ValueType::Module2.byte()];
+    crate::format::rdb::length::write(&mut p, m.id);
+    p.extend_from_slice(&m.payload);
+    p.extend_from_slice(&8u16.to_le_bytes());
+    let crc = crate::format::crc64::checksum(&p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    p
+}
+
+/// Appends the whole dataset as a rewrite: `#TS` first when `timestamp` is given, then
+/// `FUNCTION LOAD` per library, then each database's keys after a `SELECT`.
+pub fn write_dataset(out: &mut Vec<u8>, ds: &Dataset, timestamp: Option<i64>) {
+    if let Some(ts) = timestamp {
+        write_timestamp(out, ts);
+    }
+    for f in &ds.functions {
+        cmd(out, &[b"FUNCTION", b"LOAD", f]);
+    }
+    let mut db = None;
+    for e in &ds.keys {
+        if db != Some(e.db) {
+            cmd(out, &[b"SELECT", e.db.to_string().as_bytes()]);
+            db = Some(e.db);
+        }
+        write_key(out, e);
+    }
+}
