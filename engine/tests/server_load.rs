@@ -41,31 +41,7 @@ struct KnownFailure {
     why: &'static str,
 }
 
-/// Writer bug: engine/src/format/rdb/encode.rs `score_entry` writes every integral score as an
-/// integer entry, so a -0 score in a ziplist/listpack zset (every zset under the default
-/// thresholds of 128 entries / 64 bytes) is written as integer 0 and loads as 0. Redis 6.2 keeps
-/// "-0" as a string entry in its ziplists (corpus/rdb/redis-6.2.14/zsets.rdb: key "zset:special"
-/// holds the ziplist entry "\x02-0"), and every server loads a "-0" string entry as -0, so the
-/// sign is lost although `assess` reports the target as exact. `first_difference` compares scores
-/// with `==` and cannot see it; the sign check below and 6.2's DEBUG DIGEST do.
-const NEGATIVE_ZERO: &str = "writer: score_entry (engine/src/format/rdb/encode.rs) writes a -0 \
-    zset score into a ziplist/listpack as integer 0; the loaded key has score 0, not -0";
-
-const KNOWN_FAILURES: &[KnownFailure] = &[
-    KnownFailure {
-        build: "*",
-        case: "*/zsets",
-        contains: "negative zero lost",
-        why: NEGATIVE_ZERO,
-    },
-    KnownFailure {
-        build: "redis-6.2.14",
-        case: "redis-6.2.14/zsets",
-        contains:
-            "DEBUG DIGEST-VALUE differs for db 0 key \"zset:skiplist\", db 0 key \"zset:special\")",
-        why: NEGATIVE_ZERO,
-    },
-];
+const KNOWN_FAILURES: &[KnownFailure] = &[];
 
 impl KnownFailure {
     fn matches(&self, build: &str, case: &str, msg: &str) -> bool {
@@ -188,8 +164,14 @@ fn comparable(ds: &Dataset) -> Dataset {
 }
 
 /// `first_difference` compares scores with `==`, blind to -0 versus 0 (ZSCORE answers "-0" or
-/// "0"): names the first member whose zero score changed sign.
-fn zero_sign_difference(expected: &Dataset, actual: &Dataset) -> Option<String> {
+/// "0"): names the first member whose zero score changed sign. Redis 7.0+ itself stores -0 as the
+/// integer 0 in a listpack zset (corpus/rdb/redis-7.0.15/zsets.json: "zset:special" holds 0), so
+/// with `listpack_zero_is_zero` a -0 in a zset small enough for a listpack is expected back as 0.
+fn zero_sign_difference(
+    expected: &Dataset,
+    actual: &Dataset,
+    listpack_zero_is_zero: bool,
+) -> Option<String> {
     let found: BTreeMap<(u64, &[u8]), &Value> = actual
         .keys
         .iter()
@@ -201,11 +183,13 @@ fn zero_sign_difference(expected: &Dataset, actual: &Dataset) -> Option<String> 
         else {
             continue;
         };
+        let listpack = want.len() <= 128 && want.iter().all(|m| m.member.len() <= 64);
         for m in want.iter().filter(|m| m.score == 0.0) {
             let Some(g) = got.iter().find(|g| g.member == m.member) else {
                 continue;
             };
-            if g.score.is_sign_negative() != m.score.is_sign_negative() {
+            let negative = m.score.is_sign_negative() && !(listpack_zero_is_zero && listpack);
+            if g.score.is_sign_negative() != negative {
                 return Some(format!(
                     "{} member {:?}: score {} read back as {} (negative zero lost or made up)",
                     show_key(e.db, &e.key),
@@ -360,7 +344,10 @@ fn read_back_and_compare(server: &RunningServer, ds: &Dataset) -> Result<(), Str
     let got = read_dataset_with(&mut c, &opts)
         .map_err(|e| server.fail(format!("readback: {e}")).to_string())?;
     let want = comparable(ds);
-    match first_difference(&want, &comparable(&got)).or_else(|| zero_sign_difference(&want, &got)) {
+    let listpack_zero_is_zero = server.build().version() >= (7, 0, 0);
+    match first_difference(&want, &comparable(&got))
+        .or_else(|| zero_sign_difference(&want, &got, listpack_zero_is_zero))
+    {
         None => Ok(()),
         Some(d) => Err(format!(
             "read back differs: {d} (log {})",

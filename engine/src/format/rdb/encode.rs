@@ -210,7 +210,7 @@ impl Encoder {
                     let mut zl = ziplist::Builder::new();
                     for x in m {
                         zl.push(&x.member);
-                        score_entry(x.score, &mut text);
+                        score_entry(x.score, &mut text, true);
                         zl.push(&text);
                     }
                     self.string(out, &zl.finish());
@@ -218,7 +218,7 @@ impl Encoder {
                     let mut lp = listpack::Builder::new();
                     for x in m {
                         lp.push(&x.member);
-                        score_entry(x.score, &mut text);
+                        score_entry(x.score, &mut text, false);
                         lp.push(&text);
                     }
                     self.string(out, &lp.finish());
@@ -341,9 +341,15 @@ impl Encoder {
 }
 
 /// A score as a compact-encoding entry: integral values that a double holds exactly become
-/// integer text (so the blob stores an integer, as Redis 7 does), others shortest text.
-fn score_entry(score: f64, out: &mut Vec<u8>) {
+/// integer text (so the blob stores an integer), others shortest text. Servers differ on -0:
+/// Redis 6.2's ziplists keep the text "-0", Redis 7.0+ listpacks store the integer 0, and
+/// `ziplist` chooses which of the two to imitate.
+fn score_entry(score: f64, out: &mut Vec<u8>, ziplist: bool) {
     out.clear();
+    if ziplist && score == 0.0 && score.is_sign_negative() {
+        out.extend_from_slice(b"-0");
+        return;
+    }
     if score.fract() == 0.0 && score.abs() < (1u64 << 53) as f64 {
         string::write_decimal(out, score as i64);
     } else {
