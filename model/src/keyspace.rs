@@ -116,6 +116,8 @@ const TABLES: &[&[Cmd]] = &[
     crate::zsets::COMMANDS,
     crate::zranges::COMMANDS,
     crate::streams::COMMANDS,
+    crate::xgroups::COMMANDS,
+    crate::xclaim::COMMANDS,
     TRANSACTION,
 ];
 
@@ -438,6 +440,18 @@ mod tests {
         assert_eq!(
             t.run("get a b"),
             e("ERR wrong number of arguments for 'get' command")
+        );
+        assert_eq!(
+            t.run("XGROUP"),
+            e("ERR wrong number of arguments for 'xgroup' command")
+        );
+        assert_eq!(
+            t.run("XGROUP NOPE k"),
+            e("ERR unknown subcommand 'NOPE'. Try XGROUP HELP.")
+        );
+        assert_eq!(
+            t.run("XGROUP DESTROY k"),
+            e("ERR wrong number of arguments for 'xgroup|destroy' command")
         );
     }
 

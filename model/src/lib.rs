@@ -14,6 +14,8 @@ mod sets;
 mod streams;
 mod strings;
 mod value;
+mod xclaim;
+mod xgroups;
 mod zranges;
 mod zsets;
 
