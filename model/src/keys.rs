@@ -417,11 +417,12 @@ mod tests {
     }
 
     #[test]
-    fn flush_rejects_bad_modes() {
+    fn flush_keeps_functions_and_rejects_bad_modes() {
         let mut t = T::new();
         t.ok("SET a 1");
         t.ok("SELECT 1");
         t.ok("SET b 1");
+        t.run_args(&[b"FUNCTION", b"LOAD", b"#!lua name=lib\nreturn 1"]);
         assert_eq!(t.run("FLUSHDB x"), e("ERR syntax error"));
         assert_eq!(t.run("FLUSHDB ASYNC"), Reply::Ok);
         assert_eq!(t.run("DBSIZE"), i(0));
@@ -429,5 +430,6 @@ mod tests {
         assert_eq!(t.run("DBSIZE"), i(1));
         assert_eq!(t.run("FLUSHALL SYNC"), Reply::Ok);
         assert!(t.ks.dbs.is_empty());
+        assert_eq!(t.ks.functions.len(), 1);
     }
 }

@@ -118,6 +118,7 @@ const TABLES: &[&[Cmd]] = &[
     crate::streams::COMMANDS,
     crate::xgroups::COMMANDS,
     crate::xclaim::COMMANDS,
+    crate::functions::COMMANDS,
     TRANSACTION,
 ];
 

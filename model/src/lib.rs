@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 mod args;
+mod functions;
 mod hashes;
 mod keys;
 mod keyspace;
