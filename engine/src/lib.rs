@@ -6,4 +6,5 @@
 pub mod check;
 pub mod dataset;
 pub mod format;
+pub mod keyspace;
 pub mod server;

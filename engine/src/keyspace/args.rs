@@ -1,0 +1,154 @@
+//! Argument parsing and formatting with Redis's exact rules: `string2ll` integers (no sign `+`,
+//! no leading zeros or spaces), `strtod` floats without NaN, case-insensitive option names.
+
+/// Case-insensitive comparison of an argument with an ASCII option name.
+#[inline]
+pub(crate) fn is(arg: &[u8], name: &str) -> bool {
+    arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
+/// Redis's `string2ll`: optional `-`, then `0` alone or a digit 1-9 followed by digits, no
+/// whitespace, within i64.
+pub(crate) fn parse_i64(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    if b == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || !(b'1'..=b'9').contains(&digits[0]) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+/// A double as `strtod` reads it for Redis (`getDoubleFromObject`): the whole argument, no
+/// leading space, `inf`/`-inf`/`infinity` allowed, NaN refused.
+pub(crate) fn parse_f64(b: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(b).ok()?;
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    let v: f64 = s.parse().ok()?;
+    if v.is_nan() {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+/// Decimal text of an integer.
+#[inline]
+pub(crate) fn int_bytes(v: i64) -> Vec<u8> {
+    v.to_string().into_bytes()
+}
+
+/// A double as Redis 7.2+ replies it: the shortest text that round-trips, `inf` / `-inf`.
+pub(crate) fn double_bytes(v: f64) -> Vec<u8> {
+    if v.is_infinite() {
+        return if v > 0.0 {
+            b"inf".to_vec()
+        } else {
+            b"-inf".to_vec()
+        };
+    }
+    let a = v.abs();
+    if a != 0.0 && !(1e-5..1e17).contains(&a) {
+        format!("{v:e}").into_bytes()
+    } else {
+        format!("{v}").into_bytes()
+    }
+}
+
+/// The text INCRBYFLOAT/HINCRBYFLOAT store: positional notation, no exponent, no trailing zeros
+/// (Redis's `ld2string` human mode). Computed on f64, where Redis uses `long double`.
+pub(crate) fn human_double_bytes(v: f64) -> Vec<u8> {
+    let v = if v == 0.0 { 0.0 } else { v };
+    format!("{v}").into_bytes()
+}
+
+/// Parses a pair of `start stop` integer arguments.
+pub(crate) fn parse_range(a: &[u8], b: &[u8]) -> Option<(i64, i64)> {
+    Some((parse_i64(a)?, parse_i64(b)?))
+}
+
+/// Redis's list/rank range normalisation: negative indexes count from the end; returns the
+/// inclusive index range within `0..len`, or `None` when empty.
+pub(crate) fn clamp_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut s = if start < 0 { len + start } else { start };
+    let mut e = if stop < 0 { len + stop } else { stop };
+    if s < 0 {
+        s = 0;
+    }
+    if s > e || s >= len {
+        return None;
+    }
+    if e >= len {
+        e = len - 1;
+    }
+    Some((s as usize, e as usize))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_follow_string2ll() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-12"), Some(-12));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [
+            &b"+1"[..],
+            b"01",
+            b"-0",
+            b" 1",
+            b"1 ",
+            b"",
+            b"-",
+            b"9223372036854775808",
+        ] {
+            assert_eq!(parse_i64(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn floats_refuse_nan_and_spaces() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"1x"), None);
+    }
+
+    #[test]
+    fn ranges_clamp_like_lrange() {
+        assert_eq!(clamp_range(0, -1, 3), Some((0, 2)));
+        assert_eq!(clamp_range(-100, 100, 3), Some((0, 2)));
+        assert_eq!(clamp_range(5, 10, 3), None);
+        assert_eq!(clamp_range(2, 1, 3), None);
+        assert_eq!(clamp_range(0, 0, 0), None);
+    }
+}

@@ -1,0 +1,198 @@
+//! One database of the keyspace: a fast-hashed map from key bytes to a slot (value, absolute-ms
+//! expiry, LRU/LFU statistics carried through from a dataset), with lazy expiry on lookup.
+use super::hashes::HashObj;
+use super::stream_type::StreamObj;
+use super::zsets::ZsetObj;
+use crate::dataset::ModuleValue;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// An FxHash-style hasher: a multiply-rotate mix over 8-byte words. Fast and not DoS-resistant,
+/// which suits a replay engine whose keys come from files the operator chose to load.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // A final avalanche so that hashbrown's top-7-bit control bytes see well-mixed bits.
+        let mut h = self.hash;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
+    }
+}
+
+/// The `BuildHasher` for [`FxHasher`].
+pub type FxBuild = BuildHasherDefault<FxHasher>;
+/// A `HashMap` with the fast hasher.
+pub type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+/// A `HashSet` with the fast hasher.
+pub type FxHashSet<K> = HashSet<K, FxBuild>;
+
+/// A value held by a key.
+#[derive(Debug, Clone)]
+pub(crate) enum Obj {
+    Str(Vec<u8>),
+    List(VecDeque<Vec<u8>>),
+    Set(FxHashSet<Vec<u8>>),
+    Hash(HashObj),
+    Zset(ZsetObj),
+    Stream(Box<StreamObj>),
+    Module(Box<ModuleValue>),
+}
+
+impl Obj {
+    /// Whether this is a collection that has become empty (the key must then go).
+    pub(crate) fn is_empty_collection(&self) -> bool {
+        match self {
+            Obj::List(l) => l.is_empty(),
+            Obj::Set(s) => s.is_empty(),
+            Obj::Hash(h) => h.map.is_empty(),
+            Obj::Zset(z) => z.dict.is_empty(),
+            Obj::Str(_) | Obj::Stream(_) | Obj::Module(_) => false,
+        }
+    }
+
+    /// The name TYPE reports.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Obj::Str(_) => "string",
+            Obj::List(_) => "list",
+            Obj::Set(_) => "set",
+            Obj::Hash(_) => "hash",
+            Obj::Zset(_) => "zset",
+            Obj::Stream(_) => "stream",
+            Obj::Module(_) => "module",
+        }
+    }
+}
+
+/// A key's slot: its value, expiry and the statistics a dataset carried.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    pub(crate) obj: Obj,
+    /// Absolute Unix ms.
+    pub(crate) expire: Option<i64>,
+    /// LRU idle seconds from a dataset (dropped when the value is replaced).
+    pub(crate) idle_s: Option<u64>,
+    /// LFU counter from a dataset (dropped when the value is replaced).
+    pub(crate) freq: Option<u8>,
+}
+
+impl Slot {
+    /// A fresh slot without expiry.
+    #[inline]
+    pub(crate) fn new(obj: Obj) -> Slot {
+        Slot {
+            obj,
+            expire: None,
+            idle_s: None,
+            freq: None,
+        }
+    }
+
+    /// Whether the key is logically gone at `clock` (`None`: nothing ever expires, as while a
+    /// server loads). Redis: expired when `now > when`.
+    #[inline]
+    pub(crate) fn expired(&self, clock: Option<i64>) -> bool {
+        matches!((self.expire, clock), (Some(e), Some(n)) if n > e)
+    }
+}
+
+/// One database.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Db {
+    pub(crate) map: FxHashMap<Vec<u8>, Slot>,
+}
+
+impl Db {
+    /// Deletes `key` if it has expired at `clock`; true when it then does not exist.
+    #[inline]
+    fn purge(&mut self, key: &[u8], clock: Option<i64>) {
+        if clock.is_some() && self.map.get(key).is_some_and(|s| s.expired(clock)) {
+            self.map.remove(key);
+        }
+    }
+
+    /// The live slot at `key`.
+    #[inline]
+    pub(crate) fn get(&mut self, key: &[u8], clock: Option<i64>) -> Option<&mut Slot> {
+        self.purge(key, clock);
+        self.map.get_mut(key)
+    }
+
+    /// Whether `key` exists (live).
+    #[inline]
+    pub(crate) fn exists(&mut self, key: &[u8], clock: Option<i64>) -> bool {
+        self.purge(key, clock);
+        self.map.contains_key(key)
+    }
+
+    /// Removes and returns the live slot at `key`.
+    #[inline]
+    pub(crate) fn take(&mut self, key: &[u8], clock: Option<i64>) -> Option<Slot> {
+        self.purge(key, clock);
+        self.map.remove(key)
+    }
+
+    /// Stores a slot, replacing whatever was there.
+    #[inline]
+    pub(crate) fn put(&mut self, key: &[u8], slot: Slot) {
+        if let Some(old) = self.map.get_mut(key) {
+            *old = slot;
+        } else {
+            self.map.insert(key.to_vec(), slot);
+        }
+    }
+
+    /// Removes `key` if its collection has become empty.
+    #[inline]
+    pub(crate) fn drop_if_empty(&mut self, key: &[u8]) {
+        if self
+            .map
+            .get(key)
+            .is_some_and(|s| s.obj.is_empty_collection())
+        {
+            self.map.remove(key);
+        }
+    }
+}

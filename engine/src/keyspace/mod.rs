@@ -1,0 +1,415 @@
+//! The in-memory keyspace that executes Redis commands with Redis's semantics: databases, values
+//! with absolute-ms expiries, function libraries, MULTI/EXEC, and conversion to and from [`Dataset`].
+//!
+//! [`Keyspace::execute`] runs one command (`argv[0]` is the name, any case) in a [`Session`] (the
+//! selected database and an open MULTI queue). Command-level failures that Redis sends to a
+//! client (WRONGTYPE, syntax errors, ...) are `Ok(Reply::Error(..))`; only an unknown command or a
+//! wrong argument count is an `Err(CommandError)`, which is what makes an AOF load fail.
+//!
+//! Two clock regimes exist, as in Redis:
+//! * live ([`Config::loading`] false, the default): a key whose expiry has passed (`now > expire`)
+//!   is gone when a command looks it up, and EXPIRE-family commands or hash-field expiries set in
+//!   the past delete at once;
+//! * loading (true): what a server does while it replays an AOF. Nothing expires during the
+//!   replay and past expiry times are stored as given; [`Keyspace::to_dataset`] with `Some(now)`
+//!   then leaves expired keys out, as the server's first expiry cycle would.
+//!
+//! Commands whose effect depends on chance or on the node layout of a server are made
+//! deterministic and documented at their handler (SPOP and SRANDMEMBER-like picks take the
+//! smallest members; approximate stream trimming follows a node layout rebuilt by entry counts
+//! and listpack sizes).
+mod args;
+mod dataset;
+mod db;
+mod functions;
+mod hashes;
+mod keys;
+mod lists;
+mod reply;
+mod sets;
+mod stream_groups;
+mod stream_type;
+mod streams;
+mod strings;
+mod zset_ranges;
+mod zsets;
+
+pub use db::{FxBuild, FxHashMap, FxHashSet, FxHasher};
+pub use reply::{CommandError, Reply};
+
+use db::Db;
+use reply::CmdResult;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Server settings the keyspace honours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `databases`: SELECT, MOVE, COPY DB and SWAPDB refuse indexes at or above it (default 16).
+    pub databases: u64,
+    /// Loading semantics (see the module documentation): no expiry while commands run.
+    pub loading: bool,
+    /// `stream-node-max-entries` (default 100), for approximate (`~`) stream trimming.
+    pub stream_node_max_entries: u64,
+    /// `stream-node-max-bytes` (default 4096), for approximate (`~`) stream trimming.
+    pub stream_node_max_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            databases: 16,
+            loading: false,
+            stream_node_max_entries: 100,
+            stream_node_max_bytes: 4096,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults with loading semantics, for replaying an AOF.
+    pub fn replay() -> Config {
+        Config {
+            loading: true,
+            ..Config::default()
+        }
+    }
+}
+
+/// A client's state: the selected database and an open MULTI queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Session {
+    /// The selected database.
+    pub db: u64,
+    /// Commands queued since MULTI (each an owned argv), `None` outside a transaction.
+    pub multi: Option<Vec<Vec<Vec<u8>>>>,
+}
+
+impl Session {
+    /// A session on database 0 with no transaction.
+    pub fn new() -> Session {
+        Session::default()
+    }
+}
+
+/// The keyspace: databases, function libraries and settings.
+#[derive(Debug, Clone)]
+pub struct Keyspace {
+    dbs: Vec<Db>,
+    /// Databases at or beyond `dbs.len()` (only a dataset can put keys there).
+    extra: BTreeMap<u64, Db>,
+    /// Library name → source.
+    functions: BTreeMap<Vec<u8>, Vec<u8>>,
+    cfg: Config,
+}
+
+impl Default for Keyspace {
+    fn default() -> Keyspace {
+        Keyspace::new()
+    }
+}
+
+/// What a handler sees besides the arguments.
+pub(crate) struct Cx {
+    /// Selected database (SELECT changes it).
+    pub(crate) db: u64,
+    /// The command's time, Unix ms.
+    pub(crate) now: i64,
+    /// The expiry clock: `Some(now)` live, `None` while loading.
+    pub(crate) clock: Option<i64>,
+    /// Loading semantics.
+    pub(crate) loading: bool,
+}
+
+type Handler = fn(&mut Keyspace, &mut Cx, &[&[u8]]) -> CmdResult;
+
+/// A command: name, Redis arity (positive exact, negative minimum), handler.
+pub(crate) struct Spec {
+    pub(crate) name: &'static str,
+    pub(crate) arity: i32,
+    pub(crate) run: Handler,
+}
+
+/// Builds a [`Spec`].
+pub(crate) const fn spec(name: &'static str, arity: i32, run: Handler) -> Spec {
+    Spec { name, arity, run }
+}
+
+fn table() -> &'static FxHashMap<&'static [u8], &'static Spec> {
+    static TABLE: OnceLock<FxHashMap<&'static [u8], &'static Spec>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut m = FxHashMap::default();
+        for family in [
+            control::COMMANDS,
+            strings::COMMANDS,
+            lists::COMMANDS,
+            sets::COMMANDS,
+            hashes::COMMANDS,
+            zsets::COMMANDS,
+            zset_ranges::COMMANDS,
+            streams::COMMANDS,
+            stream_groups::COMMANDS,
+            keys::COMMANDS,
+            functions::COMMANDS,
+        ] {
+            for s in family {
+                let old = m.insert(s.name.as_bytes(), s);
+                assert!(old.is_none(), "command {} registered twice", s.name);
+            }
+        }
+        m
+    })
+}
+
+fn lookup(name: &[u8]) -> Option<&'static Spec> {
+    let mut buf = [0u8; 24];
+    let n = buf.get_mut(..name.len())?;
+    for (d, s) in n.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    table().get(&*n).copied()
+}
+
+/// Checks a command's or subcommand's argument count against a Redis arity.
+pub(crate) fn arity_ok(arity: i32, argc: usize) -> bool {
+    if arity >= 0 {
+        argc == arity as usize
+    } else {
+        argc >= arity.unsigned_abs() as usize
+    }
+}
+
+impl Keyspace {
+    /// An empty keyspace with default settings (16 databases, live semantics).
+    pub fn new() -> Keyspace {
+        Keyspace::with_config(Config::default())
+    }
+
+    /// An empty keyspace with these settings.
+    pub fn with_config(cfg: Config) -> Keyspace {
+        let n = cfg.databases.min(1 << 16) as usize;
+        Keyspace {
+            dbs: (0..n).map(|_| Db::default()).collect(),
+            extra: BTreeMap::new(),
+            functions: BTreeMap::new(),
+            cfg,
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Switches loading semantics on or off (see the module documentation).
+    pub fn set_loading(&mut self, loading: bool) {
+        self.cfg.loading = loading;
+    }
+
+    /// Number of keys in database `db`, expired ones included.
+    pub fn db_len(&self, db: u64) -> usize {
+        self.db_ref(db).map_or(0, |d| d.map.len())
+    }
+
+    /// Total number of keys, expired ones included.
+    pub fn len(&self) -> usize {
+        self.dbs
+            .iter()
+            .chain(self.extra.values())
+            .map(|d| d.map.len())
+            .sum()
+    }
+
+    /// Whether no database holds a key.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Function libraries, as (name, source), by name.
+    pub fn functions(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.functions
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+    }
+
+    fn db_ref(&self, idx: u64) -> Option<&Db> {
+        match usize::try_from(idx).ok().and_then(|i| self.dbs.get(i)) {
+            Some(d) => Some(d),
+            None => self.extra.get(&idx),
+        }
+    }
+
+    /// Database `idx`, created on demand beyond the configured count.
+    #[inline]
+    pub(crate) fn db(&mut self, idx: u64) -> &mut Db {
+        if let Some(i) = usize::try_from(idx).ok().filter(|&i| i < self.dbs.len()) {
+            return &mut self.dbs[i];
+        }
+        self.extra.entry(idx).or_default()
+    }
+
+    /// Two distinct databases at once (for MOVE/COPY).
+    pub(crate) fn two_dbs(&mut self, a: u64, b: u64) -> (&mut Db, &mut Db) {
+        let n = self.dbs.len() as u64;
+        if a < n && b < n {
+            let (a, b) = (a as usize, b as usize);
+            if a < b {
+                let (lo, hi) = self.dbs.split_at_mut(b);
+                (&mut lo[a], &mut hi[0])
+            } else {
+                let (lo, hi) = self.dbs.split_at_mut(a);
+                (&mut hi[0], &mut lo[b])
+            }
+        } else {
+            // Rare: one index beyond the configured count (a dataset-only database).
+            self.extra.entry(a).or_default();
+            self.extra.entry(b).or_default();
+            if a >= n && b >= n {
+                let mut it = self.extra.iter_mut().filter(|(k, _)| **k == a || **k == b);
+                let (k1, d1) = it.next().expect("present");
+                let (_, d2) = it.next().expect("present");
+                if *k1 == a {
+                    (d1, d2)
+                } else {
+                    (d2, d1)
+                }
+            } else if a < n {
+                (
+                    &mut self.dbs[a as usize],
+                    self.extra.get_mut(&b).expect("present"),
+                )
+            } else {
+                (
+                    self.extra.get_mut(&a).expect("present"),
+                    &mut self.dbs[b as usize],
+                )
+            }
+        }
+    }
+
+    /// Whether `idx` is a database SELECT/MOVE/COPY/SWAPDB may name.
+    pub(crate) fn valid_db(&self, idx: i64) -> bool {
+        idx >= 0 && (idx as u64) < self.cfg.databases
+    }
+
+    /// Runs one command. `now_ms` is the command's time (Unix ms): it resolves relative expiries,
+    /// `*` stream IDs and consumer times, and (in live mode) decides what has expired.
+    ///
+    /// Inside MULTI every command but EXEC/DISCARD/MULTI is checked (name, arity) and queued;
+    /// EXEC runs the queue in order without interleaving and returns the replies as an array.
+    pub fn execute(
+        &mut self,
+        s: &mut Session,
+        now_ms: i64,
+        argv: &[&[u8]],
+    ) -> Result<Reply, CommandError> {
+        let Some(name) = argv.first() else {
+            return Err(CommandError::UnknownCommand(String::new()));
+        };
+        let Some(spec) = lookup(name) else {
+            return Err(CommandError::UnknownCommand(
+                String::from_utf8_lossy(name).into_owned(),
+            ));
+        };
+        if !arity_ok(spec.arity, argv.len()) {
+            return Err(CommandError::WrongArity(spec.name.to_owned()));
+        }
+        match (spec.name, s.multi.is_some()) {
+            ("multi", true) => Ok(Reply::Error("ERR MULTI calls can not be nested".into())),
+            ("multi", false) => {
+                s.multi = Some(Vec::new());
+                Ok(Reply::Ok)
+            }
+            ("discard", true) => {
+                s.multi = None;
+                Ok(Reply::Ok)
+            }
+            ("discard", false) => Ok(Reply::Error("ERR DISCARD without MULTI".into())),
+            ("exec", false) => Ok(Reply::Error("ERR EXEC without MULTI".into())),
+            ("exec", true) => {
+                let queued = s.multi.take().unwrap_or_default();
+                let mut replies = Vec::with_capacity(queued.len());
+                for cmd in &queued {
+                    let argv: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
+                    replies.push(self.run(s, now_ms, &argv)?);
+                }
+                Ok(Reply::Array(replies))
+            }
+            (_, true) => {
+                if let Some(q) = s.multi.as_mut() {
+                    q.push(argv.iter().map(|a| a.to_vec()).collect());
+                }
+                Ok(Reply::Queued)
+            }
+            (_, false) => {
+                let mut cx = Cx {
+                    db: s.db,
+                    now: now_ms,
+                    clock: (!self.cfg.loading).then_some(now_ms),
+                    loading: self.cfg.loading,
+                };
+                let r = (spec.run)(self, &mut cx, argv);
+                s.db = cx.db;
+                r
+            }
+        }
+    }
+
+    /// Runs a queued command (already validated).
+    fn run(&mut self, s: &mut Session, now_ms: i64, argv: &[&[u8]]) -> CmdResult {
+        let spec = lookup(argv[0]).expect("validated when queued");
+        let mut cx = Cx {
+            db: s.db,
+            now: now_ms,
+            clock: (!self.cfg.loading).then_some(now_ms),
+            loading: self.cfg.loading,
+        };
+        let r = (spec.run)(self, &mut cx, argv);
+        s.db = cx.db;
+        r
+    }
+}
+
+/// Handlers for the commands that are not about data: PING, ECHO, SELECT and the MULTI family
+/// (whose work is done in [`Keyspace::execute`]).
+pub(crate) mod control {
+    use super::reply::{err, msg, CmdResult, Reply};
+    use super::{args, spec, Cx, Keyspace, Spec};
+
+    pub(crate) const COMMANDS: &[Spec] = &[
+        spec("ping", -1, ping),
+        spec("echo", 2, echo),
+        spec("select", 2, select),
+        spec("multi", 1, unreachable_tx),
+        spec("exec", 1, unreachable_tx),
+        spec("discard", 1, unreachable_tx),
+    ];
+
+    fn ping(_: &mut Keyspace, _: &mut Cx, a: &[&[u8]]) -> CmdResult {
+        match a.len() {
+            1 => Ok(Reply::Status("PONG".into())),
+            2 => Ok(Reply::bulk(a[1])),
+            _ => err("ERR wrong number of arguments for 'ping' command"),
+        }
+    }
+
+    fn echo(_: &mut Keyspace, _: &mut Cx, a: &[&[u8]]) -> CmdResult {
+        Ok(Reply::bulk(a[1]))
+    }
+
+    fn select(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
+        let Some(idx) = args::parse_i64(a[1]) else {
+            return err("ERR value is not an integer or out of range");
+        };
+        if !k.valid_db(idx) {
+            return err(msg::DB_RANGE);
+        }
+        cx.db = idx as u64;
+        Ok(Reply::Ok)
+    }
+
+    fn unreachable_tx(_: &mut Keyspace, _: &mut Cx, _: &[&[u8]]) -> CmdResult {
+        // MULTI/EXEC/DISCARD are handled by `Keyspace::execute` before dispatch.
+        err("ERR transaction command outside execute")
+    }
+}
