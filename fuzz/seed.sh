@@ -10,6 +10,12 @@ case "$target" in
   rdb_parse) find "$here/../corpus" -type f -name '*.rdb' -exec cp {} "$out/" \; ;;
   # The generator reads raw entropy; the corpus files are varied bytes that make varied datasets.
   rdb_roundtrip) find "$here/../corpus" -type f -name '*.rdb' -size -64k -exec cp {} "$out/" \; ;;
+  aof_parse) find "$here/../corpus" -type f \( -name '*.aof' -o -name '*.rdb' \) -exec cp {} "$out/" \;
+    printf '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n#TS:1700000000\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n' > "$out/hand-set.aof"
+    printf '*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*1\r\n$4\r\nEXEC\r\n' > "$out/hand-multi.aof" ;;
+  manifest_parse) find "$here/../corpus" -type f -name '*.manifest' -exec cp {} "$out/" \;
+    printf 'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.3.incr.aof seq 3 type i\n' > "$out/hand-basic.manifest"
+    printf '# comment\nfile " file seq \\n\\n.aof .2.base.rdb" seq 2 type b newkey newvalue\n' > "$out/hand-quoted.manifest" ;;
   *) echo "seed.sh: no seed rule for $target" >&2; exit 2 ;;
 esac
 echo "$(ls "$out" | wc -l) seeds in $out"

@@ -38,7 +38,59 @@ pub struct Summary {
     pub trailing_bytes: u64,
     elements: u64,
     current_kind: &'static str,
+    // Hot-path counters, folded into the maps above when the file ends: a map lookup per key
+    // would cost more than decoding a small key.
+    per_db: Vec<(u64, [u64; 32])>,
+    note_counts: [u64; 16],
 }
+
+use crate::format::rdb::ValueType;
+
+/// Every type, in declaration order (so `ty as usize` indexes it).
+const ALL_TYPES: [ValueType; 26] = {
+    use ValueType::*;
+    [
+        String,
+        List,
+        Set,
+        Zset,
+        Hash,
+        Zset2,
+        ModulePreGa,
+        Module2,
+        HashZipmap,
+        ListZiplist,
+        SetIntset,
+        ZsetZiplist,
+        HashZiplist,
+        ListQuicklist,
+        StreamListpacks,
+        HashListpack,
+        ZsetListpack,
+        ListQuicklist2,
+        StreamListpacks2,
+        SetListpack,
+        StreamListpacks3,
+        HashMetadataPreGa,
+        HashListpackExPreGa,
+        HashMetadata,
+        HashListpackEx,
+        Hash2,
+    ]
+};
+
+/// Every note, in declaration order.
+const ALL_NOTES: [Note; 9] = [
+    Note::IntString,
+    Note::LzfString,
+    Note::PlainNode,
+    Note::PackedNode,
+    Note::CompressedNode,
+    Note::DeletedStreamEntry,
+    Note::FieldExpiry,
+    Note::ExpireSeconds,
+    Note::StreamLengthMismatch,
+];
 
 fn note_name(n: Note) -> &'static str {
     match n {
@@ -55,6 +107,27 @@ fn note_name(n: Note) -> &'static str {
 }
 
 impl Summary {
+    fn fold(&mut self) {
+        for (db, counts) in std::mem::take(&mut self.per_db) {
+            for (i, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+                let ty = ALL_TYPES[i];
+                *self
+                    .keys
+                    .entry(db)
+                    .or_default()
+                    .entry(ty.kind().as_str())
+                    .or_default() += n;
+                *self.encodings.entry(ty.name()).or_default() += n;
+            }
+        }
+        for n in ALL_NOTES {
+            let c = self.note_counts[n as usize];
+            if c > 0 {
+                *self.notes.entry(note_name(n)).or_default() += c;
+            }
+        }
+    }
+
     fn elem(&mut self, n: usize) {
         self.elements += 1;
         self.largest_element = self.largest_element.max(n as u64);
@@ -85,8 +158,23 @@ impl Visitor for Summary {
     }
     fn begin_key(&mut self, k: &KeyInfo<'_>) -> Result<()> {
         let kind = k.value_type.kind().as_str();
-        *self.keys.entry(k.db).or_default().entry(kind).or_default() += 1;
-        *self.encodings.entry(k.value_type.name()).or_default() += 1;
+        let slot = match self.per_db.last_mut() {
+            Some((db, c)) if *db == k.db => c,
+            _ => {
+                let i = match self.per_db.iter().position(|(db, _)| *db == k.db) {
+                    Some(i) => i,
+                    None => {
+                        self.per_db.push((k.db, [0; 32]));
+                        self.per_db.len() - 1
+                    }
+                };
+                // Keep the current database last so the next key finds it at once.
+                let n = self.per_db.len();
+                self.per_db.swap(i, n - 1);
+                &mut self.per_db[n - 1].1
+            }
+        };
+        slot[k.value_type as usize] += 1;
         if k.expire_ms.is_some() {
             self.expires += 1;
         }
@@ -131,7 +219,7 @@ impl Visitor for Summary {
         Ok(())
     }
     fn note(&mut self, n: Note) {
-        *self.notes.entry(note_name(n)).or_default() += 1;
+        self.note_counts[n as usize] += 1;
     }
 }
 
@@ -145,6 +233,7 @@ pub fn check<R: Read>(r: R, opts: ReadOptions) -> Result<Summary> {
         ..Summary::default()
     };
     let t = reader.read_all(&mut s)?;
+    s.fold();
     s.trailer = Some(t);
     s.trailing_bytes = reader.drain_trailing()?;
     Ok(s)
@@ -158,6 +247,21 @@ pub fn checksum_phrase(c: Checksum) -> String {
         Checksum::Verified(v) => format!("verified ({v:#018x})"),
         Checksum::Unverified { stored, computed } => {
             format!("not verified (stored {stored:#018x}, computed {computed:#018x})")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_and_note_tables_follow_declaration_order() {
+        for (i, t) in ALL_TYPES.iter().enumerate() {
+            assert_eq!(*t as usize, i, "{t:?}");
+        }
+        for (i, n) in ALL_NOTES.iter().enumerate() {
+            assert_eq!(*n as usize, i, "{n:?}");
         }
     }
 }

@@ -104,3 +104,54 @@ pub fn rdb_roundtrip(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<(
     .unwrap_or_else(|e| panic!("{target}: check refused the written file: {e}"));
     Ok(())
 }
+
+/// Parsing arbitrary bytes as an AOF command stream never panics, always makes progress, stays
+/// inside the input, and the checker's strict reading never accepts what the server's refuses.
+pub fn aof_parse_is_total(data: &[u8]) {
+    use engine::format::aof::resp::{parse, Parsed, Strictness};
+    let mut at = 0;
+    loop {
+        let server = parse(data, at, Strictness::Server);
+        let checker = parse(data, at, Strictness::Checker);
+        if let Ok(Parsed::Item(item, end)) = &checker {
+            assert_eq!(
+                server.as_ref().ok(),
+                Some(&Parsed::Item(item.clone(), *end)),
+                "the checker accepted what the server reads differently at {at}"
+            );
+        }
+        match server {
+            Ok(Parsed::Item(_, end)) => {
+                assert!(
+                    end > at && end <= data.len(),
+                    "no progress or overrun at {at}: end {end}"
+                );
+                at = end;
+            }
+            Ok(Parsed::End) | Ok(Parsed::Incomplete) => return,
+            Err(e) => {
+                assert!(
+                    e.offset.is_some_and(|o| o as usize <= data.len()),
+                    "error offset beyond input: {e}"
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// Parsing arbitrary bytes as a manifest never panics, and whatever parses is written back to
+/// text that parses to the same manifest.
+pub fn manifest_parse_is_total(data: &[u8]) {
+    use engine::format::aof::manifest::{parse, write};
+    if let Ok(m) = parse(data) {
+        let text = write(&m);
+        let back = parse(&text).unwrap_or_else(|e| {
+            panic!(
+                "written manifest does not parse: {e}\n{}",
+                String::from_utf8_lossy(&text)
+            )
+        });
+        assert_eq!(back, m, "manifest changed in a write and read");
+    }
+}

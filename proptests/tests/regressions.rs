@@ -30,3 +30,27 @@ fn lzf_listpack_error_offset_stays_inside_the_file() {
     assert_eq!(e.kind, ErrorKind::Corrupt, "{e}");
     assert!(e.offset.unwrap() < data.len() as u64, "{e}");
 }
+
+/// The AOF and manifest oracles on hand-made inputs, so `cargo test` exercises what the
+/// `aof_parse` and `manifest_parse` fuzz targets check.
+#[test]
+fn aof_and_manifest_oracles_run_on_edge_inputs() {
+    let inputs: &[&[u8]] = &[
+        b"",
+        b"*",
+        b"*0\r\n",
+        b"*-1\r\n",
+        b"*1\r\n$-1\r\n",
+        b"*2\r\n$3\r\nGET\r\n$1\r\nk",
+        b"*1\r\n$4\r\nPING\r\n!!!",
+        b"#TS:1\r\n*1\n$4\nPING\r\n",
+        b"*9999999999999\r\n",
+        b"REDIS0011\xff",
+    ];
+    for i in inputs {
+        proptests::check::aof_parse_is_total(i);
+        proptests::check::manifest_parse_is_total(i);
+    }
+    proptests::check::manifest_parse_is_total(b"file a seq 1 type b\nfile \"b c\" seq 2 type i\n");
+    proptests::check::manifest_parse_is_total(b"file '\\'x' seq 9 type h\n");
+}
