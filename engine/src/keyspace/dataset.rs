@@ -1,6 +1,6 @@
 //! Conversion between the keyspace and the logical [`Dataset`]: `from_dataset` then `to_dataset`
 //! is the identity on canonical datasets; `to_dataset(Some(now))` leaves out what has expired.
-use super::db::{FxHashSet, Obj, Slot};
+use super::db::{FxHashSet, Obj, Slot, Stats};
 use super::functions::library_name;
 use super::hashes::HashObj;
 use super::stream_type::{ConsumerObj, GroupObj, Nack, StreamObj};
@@ -51,14 +51,14 @@ impl Keyspace {
                         h.map
                             .insert(f.field.clone(), (f.value.clone(), f.expire_ms));
                     }
-                    Obj::Hash(h)
+                    Obj::Hash(Box::new(h))
                 }
                 Value::Zset(members) => {
                     let mut z = ZsetObj::default();
                     for m in members {
                         z.insert(&m.member, m.score);
                     }
-                    Obj::Zset(z)
+                    Obj::Zset(Box::new(z))
                 }
                 Value::Stream(s) => {
                     let mut so = stream_from(s);
@@ -70,10 +70,14 @@ impl Keyspace {
             let slot = Slot {
                 obj,
                 expire: e.expire_ms,
-                idle_s: e.idle_s,
-                freq: e.freq,
+                stats: (e.idle_s.is_some() || e.freq.is_some()).then(|| {
+                    Box::new(Stats {
+                        idle_s: e.idle_s,
+                        freq: e.freq,
+                    })
+                }),
             };
-            k.db(e.db).map.insert(e.key.clone(), slot);
+            k.db(e.db).map.insert(e.key.as_slice().into(), slot);
         }
         k
     }
@@ -91,10 +95,10 @@ impl Keyspace {
                 }
                 keys.push(Entry {
                     db: idx,
-                    key: key.clone(),
+                    key: key.to_vec(),
                     expire_ms: slot.expire,
-                    idle_s: slot.idle_s,
-                    freq: slot.freq,
+                    idle_s: slot.stats.as_ref().and_then(|s| s.idle_s),
+                    freq: slot.stats.as_ref().and_then(|s| s.freq),
                     value: value_of(&slot.obj, now_ms),
                 });
             }

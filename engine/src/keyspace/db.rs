@@ -25,18 +25,21 @@ impl FxHasher {
 
 impl Hasher for FxHasher {
     #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes([
-                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-            ]));
+    fn write(&mut self, mut bytes: &[u8]) {
+        while let Some((w, rest)) = bytes.split_first_chunk::<8>() {
+            self.add(u64::from_le_bytes(*w));
+            bytes = rest;
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut buf = [0u8; 8];
-            buf[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(buf));
+        if let Some((w, rest)) = bytes.split_first_chunk::<4>() {
+            self.add(u32::from_le_bytes(*w) as u64);
+            bytes = rest;
+        }
+        if let Some((w, rest)) = bytes.split_first_chunk::<2>() {
+            self.add(u16::from_le_bytes(*w) as u64);
+            bytes = rest;
+        }
+        if let Some(&b) = bytes.first() {
+            self.add(b as u64);
         }
     }
     #[inline]
@@ -74,8 +77,8 @@ pub(crate) enum Obj {
     Str(Vec<u8>),
     List(VecDeque<Vec<u8>>),
     Set(FxHashSet<Vec<u8>>),
-    Hash(HashObj),
-    Zset(ZsetObj),
+    Hash(Box<HashObj>),
+    Zset(Box<ZsetObj>),
     Stream(Box<StreamObj>),
     Module(Box<ModuleValue>),
 }
@@ -112,9 +115,16 @@ pub(crate) struct Slot {
     pub(crate) obj: Obj,
     /// Absolute Unix ms.
     pub(crate) expire: Option<i64>,
-    /// LRU idle seconds from a dataset (dropped when the value is replaced).
+    /// LRU/LFU statistics from a dataset (dropped when the value is replaced).
+    pub(crate) stats: Option<Box<Stats>>,
+}
+
+/// The access statistics a dataset may carry for a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stats {
+    /// LRU idle seconds.
     pub(crate) idle_s: Option<u64>,
-    /// LFU counter from a dataset (dropped when the value is replaced).
+    /// LFU counter.
     pub(crate) freq: Option<u8>,
 }
 
@@ -125,8 +135,7 @@ impl Slot {
         Slot {
             obj,
             expire: None,
-            idle_s: None,
-            freq: None,
+            stats: None,
         }
     }
 
@@ -141,7 +150,7 @@ impl Slot {
 /// One database.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Db {
-    pub(crate) map: FxHashMap<Vec<u8>, Slot>,
+    pub(crate) map: FxHashMap<Box<[u8]>, Slot>,
 }
 
 impl Db {
@@ -180,7 +189,7 @@ impl Db {
         if let Some(old) = self.map.get_mut(key) {
             *old = slot;
         } else {
-            self.map.insert(key.to_vec(), slot);
+            self.map.insert(key.into(), slot);
         }
     }
 

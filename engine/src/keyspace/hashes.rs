@@ -98,7 +98,7 @@ fn hash_or_create<'a>(
 ) -> Result<&'a mut HashObj, Reply> {
     if hash_mut(db, key, cx, fields)?.is_none() {
         db.map
-            .insert(key.to_vec(), Slot::new(Obj::Hash(HashObj::default())));
+            .insert(key.into(), Slot::new(Obj::Hash(Box::default())));
     }
     match db.map.get_mut(key) {
         Some(Slot {
@@ -123,12 +123,8 @@ fn set_pairs(
     };
     let mut created = 0;
     for p in a[2..].chunks_exact(2) {
-        match h.map.get_mut(p[0]) {
-            Some(slot) => *slot = (p[1].to_vec(), None),
-            None => {
-                h.map.insert(p[0].to_vec(), (p[1].to_vec(), None));
-                created += 1;
-            }
+        if h.map.insert(p[0].to_vec(), (p[1].to_vec(), None)).is_none() {
+            created += 1;
         }
     }
     Ok(Ok(created))

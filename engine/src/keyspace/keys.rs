@@ -50,7 +50,7 @@ fn rename_generic(k: &mut Keyspace, cx: &Cx, a: &[&[u8]], nx: bool) -> CmdResult
         return Ok(Reply::Int(0));
     }
     let slot = db.map.remove(a[1]).expect("checked above");
-    db.map.insert(a[2].to_vec(), slot);
+    db.map.insert(a[2].into(), slot);
     Ok(if nx { Reply::Int(1) } else { Reply::Ok })
 }
 
@@ -98,8 +98,7 @@ fn copy(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
         return Ok(Reply::Int(0));
     };
     let mut dup = src.clone();
-    dup.idle_s = None;
-    dup.freq = None;
+    dup.stats = None;
     let dst = k.db(dst_db);
     if dst.exists(a[2], cx.clock) && !replace {
         return Ok(Reply::Int(0));
@@ -122,7 +121,7 @@ fn move_(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
         return Ok(Reply::Int(0));
     }
     let slot = src.map.remove(a[1]).expect("checked above");
-    dst.map.insert(a[1].to_vec(), slot);
+    dst.map.insert(a[1].into(), slot);
     Ok(Reply::Int(1))
 }
 

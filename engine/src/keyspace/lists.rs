@@ -78,7 +78,7 @@ fn push_generic(
         Ok(None) if only_existing => return Ok(Reply::Int(0)),
         Ok(None) => {
             db.map
-                .insert(a[1].to_vec(), Slot::new(Obj::List(VecDeque::new())));
+                .insert(a[1].into(), Slot::new(Obj::List(VecDeque::new())));
             match db.map.get_mut(a[1]) {
                 Some(Slot {
                     obj: Obj::List(l), ..
@@ -293,7 +293,7 @@ fn lmove_generic(
         }) => l,
         _ => {
             db.map
-                .insert(dst.to_vec(), Slot::new(Obj::List(VecDeque::new())));
+                .insert(dst.into(), Slot::new(Obj::List(VecDeque::new())));
             match db.map.get_mut(dst) {
                 Some(Slot {
                     obj: Obj::List(l), ..

@@ -128,17 +128,63 @@ pub(crate) struct Spec {
     pub(crate) name: &'static str,
     pub(crate) arity: i32,
     pub(crate) run: Handler,
+    pub(crate) tx: Tx,
+}
+
+/// The transaction role of a command.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tx {
+    /// Runs (or is queued inside MULTI).
+    No,
+    Multi,
+    Exec,
+    Discard,
 }
 
 /// Builds a [`Spec`].
 pub(crate) const fn spec(name: &'static str, arity: i32, run: Handler) -> Spec {
-    Spec { name, arity, run }
+    Spec {
+        name,
+        arity,
+        run,
+        tx: Tx::No,
+    }
 }
 
-fn table() -> &'static FxHashMap<&'static [u8], &'static Spec> {
-    static TABLE: OnceLock<FxHashMap<&'static [u8], &'static Spec>> = OnceLock::new();
+/// The command table: open addressing over a case-insensitive hash, so that a name is found
+/// without copying or lower-casing it.
+struct Table {
+    slots: Vec<Option<&'static Spec>>,
+}
+
+const TABLE_BITS: u32 = 10;
+
+/// A hash of `name` that ignores ASCII case (every byte gets bit 0x20 set).
+#[inline]
+fn name_hash(name: &[u8]) -> u64 {
+    const LOWER: u64 = 0x2020_2020_2020_2020;
+    let mut h: u64 = name.len() as u64;
+    let mut mix =
+        |w: u64| h = (h.rotate_left(5) ^ (w | LOWER)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    let mut rest = name;
+    while let Some((w, r)) = rest.split_first_chunk::<8>() {
+        mix(u64::from_le_bytes(*w));
+        rest = r;
+    }
+    if !rest.is_empty() {
+        mix(rest
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | b as u64));
+    }
+    h ^ (h >> 29)
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut m = FxHashMap::default();
+        let mut slots: Vec<Option<&'static Spec>> = vec![None; 1 << TABLE_BITS];
+        let mask = slots.len() - 1;
         for family in [
             control::COMMANDS,
             strings::COMMANDS,
@@ -153,21 +199,30 @@ fn table() -> &'static FxHashMap<&'static [u8], &'static Spec> {
             functions::COMMANDS,
         ] {
             for s in family {
-                let old = m.insert(s.name.as_bytes(), s);
-                assert!(old.is_none(), "command {} registered twice", s.name);
+                let mut i = name_hash(s.name.as_bytes()) as usize & mask;
+                while let Some(other) = slots[i] {
+                    assert_ne!(other.name, s.name, "command registered twice");
+                    i = (i + 1) & mask;
+                }
+                slots[i] = Some(s);
             }
         }
-        m
+        Table { slots }
     })
 }
 
+#[inline]
 fn lookup(name: &[u8]) -> Option<&'static Spec> {
-    let mut buf = [0u8; 24];
-    let n = buf.get_mut(..name.len())?;
-    for (d, s) in n.iter_mut().zip(name) {
-        *d = s.to_ascii_lowercase();
+    let t = table();
+    let mask = t.slots.len() - 1;
+    let mut i = name_hash(name) as usize & mask;
+    while let Some(s) = t.slots[i] {
+        if s.name.len() == name.len() && s.name.as_bytes().eq_ignore_ascii_case(name) {
+            return Some(s);
+        }
+        i = (i + 1) & mask;
     }
-    table().get(&*n).copied()
+    None
 }
 
 /// Checks a command's or subcommand's argument count against a Redis arity.
@@ -314,19 +369,19 @@ impl Keyspace {
         if !arity_ok(spec.arity, argv.len()) {
             return Err(CommandError::WrongArity(spec.name.to_owned()));
         }
-        match (spec.name, s.multi.is_some()) {
-            ("multi", true) => Ok(Reply::Error("ERR MULTI calls can not be nested".into())),
-            ("multi", false) => {
+        match (spec.tx, s.multi.is_some()) {
+            (Tx::Multi, true) => Ok(Reply::Error("ERR MULTI calls can not be nested".into())),
+            (Tx::Multi, false) => {
                 s.multi = Some(Vec::new());
                 Ok(Reply::Ok)
             }
-            ("discard", true) => {
+            (Tx::Discard, true) => {
                 s.multi = None;
                 Ok(Reply::Ok)
             }
-            ("discard", false) => Ok(Reply::Error("ERR DISCARD without MULTI".into())),
-            ("exec", false) => Ok(Reply::Error("ERR EXEC without MULTI".into())),
-            ("exec", true) => {
+            (Tx::Discard, false) => Ok(Reply::Error("ERR DISCARD without MULTI".into())),
+            (Tx::Exec, false) => Ok(Reply::Error("ERR EXEC without MULTI".into())),
+            (Tx::Exec, true) => {
                 let queued = s.multi.take().unwrap_or_default();
                 let mut replies = Vec::with_capacity(queued.len());
                 for cmd in &queued {
@@ -374,15 +429,24 @@ impl Keyspace {
 /// (whose work is done in [`Keyspace::execute`]).
 pub(crate) mod control {
     use super::reply::{err, msg, CmdResult, Reply};
-    use super::{args, spec, Cx, Keyspace, Spec};
+    use super::{args, spec, Cx, Keyspace, Spec, Tx};
+
+    const fn tx(name: &'static str, tx: Tx) -> Spec {
+        Spec {
+            name,
+            arity: 1,
+            run: unreachable_tx,
+            tx,
+        }
+    }
 
     pub(crate) const COMMANDS: &[Spec] = &[
         spec("ping", -1, ping),
         spec("echo", 2, echo),
         spec("select", 2, select),
-        spec("multi", 1, unreachable_tx),
-        spec("exec", 1, unreachable_tx),
-        spec("discard", 1, unreachable_tx),
+        tx("multi", Tx::Multi),
+        tx("exec", Tx::Exec),
+        tx("discard", Tx::Discard),
     ];
 
     fn ping(_: &mut Keyspace, _: &mut Cx, a: &[&[u8]]) -> CmdResult {

@@ -45,7 +45,7 @@ fn sadd(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
         Ok(None) => {
             let mut s = Set::default();
             s.reserve(a.len() - 2);
-            db.map.insert(a[1].to_vec(), Slot::new(Obj::Set(s)));
+            db.map.insert(a[1].into(), Slot::new(Obj::Set(s)));
             match db.map.get_mut(a[1]) {
                 Some(Slot {
                     obj: Obj::Set(s), ..
@@ -102,7 +102,7 @@ fn smove(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
         _ => {
             let mut d = Set::default();
             d.insert(m.to_vec());
-            db.map.insert(dst.to_vec(), Slot::new(Obj::Set(d)));
+            db.map.insert(dst.into(), Slot::new(Obj::Set(d)));
         }
     }
     Ok(Reply::Int(1))
@@ -204,7 +204,7 @@ fn store(k: &mut Keyspace, cx: &Cx, a: &[&[u8]], op: Op) -> CmdResult {
     let n = result.len() as i64;
     db.map.remove(a[1]);
     if n > 0 {
-        db.map.insert(a[1].to_vec(), Slot::new(Obj::Set(result)));
+        db.map.insert(a[1].into(), Slot::new(Obj::Set(result)));
     }
     Ok(Reply::Int(n))
 }

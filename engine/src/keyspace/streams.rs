@@ -170,7 +170,7 @@ fn xadd(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
                 ..StreamObj::default()
             };
             db.map
-                .insert(a[1].to_vec(), Slot::new(Obj::Stream(Box::new(fresh))));
+                .insert(a[1].into(), Slot::new(Obj::Stream(Box::new(fresh))));
             match db.map.get_mut(a[1]) {
                 Some(Slot {
                     obj: Obj::Stream(s),

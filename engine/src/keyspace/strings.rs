@@ -4,6 +4,7 @@ use super::args::{self, is, parse_i64};
 use super::db::{Db, Obj, Slot};
 use super::reply::{err, msg, CmdResult, CommandError, Reply};
 use super::{spec, Cx, Keyspace, Spec};
+use std::collections::hash_map::Entry;
 
 pub(crate) const COMMANDS: &[Spec] = &[
     spec("set", -3, set),
@@ -46,22 +47,29 @@ fn read<'a>(
     }
 }
 
-/// Stores a string, clearing the TTL unless `keep_ttl`.
-fn store(db: &mut Db, key: &[u8], val: &[u8], keep_ttl: bool) {
-    match db.map.get_mut(key) {
-        Some(slot) => {
+/// Stores a string: the TTL is kept (`None`) or set to `Some(expire)`.
+fn store(db: &mut Db, key: &[u8], val: &[u8], ttl: Option<Option<i64>>) {
+    // One probe whether the key is new (the common case in a replay) or not.
+    match db.map.entry(key.into()) {
+        Entry::Occupied(mut o) => {
+            let slot = o.get_mut();
             slot.obj = Obj::Str(val.to_vec());
-            slot.idle_s = None;
-            slot.freq = None;
-            if !keep_ttl {
-                slot.expire = None;
+            slot.stats = None;
+            if let Some(e) = ttl {
+                slot.expire = e;
             }
         }
-        None => {
-            db.map
-                .insert(key.to_vec(), Slot::new(Obj::Str(val.to_vec())));
+        Entry::Vacant(v) => {
+            let mut slot = Slot::new(Obj::Str(val.to_vec()));
+            slot.expire = ttl.flatten();
+            v.insert(slot);
         }
     }
+}
+
+/// Stores a string without TTL.
+fn put(db: &mut Db, key: &[u8], val: &[u8]) {
+    store(db, key, val, Some(None));
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -158,19 +166,22 @@ fn set_generic(k: &mut Keyspace, cx: &Cx, key: &[u8], val: &[u8], o: &Opts, cmd:
     } else {
         None
     };
-    let found = db.exists(key, cx.clock);
-    if (o.nx && found) || (o.xx && !found) {
-        return match old {
-            Some(Some(v)) => Reply::Bulk(v),
-            _ => Reply::Nil,
-        };
-    }
-    store(db, key, val, o.keepttl || ms.is_some());
-    if let Some(ms) = ms {
-        if let Some(slot) = db.map.get_mut(key) {
-            slot.expire = Some(ms);
+    if o.nx || o.xx || (o.keepttl && cx.clock.is_some()) {
+        // The lookup also drops an expired key, so KEEPTTL cannot revive its old TTL.
+        let found = db.exists(key, cx.clock);
+        if (o.nx && found) || (o.xx && !found) {
+            return match old {
+                Some(Some(v)) => Reply::Bulk(v),
+                _ => Reply::Nil,
+            };
         }
     }
+    let ttl = match ms {
+        Some(ms) => Some(Some(ms)),
+        None if o.keepttl => None,
+        None => Some(None),
+    };
+    store(db, key, val, ttl);
     match old {
         Some(Some(v)) => Reply::Bulk(v),
         Some(None) => Reply::Nil,
@@ -206,7 +217,7 @@ fn setnx(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     if db.exists(a[1], cx.clock) {
         return Ok(Reply::Int(0));
     }
-    store(db, a[1], a[2], false);
+    put(db, a[1], a[2]);
     Ok(Reply::Int(1))
 }
 
@@ -216,7 +227,7 @@ fn getset(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
         Ok(v) => v.map(std::mem::take),
         Err(e) => return Ok(e),
     };
-    store(db, a[1], a[2], false);
+    put(db, a[1], a[2]);
     Ok(old.map_or(Reply::Nil, Reply::Bulk))
 }
 
@@ -278,7 +289,7 @@ fn append(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
             Ok(Reply::Int(v.len() as i64))
         }
         Ok(None) => {
-            store(db, a[1], a[2], false);
+            put(db, a[1], a[2]);
             Ok(Reply::Int(a[2].len() as i64))
         }
         Err(e) => Ok(e),
@@ -302,7 +313,7 @@ fn setrange(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
         Ok(Some(v)) => v,
         Ok(None) if val.is_empty() => return Ok(Reply::Int(0)),
         Ok(None) => {
-            store(db, a[1], b"", false);
+            put(db, a[1], b"");
             match db.map.get_mut(a[1]) {
                 Some(Slot {
                     obj: Obj::Str(v), ..
@@ -336,7 +347,7 @@ fn incr_by(k: &mut Keyspace, cx: &Cx, key: &[u8], by: i64) -> CmdResult {
             Ok(Reply::Int(n))
         }
         Ok(None) => {
-            store(db, key, &args::int_bytes(by), false);
+            put(db, key, &args::int_bytes(by));
             Ok(Reply::Int(by))
         }
         Err(e) => Ok(e),
@@ -386,7 +397,7 @@ fn incrbyfloat(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
         return err("ERR increment would produce NaN or Infinity");
     }
     let text = args::human_double_bytes(n);
-    store(db, a[1], &text, true);
+    store(db, a[1], &text, None);
     Ok(Reply::Bulk(text))
 }
 
@@ -402,7 +413,7 @@ fn mset(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     pairs_or_arity(a, "mset")?;
     let db = k.db(cx.db);
     for p in a[1..].chunks_exact(2) {
-        store(db, p[0], p[1], false);
+        put(db, p[0], p[1]);
     }
     Ok(Reply::Ok)
 }
@@ -414,7 +425,7 @@ fn msetnx(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
         return Ok(Reply::Int(0));
     }
     for p in a[1..].chunks_exact(2) {
-        store(db, p[0], p[1], false);
+        put(db, p[0], p[1]);
     }
     Ok(Reply::Int(1))
 }

@@ -282,7 +282,7 @@ fn store_result(db: &mut Db, dst: &[u8], items: impl IntoIterator<Item = (Vec<u8
     let n = z.dict.len() as i64;
     db.map.remove(dst);
     if n > 0 {
-        db.map.insert(dst.to_vec(), Slot::new(Obj::Zset(z)));
+        db.map.insert(dst.into(), Slot::new(Obj::Zset(Box::new(z))));
     }
     n
 }

@@ -80,6 +80,13 @@ impl ZsetObj {
         }
     }
 
+    /// Adds a member known to be absent.
+    #[inline]
+    pub(crate) fn add_new(&mut self, m: &[u8], score: f64) {
+        self.dict.insert(m.to_vec(), score);
+        self.index.insert((ScoreKey::new(score), m.to_vec()));
+    }
+
     /// Removes a member; true when it was there.
     pub(crate) fn remove(&mut self, m: &[u8]) -> bool {
         match self.dict.remove(m) {
@@ -189,7 +196,7 @@ fn zadd_generic(k: &mut Keyspace, cx: &Cx, a: &[&[u8]], mut f: AddFlags) -> CmdR
         Ok(None) if f.xx => return Ok(if f.incr { Reply::Nil } else { Reply::Int(0) }),
         Ok(None) => {
             db.map
-                .insert(a[1].to_vec(), Slot::new(Obj::Zset(ZsetObj::default())));
+                .insert(a[1].into(), Slot::new(Obj::Zset(Box::default())));
             match db.map.get_mut(a[1]) {
                 Some(Slot {
                     obj: Obj::Zset(z), ..
@@ -224,7 +231,7 @@ fn zadd_generic(k: &mut Keyspace, cx: &Cx, a: &[&[u8]], mut f: AddFlags) -> CmdR
                 if f.xx {
                     continue;
                 }
-                z.insert(m, score);
+                z.add_new(m, score);
                 incr_result = Some(score);
                 added += 1;
             }
