@@ -193,9 +193,9 @@ fn stream_json(s: &Stream) -> J {
 
 /// Pretty-printed Dataset JSON with a trailing newline.
 pub fn to_json_string(d: &Dataset) -> String {
-    let mut s = serde_json::to_string_pretty(&to_json(d)).expect("JSON values always serialize");
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    super::write_json(d, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 struct Path(Vec<String>);

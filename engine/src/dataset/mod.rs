@@ -2,9 +2,11 @@
 //! canonical order of Dataset JSON (`docs/dataset-json.md`), independent of any encoding.
 mod diff;
 mod json;
+mod stream_json;
 
 pub use diff::first_difference;
 pub use json::{from_json, from_json_str, score_text, to_json, to_json_string, JsonError};
+pub use stream_json::{write_json, DatasetJson};
 
 /// A whole dataset.
 #[derive(Debug, Clone, Default)]

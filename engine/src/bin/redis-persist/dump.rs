@@ -55,7 +55,7 @@ pub fn dump(path: &Path, json_out: bool, ignore_checksum: bool) -> ExitCode {
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     let r = if json_out {
-        out.write_all(dataset::to_json_string(&ds).as_bytes())
+        dataset::write_json(&ds, &mut out)
     } else {
         listing(&ds, &mut out)
     };
