@@ -241,8 +241,13 @@ impl Dataset {
         for e in &mut self.keys {
             e.value.canonicalize();
         }
-        self.keys
-            .sort_by(|a, b| (a.db, &a.key).cmp(&(b.db, &b.key)));
+        if !self
+            .keys
+            .is_sorted_by(|a, b| (a.db, &a.key) <= (b.db, &b.key))
+        {
+            self.keys
+                .sort_by(|a, b| (a.db, &a.key).cmp(&(b.db, &b.key)));
+        }
     }
 }
 

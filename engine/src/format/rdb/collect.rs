@@ -64,17 +64,18 @@ impl Collector {
 
     /// Canonical order, duplicate checks; returns the dataset.
     pub fn finish(mut self) -> Result<Dataset> {
-        // Sort keys with their offsets so a duplicate can be located.
-        let mut idx: Vec<usize> = (0..self.dataset.keys.len()).collect();
-        idx.sort_by(|&a, &b| {
-            let (x, y) = (&self.dataset.keys[a], &self.dataset.keys[b]);
-            (x.db, &x.key).cmp(&(y.db, &y.key)).then(a.cmp(&b))
-        });
-        for w in idx.windows(2) {
-            let (x, y) = (&self.dataset.keys[w[0]], &self.dataset.keys[w[1]]);
+        // One sort of the keys with their offsets, so a duplicate can be located; canonicalize
+        // then finds them in order already.
+        let keys = std::mem::take(&mut self.dataset.keys);
+        let mut paired: Vec<(Entry, u64)> =
+            keys.into_iter().zip(self.offsets.iter().copied()).collect();
+        paired
+            .sort_unstable_by(|(x, a), (y, b)| (x.db, &x.key).cmp(&(y.db, &y.key)).then(a.cmp(b)));
+        for w in paired.windows(2) {
+            let ((x, _), (y, off)) = (&w[0], &w[1]);
             if (x.db, &x.key) == (y.db, &y.key) {
                 return Err(Error::corrupt(
-                    self.offsets[w[1]],
+                    *off,
                     "key",
                     format!(
                         "duplicate key {:?} in db {}",
@@ -84,9 +85,10 @@ impl Collector {
                 ));
             }
         }
-        for (e, &off) in self.dataset.keys.iter().zip(&self.offsets) {
-            check_unique_members(&e.value).map_err(|m| Error::corrupt(off, "key value", m))?;
+        for (e, off) in &paired {
+            check_unique_members(&e.value).map_err(|m| Error::corrupt(*off, "key value", m))?;
         }
+        self.dataset.keys = paired.into_iter().map(|(e, _)| e).collect();
         self.dataset.canonicalize();
         Ok(self.dataset)
     }
