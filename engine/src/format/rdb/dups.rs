@@ -29,12 +29,16 @@ pub struct Dups {
 }
 
 impl Dups {
-    /// Forgets the previous key.
+    /// Forgets the previous key, keeping the table's memory (bounded by `TRACKED`) for the next.
     pub fn reset(&mut self) {
-        if self.seen.capacity() > 4096 {
-            self.seen = HashSet::default();
-        } else {
-            self.seen.clear();
+        self.seen.clear();
+    }
+
+    /// Makes room for `n` members up front, so a large key does not rehash as it grows.
+    pub fn reserve(&mut self, n: u64) {
+        let want = (n as usize).min(TRACKED);
+        if want > self.seen.capacity() {
+            self.seen.reserve(want - self.seen.len());
         }
     }
 

@@ -52,6 +52,7 @@ impl<R: Read> RdbReader<R> {
             }
             ValueType::Set => {
                 let n = self.count("set size", 1)?;
+                self.dups.reserve(n);
                 for _ in 0..n {
                     let at = self.src.pos();
                     let s = string::read(&mut self.src, &mut self.scratch, "set member")?;
@@ -64,6 +65,7 @@ impl<R: Read> RdbReader<R> {
             }
             ValueType::Zset | ValueType::Zset2 => {
                 let n = self.count("zset size", 2)?;
+                self.dups.reserve(n);
                 for _ in 0..n {
                     let at = self.src.pos();
                     let s = string::read(&mut self.src, &mut self.scratch, "zset member")?;
@@ -86,6 +88,7 @@ impl<R: Read> RdbReader<R> {
             }
             ValueType::Hash => {
                 let n = self.count("hash size", 2)?;
+                self.dups.reserve(n);
                 for _ in 0..n {
                     self.hash_pair(None, v)?;
                 }
