@@ -223,3 +223,69 @@ fn database_count_is_configurable() {
         .error()
         .is_some());
 }
+
+/// RESTORE with the DUMP payloads of the Redis documentation (DUMP and RESTORE pages).
+#[test]
+fn restore_dump_payloads() {
+    let mut c = Client::new();
+    let ten: &[u8] = b"\x00\xc0\n\t\x00\xbem\x06\x89Z(\x00\n";
+    c.check(&[&b"RESTORE"[..], b"mykey", b"0", ten], ok());
+    c.check(&["GET", "mykey"], bulk("10"));
+    c.check_err(
+        &[&b"RESTORE"[..], b"mykey", b"0", ten],
+        "BUSYKEY Target key name already exists.",
+    );
+    let list: &[u8] = b"\n\x17\x17\x00\x00\x00\x12\x00\x00\x00\x03\x00\x00\xc0\x01\x00\x04\xc0\x02\x00\x04\xc0\x03\x00\xff\x04\x00u#<\xc0;.\xe9\xdd";
+    c.check(&[&b"RESTORE"[..], b"mykey", b"0", list, b"REPLACE"], ok());
+    c.check(
+        &["TYPE", "mykey"],
+        engine::keyspace::Reply::Status("list".into()),
+    );
+    c.check(&["LRANGE", "mykey", "0", "-1"], bulks(&["1", "2", "3"]));
+    // TTLs: relative to now, or absolute with ABSTTL; a time already past restores nothing.
+    c.check(&[&b"RESTORE"[..], b"rel", b"5000", ten], ok());
+    c.check(&["PTTL", "rel"], int(5000));
+    let at = (T0 + 9000).to_string();
+    c.check(
+        &[
+            &b"RESTORE"[..],
+            b"abs",
+            at.as_bytes(),
+            ten,
+            b"ABSTTL",
+            b"IDLETIME",
+            b"30",
+        ],
+        ok(),
+    );
+    c.check(&["PEXPIRETIME", "abs"], int(T0 + 9000));
+    assert_eq!(c.entry(0, "abs").unwrap().idle_s, Some(30));
+    c.check(&[&b"RESTORE"[..], b"gone", b"1000", ten, b"ABSTTL"], ok());
+    c.check(&["EXISTS", "gone"], int(0));
+    let mut bad = ten.to_vec();
+    bad[1] ^= 1;
+    c.check_err(
+        &[&b"RESTORE"[..], b"x", b"0", &bad],
+        "ERR DUMP payload version or checksum are wrong",
+    );
+    c.check_err(
+        &[&b"RESTORE"[..], b"x", b"-1", ten],
+        "ERR Invalid TTL value, must be >= 0",
+    );
+    c.check_err(
+        &[&b"RESTORE"[..], b"x", b"0", ten, b"FREQ", b"256"],
+        "ERR Invalid FREQ value",
+    );
+}
+
+#[test]
+fn script_cache_commands_have_no_effect() {
+    let mut c = Client::replay();
+    c.check(
+        &["SCRIPT", "LOAD", "return 1"],
+        bulk("e0e1f9fabfc9d4800c877a703b823ac0578ff8db"),
+    );
+    c.check(&["SCRIPT", "FLUSH"], ok());
+    assert!(c.k.is_empty());
+    assert!(c.try_run(&["SCRIPT", "LOAD"]).is_err());
+}

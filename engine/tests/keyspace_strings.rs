@@ -211,3 +211,39 @@ fn mset_msetnx_mget() {
     );
     assert!(c.try_run(&["MSET", "a", "1", "b"]).is_err());
 }
+
+#[test]
+fn bit_commands() {
+    let mut c = Client::new();
+    c.check(&["SETBIT", "mykey", "7", "1"], int(0));
+    c.check(&["SETBIT", "mykey", "7", "0"], int(1));
+    c.check(&["GET", "mykey"], bulk("\0"));
+    c.check(&["SETBIT", "b", "7", "1"], int(0));
+    c.check(&["GETBIT", "b", "0"], int(0));
+    c.check(&["GETBIT", "b", "7"], int(1));
+    c.check(&["GETBIT", "b", "100"], int(0));
+    c.check_err(
+        &["SETBIT", "b", "-1", "1"],
+        "ERR bit offset is not an integer or out of range",
+    );
+    c.check_err(
+        &["SETBIT", "b", "1", "2"],
+        "ERR bit is not an integer or out of range",
+    );
+    c.check(&["SET", "mykey", "foobar"], ok());
+    c.check(&["BITCOUNT", "mykey"], int(26));
+    c.check(&["BITCOUNT", "mykey", "0", "0"], int(4));
+    c.check(&["BITCOUNT", "mykey", "1", "1"], int(6));
+    c.check(&["BITCOUNT", "mykey", "1", "1", "BYTE"], int(6));
+    c.check(&["BITCOUNT", "mykey", "5", "30", "BIT"], int(17));
+    c.check(&["SET", "key1", "foobar"], ok());
+    c.check(&["SET", "key2", "abcdef"], ok());
+    c.check(&["BITOP", "AND", "dest", "key1", "key2"], int(6));
+    c.check(&["GET", "dest"], bulk("`bc`ab"));
+    c.check_err(
+        &["BITOP", "NOT", "dest", "key1", "key2"],
+        "ERR BITOP NOT must be called with a single source key.",
+    );
+    c.check(&["BITOP", "OR", "dest", "none"], int(0));
+    c.check(&["EXISTS", "dest"], int(0));
+}

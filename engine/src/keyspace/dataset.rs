@@ -3,7 +3,7 @@
 use super::db::{FxHashSet, Obj, Slot, Stats};
 use super::functions::library_name;
 use super::hashes::HashObj;
-use super::stream_type::{ConsumerObj, GroupObj, Nack, StreamObj};
+use super::stream_type::{ConsumerObj, GroupObj, Nack, NodeLimits, StreamObj};
 use super::streams::node_limits;
 use super::zsets::ZsetObj;
 use super::{Config, Keyspace};
@@ -37,36 +37,7 @@ impl Keyspace {
             if e.value.is_empty_collection() {
                 continue;
             }
-            let obj = match &e.value {
-                Value::String(s) => Obj::Str(s.clone()),
-                Value::List(l) => Obj::List(l.iter().cloned().collect()),
-                Value::Set(m) => {
-                    let mut s = FxHashSet::default();
-                    s.extend(m.iter().cloned());
-                    Obj::Set(s)
-                }
-                Value::Hash(fields) => {
-                    let mut h = HashObj::default();
-                    for f in fields {
-                        h.map
-                            .insert(f.field.clone(), (f.value.clone(), f.expire_ms));
-                    }
-                    Obj::Hash(Box::new(h))
-                }
-                Value::Zset(members) => {
-                    let mut z = ZsetObj::default();
-                    for m in members {
-                        z.insert(&m.member, m.score);
-                    }
-                    Obj::Zset(Box::new(z))
-                }
-                Value::Stream(s) => {
-                    let mut so = stream_from(s);
-                    so.rebuild_nodes(lim);
-                    Obj::Stream(Box::new(so))
-                }
-                Value::Module(m) => Obj::Module(Box::new(m.clone())),
-            };
+            let obj = obj_from_value(&e.value, lim);
             let slot = Slot {
                 obj,
                 expire: e.expire_ms,
@@ -110,6 +81,40 @@ impl Keyspace {
         };
         d.canonicalize();
         d
+    }
+}
+
+/// The keyspace object for a dataset value (streams get their node layout rebuilt).
+pub(crate) fn obj_from_value(v: &Value, lim: NodeLimits) -> Obj {
+    match v {
+        Value::String(s) => Obj::Str(s.clone()),
+        Value::List(l) => Obj::List(l.iter().cloned().collect()),
+        Value::Set(m) => {
+            let mut s = FxHashSet::default();
+            s.extend(m.iter().cloned());
+            Obj::Set(s)
+        }
+        Value::Hash(fields) => {
+            let mut h = HashObj::default();
+            for f in fields {
+                h.map
+                    .insert(f.field.clone(), (f.value.clone(), f.expire_ms));
+            }
+            Obj::Hash(Box::new(h))
+        }
+        Value::Zset(members) => {
+            let mut z = ZsetObj::default();
+            for m in members {
+                z.insert(&m.member, m.score);
+            }
+            Obj::Zset(Box::new(z))
+        }
+        Value::Stream(s) => {
+            let mut so = stream_from(s);
+            so.rebuild_nodes(lim);
+            Obj::Stream(Box::new(so))
+        }
+        Value::Module(m) => Obj::Module(Box::new(m.clone())),
     }
 }
 

@@ -19,6 +19,7 @@
 //! smallest members; approximate stream trimming follows a node layout rebuilt by entry counts
 //! and listpack sizes).
 mod args;
+mod bits;
 mod dataset;
 mod db;
 mod functions;
@@ -26,6 +27,7 @@ mod hashes;
 mod keys;
 mod lists;
 mod reply;
+mod restore;
 mod sets;
 mod stream_groups;
 mod stream_type;
@@ -197,6 +199,8 @@ fn table() -> &'static Table {
             stream_groups::COMMANDS,
             keys::COMMANDS,
             functions::COMMANDS,
+            restore::COMMANDS,
+            bits::COMMANDS,
         ] {
             for s in family {
                 let mut i = name_hash(s.name.as_bytes()) as usize & mask;
