@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod aof;
 pub mod check;
 pub mod dataset;
 pub mod format;

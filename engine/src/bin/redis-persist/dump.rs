@@ -33,24 +33,76 @@ fn opts(ignore_checksum: bool, len: Option<u64>) -> ReadOptions {
     }
 }
 
+/// Why an input could not be loaded.
+pub enum Refusal {
+    /// The path could not be opened: a usage error.
+    Usage(std::io::Error),
+    /// The content was refused.
+    Format(Error),
+}
+
+/// Loads an RDB or an AOF (single file, preamble AOF, directory or manifest) into a dataset.
+/// For an AOF, a tail Redis would cut is reported on stderr; the input is never modified.
+pub fn load_any(
+    path: &Path,
+    ignore_checksum: bool,
+    load_truncated: bool,
+) -> Result<Dataset, Refusal> {
+    let mut rdb: Option<Result<(Dataset, u64), Refusal>> = None;
+    let aof = input::is_aof(path, || {
+        let r = read_rdb(path, ignore_checksum);
+        let end = r.as_ref().ok().map(|(_, e)| *e);
+        rdb = Some(r);
+        end
+    });
+    if !aof {
+        return rdb
+            .unwrap_or_else(|| read_rdb(path, ignore_checksum))
+            .map(|(d, _)| d);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let lo = engine::aof::LoadOptions {
+        load_truncated,
+        now_ms: now,
+        rdb: opts(ignore_checksum, None),
+    };
+    let l = engine::aof::load(path, &lo).map_err(Refusal::Format)?;
+    if let Some(t) = &l.truncated {
+        eprintln!(
+            "redis-persist: {}: {} at byte {} of {}; Redis would truncate the file there (aof-load-truncated yes); this input was not modified",
+            t.file.display(),
+            t.reason,
+            t.valid_len,
+            t.file_len
+        );
+    }
+    Ok(l.dataset)
+}
+
+fn read_rdb(path: &Path, ignore_checksum: bool) -> Result<(Dataset, u64), Refusal> {
+    let inp = input::open(path).map_err(Refusal::Usage)?;
+    let result = read_dataset_from(inp.reader, opts(ignore_checksum, inp.len));
+    if let Some(p) = inp.progress {
+        p.finish_and_clear();
+    }
+    result
+        .map(|(d, t)| (d, t.end_offset))
+        .map_err(Refusal::Format)
+}
+
 fn usage_error(path: &Path, e: std::io::Error) -> ExitCode {
     eprintln!("redis-persist: cannot open {}: {e}", path.display());
     ExitCode::from(2)
 }
 
 /// `redis-persist dump`.
-pub fn dump(path: &Path, json_out: bool, ignore_checksum: bool) -> ExitCode {
-    let inp = match input::open(path) {
-        Ok(i) => i,
-        Err(e) => return usage_error(path, e),
-    };
-    let result = read_dataset_from(inp.reader, opts(ignore_checksum, inp.len));
-    if let Some(p) = inp.progress {
-        p.finish_and_clear();
-    }
-    let ds = match result {
-        Ok((d, _)) => d,
-        Err(e) => return refuse(path, &e, json_out),
+pub fn dump(path: &Path, json_out: bool, ignore_checksum: bool, load_truncated: bool) -> ExitCode {
+    let ds = match load_any(path, ignore_checksum, load_truncated) {
+        Ok(d) => d,
+        Err(Refusal::Usage(e)) => return usage_error(path, e),
+        Err(Refusal::Format(e)) => return refuse(path, &e, json_out),
     };
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
@@ -72,7 +124,17 @@ pub fn dump(path: &Path, json_out: bool, ignore_checksum: bool) -> ExitCode {
 
 const SHOWN: usize = 8;
 
+/// Longest element shown whole in a listing; longer ones are cut and their length given.
+const SHOWN_BYTES: usize = 64;
+
 fn show(b: &[u8]) -> String {
+    if b.len() > SHOWN_BYTES {
+        return format!("{}...({} bytes)", show_all(&b[..SHOWN_BYTES]), b.len());
+    }
+    show_all(b)
+}
+
+fn show_all(b: &[u8]) -> String {
     let mut s = String::from("\"");
     for c in b.utf8_chunks() {
         for ch in c.valid().chars() {
@@ -101,15 +163,25 @@ fn more(n: usize) -> String {
 
 fn listing(d: &Dataset, out: &mut impl Write) -> std::io::Result<()> {
     if let Some(s) = &d.source {
-        writeln!(
-            out,
-            "# {}{:04} ({}), {} keys, {} functions",
-            s.magic.as_deref().unwrap_or(""),
-            s.version.unwrap_or(0),
-            s.kind,
-            d.keys.len(),
-            d.functions.len()
-        )?;
+        match (&s.magic, s.version) {
+            (Some(m), Some(v)) => {
+                let w = if m == "VALKEY" { 3 } else { 4 };
+                writeln!(
+                    out,
+                    "# {m}{v:0w$} ({}), {} keys, {} functions",
+                    s.kind,
+                    d.keys.len(),
+                    d.functions.len()
+                )?
+            }
+            _ => writeln!(
+                out,
+                "# {}, {} keys, {} functions",
+                s.kind,
+                d.keys.len(),
+                d.functions.len()
+            )?,
+        }
         for (k, v) in &s.aux {
             writeln!(out, "# aux {} = {}", show(k), show(v))?;
         }

@@ -63,3 +63,29 @@ pub fn open(path: &Path) -> io::Result<Input> {
         progress: None,
     })
 }
+
+/// Whether a path holds an AOF (file, directory or manifest) rather than a plain RDB. An RDB
+/// followed by a RESP tail is a preamble AOF; that is told by looking past the RDB's trailer.
+pub fn is_aof(path: &Path, rdb_end: impl FnOnce() -> Option<u64>) -> bool {
+    use std::io::{Seek, SeekFrom};
+    if path.as_os_str() == "-" {
+        return false;
+    }
+    if path.is_dir() {
+        return true;
+    }
+    let Ok(mut f) = File::open(path) else {
+        return false;
+    };
+    let mut head = [0u8; 9];
+    let n = f.read(&mut head).unwrap_or(0);
+    let head = &head[..n];
+    if head.starts_with(b"REDIS") || head.starts_with(b"VALKEY") {
+        let Some(end) = rdb_end() else { return false };
+        let mut next = [0u8; 1];
+        return f.seek(SeekFrom::Start(end)).is_ok()
+            && f.read(&mut next).unwrap_or(0) == 1
+            && matches!(next[0], b'*' | b'#');
+    }
+    matches!(head.first(), Some(b'*' | b'#')) || head.starts_with(b"file ")
+}

@@ -1,5 +1,6 @@
 //! `redis-persist`: dump, check, convert and validate Redis persistence files.
 //! Exit codes: 0 success, 1 input refused or invalid, 2 usage error.
+mod check_aof;
 mod convert;
 mod dump;
 mod input;
@@ -29,8 +30,12 @@ enum Command {
     /// refused, --json prints {"error": {"kind", "offset", "message"}} on stdout, a one-line message
     /// goes to stderr, and the exit code is 1.
     Dump {
-        /// The RDB file ("-" reads standard input).
+        /// An RDB file, an AOF file (with or without an RDB preamble), an appendonly directory or
+        /// its manifest ("-" reads an RDB from standard input).
         file: PathBuf,
+        /// Refuse a truncated AOF tail instead of cutting it back (aof-load-truncated no).
+        #[arg(long)]
+        no_load_truncated: bool,
         /// Print Dataset JSON instead of the listing.
         #[arg(long)]
         json: bool,
@@ -46,8 +51,18 @@ enum Command {
     /// type, and encodings seen. Exit 0 when valid; 1 with one line "kind at offset N: what" when
     /// not.
     Check {
-        /// The RDB file ("-" reads standard input).
+        /// An RDB file ("-" reads standard input), or an AOF file, appendonly directory or manifest
+        /// (checked like redis-check-aof: strict RESP, balanced MULTI/EXEC, preambles deep-checked).
         file: PathBuf,
+        /// AOF: truncate the last file at the first bad record (asks first unless --yes).
+        #[arg(long)]
+        fix: bool,
+        /// AOF: with --fix or --truncate-to-timestamp, do not ask.
+        #[arg(long)]
+        yes: bool,
+        /// AOF: truncate the last file before the first #TS annotation later than this Unix time.
+        #[arg(long, value_name = "T")]
+        truncate_to_timestamp: Option<i64>,
         /// Do not verify the CRC-64 trailer.
         #[arg(long)]
         ignore_checksum: bool,
@@ -57,7 +72,10 @@ enum Command {
     },
     /// Convert between RDB versions and Dataset JSON, with a report of anything lost.
     ///
-    /// INPUT is an RDB file or Dataset JSON (told apart by content). The RDB is written with the
+    /// INPUT is an RDB file, an AOF (file, appendonly directory or manifest) or Dataset JSON,
+    /// told apart by content. --to picks the output: rdb, json, aof (RESP commands as
+    /// BGREWRITEAOF writes them), aof-preamble (an RDB base in one file), aof-dir (a Redis 7
+    /// appendonly directory). The RDB is written with the
     /// encodings the target version's server would choose (Redis's default thresholds), LZF for
     /// strings over 20 bytes and a CRC-64 trailer. A target that cannot hold part of the dataset
     /// (hash field TTLs before RDB 12, stream metadata before 10, functions before 10, ...) is
@@ -90,6 +108,9 @@ enum Command {
         /// Do not verify the input's CRC-64 trailer.
         #[arg(long)]
         ignore_checksum: bool,
+        /// With --to aof-dir, write the base as RESP commands instead of an RDB preamble.
+        #[arg(long)]
+        base_resp: bool,
     },
 }
 
@@ -98,14 +119,24 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Dump {
             file,
+            no_load_truncated,
             json,
             ignore_checksum,
-        } => dump::dump(&file, json, ignore_checksum),
+        } => dump::dump(&file, json, ignore_checksum, !no_load_truncated),
         Command::Check {
             file,
+            fix,
+            yes,
+            truncate_to_timestamp,
             ignore_checksum,
             json,
-        } => dump::check(&file, json, ignore_checksum),
+        } => {
+            if input::is_aof(&file, || rdb_end(&file, ignore_checksum)) {
+                check_aof::check(&file, fix, yes, truncate_to_timestamp)
+            } else {
+                dump::check(&file, json, ignore_checksum)
+            }
+        }
         Command::Convert {
             input,
             output,
@@ -116,6 +147,7 @@ fn main() -> ExitCode {
             no_compression,
             no_checksum,
             ignore_checksum,
+            base_resp,
         } => convert::convert(convert::Args {
             input: &input,
             output: &output,
@@ -126,6 +158,22 @@ fn main() -> ExitCode {
             no_compression,
             no_checksum,
             ignore_checksum,
+            base_resp,
         }),
     }
+}
+
+/// Where the RDB at `path` ends, if it decodes (a following RESP tail makes it an AOF).
+fn rdb_end(path: &std::path::Path, ignore_checksum: bool) -> Option<u64> {
+    let f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    let opts = engine::format::rdb::ReadOptions {
+        verify_checksum: !ignore_checksum,
+        total_len: Some(len),
+        ..Default::default()
+    };
+    let mut r = engine::format::rdb::RdbReader::new(std::io::BufReader::new(f), opts).ok()?;
+    r.read_all(&mut engine::format::rdb::visit::Discard)
+        .ok()
+        .map(|t| t.end_offset)
 }
