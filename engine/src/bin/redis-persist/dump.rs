@@ -262,19 +262,31 @@ fn listing(d: &Dataset, out: &mut impl Write) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `redis-persist check`.
-pub fn check(path: &Path, json_out: bool, ignore_checksum: bool) -> ExitCode {
+/// What `check` of an RDB found.
+pub enum Checked {
+    /// Finished, with this exit code.
+    Done(ExitCode),
+    /// A valid RDB followed by a RESP tail: the file is a preamble AOF.
+    Tail,
+}
+
+/// `redis-persist check` of an RDB.
+pub fn check(path: &Path, json_out: bool, ignore_checksum: bool) -> Checked {
     let inp = match input::open(path) {
         Ok(i) => i,
-        Err(e) => return usage_error(path, e),
+        Err(e) => return Checked::Done(usage_error(path, e)),
     };
     let started = std::time::Instant::now();
     let result = check_rdb(inp.reader, opts(ignore_checksum, inp.len));
     if let Some(p) = inp.progress {
         p.finish_and_clear();
     }
-    match result {
+    Checked::Done(match result {
         Ok(s) => {
+            if s.trailing_bytes > 0 && resp_follows(path, s.trailer.map_or(0, |t| t.end_offset)) {
+                println!("RDB preamble is OK, proceeding with AOF tail");
+                return Checked::Tail;
+            }
             if json_out {
                 println!(
                     "{}",
@@ -296,7 +308,20 @@ pub fn check(path: &Path, json_out: bool, ignore_checksum: bool) -> ExitCode {
             }
             ExitCode::from(1)
         }
-    }
+    })
+}
+
+/// Whether the byte at `offset` of the file at `path` starts RESP (`*`) or an annotation (`#`).
+fn resp_follows(path: &Path, offset: u64) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut b = [0u8; 1];
+    std::fs::File::open(path)
+        .and_then(|mut f| {
+            f.seek(SeekFrom::Start(offset))
+                .and_then(|_| f.read_exact(&mut b))
+        })
+        .is_ok()
+        && matches!(b[0], b'*' | b'#')
 }
 
 fn summary_json(s: &Summary) -> serde_json::Value {

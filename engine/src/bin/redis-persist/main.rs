@@ -131,10 +131,15 @@ fn main() -> ExitCode {
             ignore_checksum,
             json,
         } => {
-            if input::is_aof(&file, || rdb_end(&file, ignore_checksum)) {
+            // An RDB is checked in one pass; only a RESP tail after its trailer (a preamble AOF),
+            // a directory, a manifest or a RESP file goes to the AOF checker.
+            if input::is_aof(&file, || None) {
                 check_aof::check(&file, fix, yes, truncate_to_timestamp)
             } else {
-                dump::check(&file, json, ignore_checksum)
+                match dump::check(&file, json, ignore_checksum) {
+                    dump::Checked::Tail => check_aof::check(&file, fix, yes, truncate_to_timestamp),
+                    dump::Checked::Done(code) => code,
+                }
             }
         }
         Command::Convert {
@@ -161,19 +166,4 @@ fn main() -> ExitCode {
             base_resp,
         }),
     }
-}
-
-/// Where the RDB at `path` ends, if it decodes (a following RESP tail makes it an AOF).
-fn rdb_end(path: &std::path::Path, ignore_checksum: bool) -> Option<u64> {
-    let f = std::fs::File::open(path).ok()?;
-    let len = f.metadata().ok()?.len();
-    let opts = engine::format::rdb::ReadOptions {
-        verify_checksum: !ignore_checksum,
-        total_len: Some(len),
-        ..Default::default()
-    };
-    let mut r = engine::format::rdb::RdbReader::new(std::io::BufReader::new(f), opts).ok()?;
-    r.read_all(&mut engine::format::rdb::visit::Discard)
-        .ok()
-        .map(|t| t.end_offset)
 }
