@@ -46,39 +46,6 @@ pub struct Summary {
 
 use crate::format::rdb::ValueType;
 
-/// Every type, in declaration order (so `ty as usize` indexes it).
-const ALL_TYPES: [ValueType; 26] = {
-    use ValueType::*;
-    [
-        String,
-        List,
-        Set,
-        Zset,
-        Hash,
-        Zset2,
-        ModulePreGa,
-        Module2,
-        HashZipmap,
-        ListZiplist,
-        SetIntset,
-        ZsetZiplist,
-        HashZiplist,
-        ListQuicklist,
-        StreamListpacks,
-        HashListpack,
-        ZsetListpack,
-        ListQuicklist2,
-        StreamListpacks2,
-        SetListpack,
-        StreamListpacks3,
-        HashMetadataPreGa,
-        HashListpackExPreGa,
-        HashMetadata,
-        HashListpackEx,
-        Hash2,
-    ]
-};
-
 /// Every note, in declaration order.
 const ALL_NOTES: [Note; 9] = [
     Note::IntString,
@@ -110,7 +77,7 @@ impl Summary {
     fn fold(&mut self) {
         for (db, counts) in std::mem::take(&mut self.per_db) {
             for (i, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
-                let ty = ALL_TYPES[i];
+                let ty = ValueType::ALL[i];
                 *self
                     .keys
                     .entry(db)
@@ -257,7 +224,7 @@ mod tests {
 
     #[test]
     fn type_and_note_tables_follow_declaration_order() {
-        for (i, t) in ALL_TYPES.iter().enumerate() {
+        for (i, t) in ValueType::ALL.iter().enumerate() {
             assert_eq!(*t as usize, i, "{t:?}");
         }
         for (i, n) in ALL_NOTES.iter().enumerate() {

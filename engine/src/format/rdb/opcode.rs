@@ -227,6 +227,39 @@ pub enum ValueType {
 }
 
 impl ValueType {
+    /// Every type, in declaration order (so `ty as usize` indexes it).
+    pub const ALL: [ValueType; 26] = {
+        use ValueType::*;
+        [
+            String,
+            List,
+            Set,
+            Zset,
+            Hash,
+            Zset2,
+            ModulePreGa,
+            Module2,
+            HashZipmap,
+            ListZiplist,
+            SetIntset,
+            ZsetZiplist,
+            HashZiplist,
+            ListQuicklist,
+            StreamListpacks,
+            HashListpack,
+            ZsetListpack,
+            ListQuicklist2,
+            StreamListpacks2,
+            SetListpack,
+            StreamListpacks3,
+            HashMetadataPreGa,
+            HashListpackExPreGa,
+            HashMetadata,
+            HashListpackEx,
+            Hash2,
+        ]
+    };
+
     /// The type for byte `b` in a file of the given dialect; `None` if unknown.
     pub fn from_byte(b: u8, magic: Magic) -> Option<ValueType> {
         use ValueType::*;
