@@ -209,7 +209,10 @@ fn mset_msetnx_mget() {
         &["MGET", "key1", "key2", "key3"],
         arr(vec![bulk("Hello"), bulk("there"), nil()]),
     );
-    assert!(c.try_run(&["MSET", "a", "1", "b"]).is_err());
+    c.check_err(
+        &["MSET", "a", "1", "b"],
+        "ERR wrong number of arguments for 'mset' command",
+    );
 }
 
 #[test]

@@ -4,8 +4,7 @@ use super::db::{FxHashSet, Obj, Slot, Stats};
 use super::functions::library_name;
 use super::hashes::HashObj;
 use super::stream_type::{ConsumerObj, GroupObj, Nack, NodeLimits, StreamObj};
-use super::streams::node_limits;
-use super::zsets::ZsetObj;
+use super::zsets::{ZsetLimits, ZsetObj};
 use super::{Config, Keyspace};
 use crate::dataset::{
     Consumer, Dataset, Entry, Group, HashField, PendingEntry, Stream, StreamEntry, Value,
@@ -32,12 +31,11 @@ impl Keyspace {
             k.functions
                 .insert(name.unwrap_or_else(|| code.clone()), code.clone());
         }
-        let lim = node_limits(&k);
         for e in &d.keys {
             if e.value.is_empty_collection() {
                 continue;
             }
-            let obj = obj_from_value(&e.value, lim);
+            let obj = obj_from_value(&e.value, &k.cfg);
             let slot = Slot {
                 obj,
                 expire: e.expire_ms,
@@ -85,7 +83,12 @@ impl Keyspace {
 }
 
 /// The keyspace object for a dataset value (streams get their node layout rebuilt).
-pub(crate) fn obj_from_value(v: &Value, lim: NodeLimits) -> Obj {
+pub(crate) fn obj_from_value(v: &Value, cfg: &Config) -> Obj {
+    let lim = NodeLimits {
+        max_entries: cfg.stream_node_max_entries,
+        max_bytes: cfg.stream_node_max_bytes,
+    };
+    let zlim = ZsetLimits::from_config(cfg);
     match v {
         Value::String(s) => Obj::Str(s.clone()),
         Value::List(l) => Obj::List(l.iter().cloned().collect()),
@@ -103,10 +106,13 @@ pub(crate) fn obj_from_value(v: &Value, lim: NodeLimits) -> Obj {
             Obj::Hash(Box::new(h))
         }
         Value::Zset(members) => {
+            // Scores are kept exactly as given (a load would turn a -0 in a small set into 0).
             let mut z = ZsetObj::default();
             for m in members {
                 z.insert(&m.member, m.score);
             }
+            z.listpack = members.len() <= zlim.entries
+                && members.iter().all(|m| m.member.len() <= zlim.value);
             Obj::Zset(Box::new(z))
         }
         Value::Stream(s) => {

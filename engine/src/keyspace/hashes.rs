@@ -2,7 +2,7 @@
 //! HSET/HMSET/HSETNX/HDEL/HINCRBY/HINCRBYFLOAT, HEXPIRE family, HPERSIST, and the reads.
 use super::args::{self, is, parse_i64};
 use super::db::{Db, FxHashMap, Obj, Slot};
-use super::reply::{err, msg, CmdResult, CommandError, Reply};
+use super::reply::{arity_reply, err, msg, CmdResult, CommandError, Reply};
 use super::{spec, Cx, Keyspace, Spec};
 
 pub(crate) const COMMANDS: &[Spec] = &[
@@ -115,7 +115,7 @@ fn set_pairs(
     name: &str,
 ) -> Result<Result<i64, Reply>, CommandError> {
     if a.len() % 2 == 1 {
-        return Err(CommandError::WrongArity(name.into()));
+        return arity_reply(name).map(Err);
     }
     let h = match hash_or_create(k.db(cx.db), a[1], cx, &[]) {
         Ok(h) => h,

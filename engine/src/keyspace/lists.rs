@@ -123,9 +123,7 @@ fn pop_n(list: &mut List, end: End, n: usize) -> Vec<Vec<u8>> {
 
 fn pop_generic(k: &mut Keyspace, cx: &Cx, a: &[&[u8]], end: End) -> CmdResult {
     if a.len() > 3 {
-        return Err(super::reply::CommandError::WrongArity(
-            if end == End::Head { "lpop" } else { "rpop" }.into(),
-        ));
+        return super::reply::arity_reply(if end == End::Head { "lpop" } else { "rpop" });
     }
     let count = match a.get(2) {
         Some(c) => match parse_i64(c) {

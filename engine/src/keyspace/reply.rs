@@ -83,6 +83,14 @@ pub(crate) mod msg {
     pub const STREAM_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 }
 
+/// The reply of a command whose arguments, once parsed, do not add up (an odd MSET, XADD fields
+/// without values): Redis answers with an arity *reply* here, which never stops an AOF load.
+pub(crate) fn arity_reply(name: &str) -> CmdResult {
+    err(format!(
+        "ERR wrong number of arguments for '{name}' command"
+    ))
+}
+
 /// An error reply from one of [`msg`]'s texts or a formatted one.
 #[inline]
 pub(crate) fn err(text: impl Into<String>) -> CmdResult {

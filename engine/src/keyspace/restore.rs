@@ -4,7 +4,6 @@ use super::args::{is, parse_i64};
 use super::dataset::obj_from_value;
 use super::db::{Slot, Stats};
 use super::reply::{err, msg, CmdResult, CommandError, Reply};
-use super::streams::node_limits;
 use super::{arity_ok, spec, Cx, Keyspace, Spec};
 use crate::format::rdb::{read_dataset, ReadOptions};
 
@@ -103,7 +102,7 @@ fn restore(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
         t if absttl => Some(t),
         t => Some(t.saturating_add(cx.now)),
     };
-    let lim = node_limits(k);
+    let cfg = k.config().clone();
     let db = k.db(cx.db);
     if let Some(e) = expire {
         if !cx.loading && e <= cx.now {
@@ -116,7 +115,7 @@ fn restore(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     }
     let stats = (stats.idle_s.is_some() || stats.freq.is_some()).then(|| Box::new(stats));
     let slot = Slot {
-        obj: obj_from_value(&value, lim),
+        obj: obj_from_value(&value, &cfg),
         expire,
         stats,
     };

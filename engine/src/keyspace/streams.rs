@@ -2,7 +2,7 @@
 //! LIMIT), XTRIM, XDEL, XSETID (ENTRIESADDED, MAXDELETEDID), and the reads XLEN/XRANGE/XREVRANGE.
 use super::args::{is, parse_i64};
 use super::db::{Db, Obj, Slot};
-use super::reply::{err, msg, CmdResult, CommandError, Reply};
+use super::reply::{arity_reply, err, msg, CmdResult, Reply};
 use super::stream_type::{decr_id, incr_id, parse_id, Fields, NodeLimits, StreamObj};
 use super::{spec, Cx, Keyspace, Spec};
 use crate::dataset::StreamId;
@@ -150,7 +150,7 @@ fn xadd(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     };
     let nfields = a.len().saturating_sub(idpos + 1);
     if nfields < 2 || nfields % 2 == 1 {
-        return Err(CommandError::WrongArity("xadd".into()));
+        return arity_reply("xadd");
     }
     if let Some((id, true)) = t.id {
         if id == (StreamId { ms: 0, seq: 0 }) {

@@ -2,7 +2,7 @@
 //! SETRANGE, the INCR family, MSET/MSETNX, and the reads GET/MGET/STRLEN/GETRANGE.
 use super::args::{self, is, parse_i64};
 use super::db::{Db, Obj, Slot};
-use super::reply::{err, msg, CmdResult, CommandError, Reply};
+use super::reply::{arity_reply, err, msg, CmdResult, Reply};
 use super::{spec, Cx, Keyspace, Spec};
 use std::collections::hash_map::Entry;
 
@@ -401,16 +401,10 @@ fn incrbyfloat(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     Ok(Reply::Bulk(text))
 }
 
-fn pairs_or_arity(a: &[&[u8]], name: &str) -> Result<(), CommandError> {
-    if a.len().is_multiple_of(2) {
-        Err(CommandError::WrongArity(name.into()))
-    } else {
-        Ok(())
-    }
-}
-
 fn mset(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
-    pairs_or_arity(a, "mset")?;
+    if a.len().is_multiple_of(2) {
+        return arity_reply("mset");
+    }
     let db = k.db(cx.db);
     for p in a[1..].chunks_exact(2) {
         put(db, p[0], p[1]);
@@ -419,7 +413,9 @@ fn mset(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
 }
 
 fn msetnx(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
-    pairs_or_arity(a, "msetnx")?;
+    if a.len().is_multiple_of(2) {
+        return arity_reply("msetnx");
+    }
     let db = k.db(cx.db);
     if a[1..].chunks_exact(2).any(|p| db.exists(p[0], cx.clock)) {
         return Ok(Reply::Int(0));

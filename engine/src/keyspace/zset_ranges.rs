@@ -3,7 +3,7 @@
 use super::args::{self, is, parse_i64};
 use super::db::{Db, FxHashMap, Obj, Slot};
 use super::reply::{err, msg, CmdResult, Reply};
-use super::zsets::{with_scores, zset_mut, ZsetObj};
+use super::zsets::{with_scores, zset_mut, ZsetLimits, ZsetObj};
 use super::{spec, Cx, Keyspace, Spec};
 
 pub(crate) const COMMANDS: &[Spec] = &[
@@ -88,6 +88,25 @@ impl LexBound {
     }
 }
 
+/// `zzlIsInLexRange`: false for a range that is empty by its bounds, or when the last member is
+/// below the minimum or the first above the maximum. With members of different scores the lex
+/// order is not monotonic and this early answer decides (Redis calls the result unspecified; this
+/// follows its listpack code, and the skiplist code when its levels agree).
+fn lex_in_range(z: &ZsetObj, min: &LexBound, max: &LexBound) -> bool {
+    let empty = match (min, max) {
+        (LexBound::Max, _) | (_, LexBound::Min) => true,
+        (LexBound::Min, _) | (_, LexBound::Max) => false,
+        (LexBound::Incl(a) | LexBound::Excl(a), LexBound::Incl(b) | LexBound::Excl(b)) => {
+            let either_excl = matches!(min, LexBound::Excl(_)) || matches!(max, LexBound::Excl(_));
+            a > b || (a == b && either_excl)
+        }
+    };
+    let (Some((first, _)), Some((last, _))) = (z.iter().next(), z.iter().next_back()) else {
+        return false;
+    };
+    !empty && min.above_min(last) && max.below_max(first)
+}
+
 /// What a range selects.
 enum Range {
     Rank(i64, i64),
@@ -122,6 +141,7 @@ fn select(z: &ZsetObj, r: &Range, rev: bool, limit: Option<(i64, i64)>) -> Vec<(
                     .collect()
             }
         }
+        Range::Lex(min, max) if !lex_in_range(z, min, max) => vec![],
         Range::Lex(min, max) => {
             if rev {
                 items
@@ -273,12 +293,8 @@ fn zrange(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     }
 }
 
-/// Replaces `dst` with the given members (deleting it when there are none).
-fn store_result(db: &mut Db, dst: &[u8], items: impl IntoIterator<Item = (Vec<u8>, f64)>) -> i64 {
-    let mut z = ZsetObj::default();
-    for (m, s) in items {
-        z.insert(&m, s);
-    }
+/// Replaces `dst` with `z` (deleting it when empty).
+fn store_zset(db: &mut Db, dst: &[u8], z: ZsetObj) -> i64 {
     let n = z.dict.len() as i64;
     db.map.remove(dst);
     if n > 0 {
@@ -289,7 +305,16 @@ fn store_result(db: &mut Db, dst: &[u8], items: impl IntoIterator<Item = (Vec<u8
 
 fn zrangestore(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     match zrange_generic(k, cx, a, 2, true) {
-        Ok((items, _)) => Ok(Reply::Int(store_result(k.db(cx.db), a[1], items))),
+        Ok((items, _)) => {
+            // `zrangeResultBeginStore`: created for the result's size, then added to in order.
+            let lim = ZsetLimits::of(k);
+            let mut z = ZsetObj::create(items.len(), 0, lim);
+            for (m, s) in items {
+                z.before_add(m.len(), lim);
+                z.insert(&m, s);
+            }
+            Ok(Reply::Int(store_zset(k.db(cx.db), a[1], z)))
+        }
         Err(e) => Ok(e),
     }
 }
@@ -370,6 +395,7 @@ fn algebra(k: &mut Keyspace, cx: &Cx, a: &[&[u8]], op: Op, name: &str) -> CmdRes
     if j < a.len() {
         return err(msg::SYNTAX);
     }
+    let lim = ZsetLimits::of(k);
     let db = k.db(cx.db);
     let mut srcs = Vec::with_capacity(numkeys);
     for (key, w) in keys.iter().zip(weights) {
@@ -435,7 +461,13 @@ fn algebra(k: &mut Keyspace, cx: &Cx, a: &[&[u8]], op: Op, name: &str) -> CmdRes
                 .collect();
         }
     }
-    Ok(Reply::Int(store_result(db, a[1], out)))
+    // Built as a skiplist, then `zsetConvertToListpackIfNeeded`.
+    let mut z = ZsetObj::default();
+    for (m, s) in out {
+        z.insert(&m, s);
+    }
+    z.listpack_if_small(lim);
+    Ok(Reply::Int(store_zset(db, a[1], z)))
 }
 
 fn zunionstore(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {

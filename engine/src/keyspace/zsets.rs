@@ -3,7 +3,7 @@
 use super::args::{self, is, parse_i64};
 use super::db::{Db, FxHashMap, Obj, Slot};
 use super::reply::{err, msg, CmdResult, Reply};
-use super::{spec, Cx, Keyspace, Spec};
+use super::{spec, Config, Cx, Keyspace, Spec};
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
@@ -53,15 +53,89 @@ impl Ord for ScoreKey {
 /// A sorted set.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ZsetObj {
-    /// Member → score (the exact score given, -0 kept).
+    /// Member → score (the exact score stored: -0 is kept outside the listpack encoding).
     pub(crate) dict: FxHashMap<Vec<u8>, f64>,
     /// Members in (score, member-bytes) order.
     pub(crate) index: BTreeSet<(ScoreKey, Vec<u8>)>,
+    /// Whether Redis would hold it as a listpack, which stores an integral score as an integer
+    /// (so -0 becomes 0). Follows `zsetTypeCreate`, the conversions on growth, and
+    /// `zsetConvertToListpackIfNeeded` for STORE results.
+    pub(crate) listpack: bool,
+}
+
+/// The `zset-max-listpack-*` settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ZsetLimits {
+    pub(crate) entries: usize,
+    pub(crate) value: usize,
+}
+
+impl ZsetLimits {
+    /// The limits of a keyspace's configuration.
+    pub(crate) fn of(k: &Keyspace) -> ZsetLimits {
+        ZsetLimits::from_config(k.config())
+    }
+
+    /// The limits of a configuration.
+    pub(crate) fn from_config(c: &Config) -> ZsetLimits {
+        let clamp = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        ZsetLimits {
+            entries: clamp(c.zset_max_listpack_entries),
+            value: clamp(c.zset_max_listpack_value),
+        }
+    }
 }
 
 impl ZsetObj {
+    /// An empty set encoded as `zsetTypeCreate(size_hint, value_len_hint)` would choose.
+    pub(crate) fn create(size_hint: usize, value_len_hint: usize, lim: ZsetLimits) -> ZsetObj {
+        ZsetObj {
+            listpack: size_hint <= lim.entries && value_len_hint <= lim.value,
+            ..ZsetObj::default()
+        }
+    }
+
+    /// `zsetTypeMaybeConvert`: too many incoming elements leave the listpack.
+    pub(crate) fn maybe_convert(&mut self, size_hint: usize, lim: ZsetLimits) {
+        if size_hint > lim.entries {
+            self.listpack = false;
+        }
+    }
+
+    /// Before adding a new member: a listpack that would grow too long, or a member too large
+    /// for it, converts to a skiplist first.
+    pub(crate) fn before_add(&mut self, member_len: usize, lim: ZsetLimits) {
+        if self.listpack && (self.dict.len() + 1 > lim.entries || member_len > lim.value) {
+            self.listpack = false;
+        }
+    }
+
+    /// `zsetConvertToListpackIfNeeded`: a small enough set becomes a listpack (scores of -0
+    /// become 0 on the way).
+    pub(crate) fn listpack_if_small(&mut self, lim: ZsetLimits) {
+        let small =
+            self.dict.len() <= lim.entries && self.dict.keys().all(|m| m.len() <= lim.value);
+        if small && !self.listpack {
+            self.listpack = true;
+            for s in self.dict.values_mut().filter(|s| **s == 0.0) {
+                *s = 0.0;
+            }
+        }
+    }
+
+    /// The score as stored: in a listpack an integral score is an integer, so -0 is 0.
+    #[inline]
+    fn listpack_score(&self, s: f64) -> f64 {
+        if self.listpack && s == 0.0 {
+            0.0
+        } else {
+            s
+        }
+    }
+
     /// Inserts or re-scores a member.
     pub(crate) fn insert(&mut self, m: &[u8], score: f64) {
+        let score = self.listpack_score(score);
         match self.dict.get_mut(m) {
             Some(old) => {
                 let prev = *old;
@@ -83,6 +157,7 @@ impl ZsetObj {
     /// Adds a member known to be absent.
     #[inline]
     pub(crate) fn add_new(&mut self, m: &[u8], score: f64) {
+        let score = self.listpack_score(score);
         self.dict.insert(m.to_vec(), score);
         self.index.insert((ScoreKey::new(score), m.to_vec()));
     }
@@ -190,13 +265,18 @@ fn zadd_generic(k: &mut Keyspace, cx: &Cx, a: &[&[u8]], mut f: AddFlags) -> CmdR
             None => return err(msg::NOT_FLOAT),
         }
     }
+    let lim = ZsetLimits::of(k);
     let db = k.db(cx.db);
     let z = match zset_mut(db, a[1], cx.clock) {
-        Ok(Some(z)) => z,
+        Ok(Some(z)) => {
+            z.maybe_convert(pairs.len(), lim);
+            z
+        }
         Ok(None) if f.xx => return Ok(if f.incr { Reply::Nil } else { Reply::Int(0) }),
         Ok(None) => {
+            let fresh = ZsetObj::create(pairs.len(), pairs[0].1.len(), lim);
             db.map
-                .insert(a[1].into(), Slot::new(Obj::Zset(Box::default())));
+                .insert(a[1].into(), Slot::new(Obj::Zset(Box::new(fresh))));
             match db.map.get_mut(a[1]) {
                 Some(Slot {
                     obj: Obj::Zset(z), ..
@@ -231,6 +311,7 @@ fn zadd_generic(k: &mut Keyspace, cx: &Cx, a: &[&[u8]], mut f: AddFlags) -> CmdR
                 if f.xx {
                     continue;
                 }
+                z.before_add(m.len(), lim);
                 z.add_new(m, score);
                 incr_result = Some(score);
                 added += 1;
