@@ -1,6 +1,7 @@
 //! Shared helpers for the keyspace tests: a client that runs string commands at a settable clock,
 //! and short constructors for expected replies.
 #![allow(dead_code)]
+pub mod gen;
 use engine::dataset::{Dataset, Entry, Value};
 use engine::keyspace::{CommandError, Config, Keyspace, Reply, Session};
 
