@@ -80,6 +80,6 @@ fn same_replies_and_data_as_redis_7_4() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(4);
     for seed in 1..=seeds {
-        differential("redis-7.4.1", seed, 4000, seed % 2 == 0);
+        differential("redis-7.4.1", seed, 4000, seed.is_multiple_of(2));
     }
 }

@@ -148,7 +148,7 @@ fn propagation(seed: u64, steps: usize) {
         let args = if r.below(4) == 0 {
             propagating(&mut r)
         } else {
-            command(&mut r, &mut stream_ms, seed % 2 == 0)
+            command(&mut r, &mut stream_ms, seed.is_multiple_of(2))
         };
         let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
         wire.cmd(&argv).expect("server reply");
