@@ -63,7 +63,11 @@ fn write_dir(dir: &Path, ds: &Dataset, rdb_base: bool) {
             kind: FileType::Incr,
         }],
     };
-    std::fs::write(dir.join("appendonly.aof.manifest"), manifest::write(&m)).unwrap();
+    std::fs::write(
+        dir.join("appendonly.aof.manifest"),
+        manifest::write(&m).unwrap(),
+    )
+    .unwrap();
 }
 
 #[test]

@@ -193,7 +193,7 @@ fn write_dir(dir: &Path, (base_name, base): (&str, Vec<u8>)) -> std::io::Result<
     };
     write_output(
         &dir.join("appendonly.aof.manifest"),
-        &engine::format::aof::manifest::write(&m),
+        &engine::format::aof::manifest::write(&m).map_err(std::io::Error::other)?,
     )
 }
 

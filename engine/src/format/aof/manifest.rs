@@ -308,15 +308,25 @@ fn quote(name: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Writes a manifest as Redis does: base, then history, then incremental files.
-pub fn write(m: &Manifest) -> Vec<u8> {
+/// Writes a manifest as Redis does: base, then history, then incremental files. A name whose
+/// quoted form would make its line longer than Redis reads is refused: the file could not be
+/// loaded back (the error's offset is the 1-based line).
+pub fn write(m: &Manifest) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    for e in m.base.iter().chain(&m.history).chain(&m.incr) {
+    for (i, e) in m.base.iter().chain(&m.history).chain(&m.incr).enumerate() {
+        let start = out.len();
         out.extend_from_slice(b"file ");
         out.extend_from_slice(&quote(&e.name));
         out.extend_from_slice(format!(" seq {} type {}\n", e.seq, e.kind.letter()).as_bytes());
+        if out.len() - start > LINE_MAX {
+            return Err(bad(
+                i + 1,
+                "manifest file name",
+                "the quoted name makes the line longer than 1024 bytes",
+            ));
+        }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -331,7 +341,7 @@ mod tests {
         assert_eq!(m.base.as_ref().unwrap().name, b"appendonly.aof.2.base.rdb");
         assert_eq!(m.history.len(), 2);
         assert_eq!(m.incr.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4]);
-        assert_eq!(write(&m), text.to_vec());
+        assert_eq!(write(&m).unwrap(), text.to_vec());
     }
 
     /// The refusals Redis's aof-multi-part.tcl pins, each with its reason.
@@ -379,6 +389,6 @@ mod tests {
             m.base.as_ref().unwrap().name,
             b" file seq \n\n.aof .2.base.rdb"
         );
-        assert_eq!(parse(&write(&m)).unwrap(), m);
+        assert_eq!(parse(&write(&m).unwrap()).unwrap(), m);
     }
 }
