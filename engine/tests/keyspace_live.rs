@@ -83,3 +83,62 @@ fn same_replies_and_data_as_redis_7_4() {
         differential("redis-7.4.1", seed, 4000, seed.is_multiple_of(2));
     }
 }
+
+/// HyperLogLog values are strings whose bytes Redis defines (sparse opcodes, dense registers,
+/// cached cardinality): after every PFADD/PFMERGE/PFCOUNT the value must be the server's.
+#[test]
+fn hyperloglog_bytes_match_redis_7_4() {
+    let Some(mut build) = require_or_skip("redis-7.4.1") else {
+        return;
+    };
+    build.modules.clear();
+    let dir = TempDir::new("keyspace-hll").expect("temp dir");
+    let server = RunningServer::start(&build, dir.path(), &[]).expect("server starts");
+    let mut wire = server.client().expect("connect");
+    let mut k = Keyspace::new();
+    let mut s = Session::new();
+    let mut r = Rng(42);
+    let keys = ["h0", "h1", "h2"];
+    let mut seen = [false; 2];
+    for step in 0..1500 {
+        let key = r.pick(&keys);
+        let mut args: Vec<String> = match r.below(10) {
+            0..=5 => {
+                let n = if r.below(8) == 0 { 300 } else { 1 + r.below(5) };
+                let spread = [50, 5_000, 1_000_000][r.below(3) as usize];
+                let mut v = vec!["PFADD".to_string(), key.to_string()];
+                v.extend((0..n).map(|_| format!("x{}", r.below(spread))));
+                v
+            }
+            6 | 7 => vec!["PFCOUNT".into(), key.into()],
+            8 => vec!["PFCOUNT".into(), key.into(), r.pick(&keys).into()],
+            _ => vec![
+                "PFMERGE".into(),
+                key.into(),
+                r.pick(&keys).into(),
+                r.pick(&keys).into(),
+            ],
+        };
+        if r.below(200) == 0 {
+            args = vec!["DEL".into(), key.into()];
+        }
+        for cmd in [args, vec!["GET".to_string(), key.to_string()]] {
+            let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_bytes()).collect();
+            let want = from_wire(wire.cmd(&argv).expect("server reply"));
+            let got = k.execute(&mut s, 0, &argv).expect("known command");
+            assert!(
+                got == want,
+                "step {step}: {:?}\n  redis: {want:?}\n  here:  {got:?}",
+                &cmd[..cmd.len().min(3)]
+            );
+            if let Reply::Bulk(v) = &got {
+                seen[v[4] as usize & 1] = true;
+            }
+        }
+    }
+    assert_eq!(
+        seen,
+        [true, true],
+        "both the dense and the sparse encoding were exercised"
+    );
+}

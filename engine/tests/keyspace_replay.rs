@@ -506,3 +506,78 @@ fn function_restore_payload() {
         "ERR DUMP payload version or checksum are wrong",
     );
 }
+
+/// Scripts as Redis 6.2 and older wrote them into an AOF (verbatim, or SCRIPT LOAD then
+/// EVALSHA): statements of `redis.call` run; any other Lua is refused as an unknown command.
+#[test]
+fn simple_scripts_run_and_others_are_refused() {
+    let mut c = Client::replay();
+    let set_foo = "return redis.call('set','foo','bar')";
+    c.check(&["eval", set_foo, "0"], ok());
+    c.check(&["GET", "foo"], bulk("bar"));
+    c.check(
+        &["script", "load", set_foo],
+        bulk("2fa2b029f72572e803ff55a09b1282699aecae6a"),
+    );
+    c.check(
+        &["EVALSHA", "2fa2b029f72572e803ff55a09b1282699aecae6a", "0"],
+        ok(),
+    );
+    c.check(
+        &[
+            "SCRIPT",
+            "EXISTS",
+            "2fa2b029f72572e803ff55a09b1282699aecae6a",
+            "ffff",
+        ],
+        ints(&[1, 0]),
+    );
+    let two = "redis.call('set', KEYS[1], ARGV[1]); return redis.call(\"incrby\", KEYS[2], 5)";
+    c.check(&["EVAL", two, "2", "k", "counter", "v"], int(5));
+    c.check(&["GET", "k"], bulk("v"));
+    c.check(
+        &[
+            "EVAL",
+            "return redis.call('rpush', KEYS[1], 1, 2.5, [[x y]])",
+            "1",
+            "l",
+        ],
+        int(3),
+    );
+    c.check(&["LRANGE", "l", "0", "-1"], bulks(&["1", "2.5", "x y"]));
+    // A failing redis.call stops the script (earlier effects stay); pcall carries on.
+    c.check_err(
+        &[
+            "EVAL",
+            "redis.call('set','a','1') redis.call('lpush','foo','x') redis.call('set','b','2')",
+            "0",
+        ],
+        "WRONGTYPE",
+    );
+    c.check(&["EXISTS", "a", "b"], int(1));
+    c.check(
+        &[
+            "EVAL",
+            "redis.pcall('lpush','foo','x') return redis.call('set','b','2')",
+            "0",
+        ],
+        ok(),
+    );
+    c.check_err(
+        &["EVALSHA", "0000000000000000000000000000000000000000", "0"],
+        "NOSCRIPT",
+    );
+    c.check_err(
+        &["EVAL", set_foo, "2", "a"],
+        "ERR Number of keys can't be greater than number of args",
+    );
+    assert_eq!(
+        c.try_run(&["EVAL", "local x = 1 return x", "0"]),
+        Err(CommandError::UnknownCommand("eval".into()))
+    );
+    c.check(&["SCRIPT", "FLUSH"], ok());
+    c.check_err(
+        &["EVALSHA", "2fa2b029f72572e803ff55a09b1282699aecae6a", "0"],
+        "NOSCRIPT",
+    );
+}

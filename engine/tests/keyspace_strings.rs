@@ -250,3 +250,35 @@ fn bit_commands() {
     c.check(&["BITOP", "OR", "dest", "none"], int(0));
     c.check(&["EXISTS", "dest"], int(0));
 }
+
+#[test]
+fn hyperloglog_commands() {
+    let mut c = Client::new();
+    c.check(&["PFADD", "hll", "a", "b", "c", "d", "e", "f", "g"], int(1));
+    c.check(&["PFCOUNT", "hll"], int(7));
+    c.check(&["PFADD", "hll1", "foo", "bar", "zap", "a"], int(1));
+    c.check(&["PFADD", "hll2", "a", "b", "c", "foo"], int(1));
+    c.check(&["PFMERGE", "hll3", "hll1", "hll2"], ok());
+    c.check(&["PFCOUNT", "hll3"], int(6));
+    c.check(&["PFADD", "h", "foo", "bar", "zap"], int(1));
+    c.check(&["PFADD", "h", "zap", "zap", "zap"], int(0));
+    c.check(&["PFADD", "h", "foo", "bar"], int(0));
+    c.check(&["PFCOUNT", "h"], int(3));
+    c.check(&["PFADD", "some-other-hll", "1", "2", "3"], int(1));
+    c.check(&["PFCOUNT", "h", "some-other-hll"], int(6));
+    c.check(&["PFCOUNT", "missing"], int(0));
+    // The value is a string: "HYLL", encoding 1 (sparse), cached cardinality marked stale.
+    c.check(&["PFADD", "fresh"], int(1));
+    let Some(engine::dataset::Value::String(v)) = c.value("fresh") else {
+        panic!("string")
+    };
+    assert_eq!(&v[..5], b"HYLL\x01");
+    assert_eq!(v[15] & 0x80, 0x80);
+    c.run(&["SET", "plain", "not an hll"]);
+    c.check_err(
+        &["PFADD", "plain", "x"],
+        "WRONGTYPE Key is not a valid HyperLogLog string value.",
+    );
+    c.run(&["LPUSH", "list", "x"]);
+    c.check_err(&["PFCOUNT", "list"], "WRONGTYPE Operation against a key");
+}

@@ -23,15 +23,19 @@
 //! live Redis 7.4.1 by `tests/keyspace_live.rs`.
 mod args;
 mod bits;
+mod control;
 mod dataset;
 mod db;
 mod functions;
 mod hashes;
+mod hll;
 mod keys;
 mod lists;
 mod reply;
 mod restore;
+mod scripts;
 mod sets;
+mod stream_claims;
 mod stream_groups;
 mod stream_type;
 mod streams;
@@ -63,6 +67,9 @@ pub struct Config {
     pub zset_max_listpack_entries: u64,
     /// `zset-max-listpack-value` (default 64).
     pub zset_max_listpack_value: u64,
+    /// `hll-sparse-max-bytes` (default 3000): a sparse HyperLogLog that would grow past it
+    /// becomes dense.
+    pub hll_sparse_max_bytes: u64,
 }
 
 impl Default for Config {
@@ -74,6 +81,7 @@ impl Default for Config {
             stream_node_max_bytes: 4096,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            hll_sparse_max_bytes: 3000,
         }
     }
 }
@@ -112,6 +120,8 @@ pub struct Keyspace {
     extra: BTreeMap<u64, Db>,
     /// Library name → source.
     functions: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// The script cache (SHA-1 hex → body): not data, never in a dataset.
+    scripts: FxHashMap<String, Vec<u8>>,
     cfg: Config,
 }
 
@@ -207,10 +217,13 @@ fn table() -> &'static Table {
             zset_ranges::COMMANDS,
             streams::COMMANDS,
             stream_groups::COMMANDS,
+            stream_claims::COMMANDS,
             keys::COMMANDS,
             functions::COMMANDS,
             restore::COMMANDS,
             bits::COMMANDS,
+            hll::COMMANDS,
+            scripts::COMMANDS,
         ] {
             for s in family {
                 let mut i = name_hash(s.name.as_bytes()) as usize & mask;
@@ -261,6 +274,7 @@ impl Keyspace {
             dbs: (0..n).map(|_| Db::default()).collect(),
             extra: BTreeMap::new(),
             functions: BTreeMap::new(),
+            scripts: FxHashMap::default(),
             cfg,
         }
     }
@@ -441,58 +455,5 @@ impl Keyspace {
         let r = (spec.run)(self, &mut cx, argv);
         s.db = cx.db;
         r
-    }
-}
-
-/// Handlers for the commands that are not about data: PING, ECHO, SELECT and the MULTI family
-/// (whose work is done in [`Keyspace::execute`]).
-pub(crate) mod control {
-    use super::reply::{err, msg, CmdResult, Reply};
-    use super::{args, spec, Cx, Keyspace, Spec, Tx};
-
-    const fn tx(name: &'static str, tx: Tx) -> Spec {
-        Spec {
-            name,
-            arity: 1,
-            run: unreachable_tx,
-            tx,
-        }
-    }
-
-    pub(crate) const COMMANDS: &[Spec] = &[
-        spec("ping", -1, ping),
-        spec("echo", 2, echo),
-        spec("select", 2, select),
-        tx("multi", Tx::Multi),
-        tx("exec", Tx::Exec),
-        tx("discard", Tx::Discard),
-    ];
-
-    fn ping(_: &mut Keyspace, _: &mut Cx, a: &[&[u8]]) -> CmdResult {
-        match a.len() {
-            1 => Ok(Reply::Status("PONG".into())),
-            2 => Ok(Reply::bulk(a[1])),
-            _ => err("ERR wrong number of arguments for 'ping' command"),
-        }
-    }
-
-    fn echo(_: &mut Keyspace, _: &mut Cx, a: &[&[u8]]) -> CmdResult {
-        Ok(Reply::bulk(a[1]))
-    }
-
-    fn select(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
-        let Some(idx) = args::parse_i64(a[1]) else {
-            return err("ERR value is not an integer or out of range");
-        };
-        if !k.valid_db(idx) {
-            return err(msg::DB_RANGE);
-        }
-        cx.db = idx as u64;
-        Ok(Reply::Ok)
-    }
-
-    fn unreachable_tx(_: &mut Keyspace, _: &mut Cx, _: &[&[u8]]) -> CmdResult {
-        // MULTI/EXEC/DISCARD are handled by `Keyspace::execute` before dispatch.
-        err("ERR transaction command outside execute")
     }
 }

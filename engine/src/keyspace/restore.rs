@@ -1,13 +1,13 @@
-//! RESTORE (a DUMP payload decoded with the engine's own RDB reader) and the script-cache commands
-//! an old AOF may hold (SCRIPT LOAD/FLUSH), which leave the data untouched.
+//! RESTORE: a DUMP payload (as MIGRATE propagates it, or a client sends it) decoded with the
+//! engine's own RDB reader into a key, with its TTL and LRU/LFU hints.
 use super::args::{is, parse_i64};
 use super::dataset::obj_from_value;
 use super::db::{Slot, Stats};
-use super::reply::{err, msg, CmdResult, CommandError, Reply};
-use super::{arity_ok, spec, Cx, Keyspace, Spec};
+use super::reply::{err, msg, CmdResult, Reply};
+use super::{spec, Cx, Keyspace, Spec};
 use crate::format::rdb::{read_dataset, ReadOptions};
 
-pub(crate) const COMMANDS: &[Spec] = &[spec("restore", -4, restore), spec("script", -2, script)];
+pub(crate) const COMMANDS: &[Spec] = &[spec("restore", -4, restore)];
 
 /// The newest RDB version a Redis-magic payload may carry (Redis 7.4 writes 12).
 const MAX_REDIS_VERSION: u16 = 12;
@@ -121,97 +121,4 @@ fn restore(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     };
     db.put(a[1], slot);
     Ok(Reply::Ok)
-}
-
-/// SCRIPT LOAD|FLUSH|EXISTS: Redis 6.2 and older propagated SCRIPT LOAD; the script cache is not
-/// data, so nothing is kept. LOAD replies with the script's SHA-1 as Redis does.
-fn script(_: &mut Keyspace, _: &mut Cx, a: &[&[u8]]) -> CmdResult {
-    let sub = a[1].to_ascii_lowercase();
-    let arity = match sub.as_slice() {
-        b"load" => 3,
-        b"flush" => -2,
-        b"exists" => -3,
-        _ => {
-            return err(format!(
-                "ERR unknown subcommand '{}'. Try SCRIPT HELP.",
-                String::from_utf8_lossy(a[1])
-            ))
-        }
-    };
-    if !arity_ok(arity, a.len()) {
-        return Err(CommandError::WrongArity(format!(
-            "script|{}",
-            String::from_utf8_lossy(&sub)
-        )));
-    }
-    Ok(match sub.as_slice() {
-        b"load" => Reply::Bulk(sha1_hex(a[2]).into_bytes()),
-        b"flush" => Reply::Ok,
-        _ => Reply::Array(a[2..].iter().map(|_| Reply::Int(0)).collect()),
-    })
-}
-
-/// SHA-1 (FIPS 180-4) in lower-case hex.
-pub(crate) fn sha1_hex(data: &[u8]) -> String {
-    let mut h: [u32; 5] = [
-        0x6745_2301,
-        0xEFCD_AB89,
-        0x98BA_DCFE,
-        0x1032_5476,
-        0xC3D2_E1F0,
-    ];
-    let mut msg = data.to_vec();
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
-    }
-    msg.extend_from_slice(&((data.len() as u64).wrapping_mul(8)).to_be_bytes());
-    for block in msg.chunks_exact(64) {
-        let mut w = [0u32; 80];
-        for (i, c) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
-        }
-        for i in 16..80 {
-            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e] = h;
-        for (i, wi) in w.iter().enumerate() {
-            let (f, k) = match i {
-                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
-                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
-                _ => (b ^ c ^ d, 0xCA62_C1D6),
-            };
-            let t = a
-                .rotate_left(5)
-                .wrapping_add(f)
-                .wrapping_add(e)
-                .wrapping_add(k)
-                .wrapping_add(*wi);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = t;
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
-            *x = x.wrapping_add(y);
-        }
-    }
-    h.iter().map(|x| format!("{x:08x}")).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sha1_hex;
-
-    #[test]
-    fn sha1_known_answers() {
-        assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-        assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
-        assert_eq!(
-            sha1_hex(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
-            "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
-        );
-    }
 }

@@ -1,24 +1,22 @@
 //! Consumer groups: XGROUP (CREATE/SETID with ENTRIESREAD, DESTROY, CREATECONSUMER, DELCONSUMER),
-//! XCLAIM (including the propagated `TIME/RETRYCOUNT/FORCE/JUSTID/LASTID` form), XACK,
-//! XREADGROUP (never blocks) and XAUTOCLAIM, keeping PEL, read counters and consumer times as
-//! Redis 7.2+ does: `seen_time` on every interaction, `active_time` when something is delivered
-//! or claimed. The only clock is the command's `now_ms`.
+//! XACK and XREADGROUP (never blocking), keeping PEL, read counters and consumer times as Redis
+//! 7.2+ does: `seen_time` on every interaction, `active_time` when something is delivered or
+//! claimed (claims are in `stream_claims`). The only clock is the command's `now_ms`.
 use super::args::{is, parse_i64};
 use super::reply::{err, msg, CmdResult, CommandError, Reply};
-use super::stream_type::{incr_id, parse_id, GroupObj, Nack, StreamObj};
+use super::stream_claims::assign;
+use super::stream_type::{incr_id, parse_id, GroupObj, StreamObj};
 use super::streams::{entry_reply, stream_mut};
 use super::{arity_ok, spec, Cx, Keyspace, Spec};
 use crate::dataset::StreamId;
 
 pub(crate) const COMMANDS: &[Spec] = &[
     spec("xgroup", -2, xgroup),
-    spec("xclaim", -6, xclaim),
     spec("xack", -4, xack),
     spec("xreadgroup", -7, xreadgroup),
-    spec("xautoclaim", -6, xautoclaim),
 ];
 
-fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
@@ -156,168 +154,6 @@ fn xgroup(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
             Ok(Reply::Int(c.pel.len() as i64))
         }
     }
-}
-
-fn no_group(key: &[u8], group: &[u8]) -> CmdResult {
-    err(format!(
-        "NOGROUP No such key '{}' or consumer group '{}'",
-        text(key),
-        text(group)
-    ))
-}
-
-/// The stream and group a claim-like command works on, or its error reply.
-fn stream_and_group<'a>(
-    k: &'a mut Keyspace,
-    cx: &Cx,
-    key: &[u8],
-    group: &[u8],
-) -> Result<&'a mut StreamObj, CmdResult> {
-    match stream_mut(k.db(cx.db), key, cx.clock) {
-        Ok(Some(s)) if s.groups.contains_key(group) => Ok(s),
-        Ok(_) => Err(no_group(key, group)),
-        Err(e) => Err(Ok(e)),
-    }
-}
-
-/// Gives pending entry `id` to `consumer` with the given time and count.
-fn assign(g: &mut GroupObj, id: StreamId, consumer: &[u8], time: i64, count: u64) {
-    if let Some(old) = g.pel.get(&id).map(|n| n.consumer.clone()) {
-        if old != consumer {
-            if let Some(c) = g.consumers.get_mut(&old) {
-                c.pel.remove(&id);
-            }
-        }
-    }
-    g.pel.insert(
-        id,
-        Nack {
-            consumer: consumer.to_vec(),
-            delivery_time: time,
-            delivery_count: count,
-        },
-    );
-    if let Some(c) = g.consumers.get_mut(consumer) {
-        c.pel.insert(id);
-    }
-}
-
-/// XCLAIM key group consumer min-idle id... [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE] [JUSTID]
-/// [LASTID id]. A delivery time in the future (or negative) becomes now, as in Redis.
-fn xclaim(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
-    let now = cx.now;
-    let s = match stream_and_group(k, cx, a[1], a[2]) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let Some(minidle) = parse_i64(a[4]) else {
-        return err("ERR Invalid min-idle-time argument for XCLAIM");
-    };
-    let minidle = minidle.max(0);
-    let mut ids = Vec::new();
-    let mut j = 5;
-    while j < a.len() {
-        match parse_id(a[j], 0, true) {
-            Some(id) => ids.push(id),
-            None => break,
-        }
-        j += 1;
-    }
-    let (mut force, mut justid, mut delivery, mut retry, mut lastid) =
-        (false, false, None, None, StreamId::default());
-    while j < a.len() {
-        let more = a.len() - 1 - j;
-        let int = |b: &[u8], what: &str| {
-            parse_i64(b).ok_or_else(|| {
-                Reply::Error(format!("ERR Invalid {what} option argument for XCLAIM"))
-            })
-        };
-        match () {
-            _ if is(a[j], "force") => force = true,
-            _ if is(a[j], "justid") => justid = true,
-            _ if is(a[j], "idle") && more > 0 => {
-                j += 1;
-                match int(a[j], "IDLE") {
-                    Ok(v) => delivery = Some(now - v),
-                    Err(e) => return Ok(e),
-                }
-            }
-            _ if is(a[j], "time") && more > 0 => {
-                j += 1;
-                match int(a[j], "TIME") {
-                    Ok(v) => delivery = Some(v),
-                    Err(e) => return Ok(e),
-                }
-            }
-            _ if is(a[j], "retrycount") && more > 0 => {
-                j += 1;
-                match int(a[j], "RETRYCOUNT") {
-                    Ok(v) => retry = Some(v),
-                    Err(e) => return Ok(e),
-                }
-            }
-            _ if is(a[j], "lastid") && more > 0 => {
-                j += 1;
-                match parse_id(a[j], 0, true) {
-                    Some(id) => lastid = id,
-                    None => return err(msg::STREAM_ID),
-                }
-            }
-            _ => return err(format!("ERR Unrecognized XCLAIM option '{}'", text(a[j]))),
-        }
-        j += 1;
-    }
-    let exists: Vec<bool> = ids.iter().map(|id| s.entries.contains_key(id)).collect();
-    let g = s.groups.get_mut(a[2]).expect("checked");
-    if lastid > g.last_id {
-        g.last_id = lastid;
-    }
-    let delivery = match delivery {
-        Some(t) if t >= 0 && t <= now => t,
-        _ => now,
-    };
-    g.consumer(a[3], now).seen_time = now;
-    let mut out = Vec::new();
-    for (id, exists) in ids.into_iter().zip(exists) {
-        if !exists {
-            g.unpend(id);
-            continue;
-        }
-        let (count, owner) = match g.pel.get(&id) {
-            Some(n) => (
-                n.delivery_count,
-                Some((n.consumer.clone(), n.delivery_time)),
-            ),
-            None if force => (1, None),
-            None => continue,
-        };
-        if let Some((_, t)) = &owner {
-            if minidle > 0 && now - t < minidle {
-                continue;
-            }
-        }
-        let count = match retry {
-            Some(r) if r >= 0 => r as u64,
-            _ if !justid => count + 1,
-            _ => count,
-        };
-        assign(g, id, a[3], delivery, count);
-        if let Some(c) = g.consumers.get_mut(a[3]) {
-            c.active_time = Some(now);
-        }
-        out.push(id);
-    }
-    Ok(Reply::Array(
-        out.into_iter()
-            .map(|id| {
-                if justid {
-                    Reply::Bulk(id.to_string().into_bytes())
-                } else {
-                    entry_reply(id, &s.entries[&id])
-                }
-            })
-            .collect(),
-    ))
 }
 
 /// XACK key group id...: replies with the number of pending entries removed.
@@ -513,107 +349,4 @@ fn xreadgroup(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     } else {
         Reply::Array(out)
     })
-}
-
-/// XAUTOCLAIM key group consumer min-idle start [COUNT n] [JUSTID]: `[next, claimed, deleted]`.
-fn xautoclaim(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
-    let now = cx.now;
-    let Some(minidle) = parse_i64(a[4]) else {
-        return err("ERR Invalid min-idle-time argument for XAUTOCLAIM");
-    };
-    let minidle = minidle.max(0);
-    let start = match a[5].strip_prefix(b"(") {
-        Some(rest) => match parse_id(rest, 0, true).map(incr_id) {
-            Some(Some(id)) => id,
-            Some(None) => return err("ERR invalid start ID for the interval"),
-            None => return err(msg::STREAM_ID),
-        },
-        None => match parse_id(a[5], 0, false) {
-            Some(id) => id,
-            None => return err(msg::STREAM_ID),
-        },
-    };
-    let (mut count, mut justid) = (100usize, false);
-    let mut j = 6;
-    while j < a.len() {
-        if is(a[j], "count") && j + 1 < a.len() {
-            match parse_i64(a[j + 1]) {
-                Some(n) if (1..=i64::MAX / 16).contains(&n) => count = n as usize,
-                _ => return err("ERR COUNT must be > 0"),
-            }
-            j += 1;
-        } else if is(a[j], "justid") {
-            justid = true;
-        } else {
-            return err(msg::SYNTAX);
-        }
-        j += 1;
-    }
-    let s = match stream_and_group(k, cx, a[1], a[2]) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let g = s.groups.get_mut(a[2]).expect("checked");
-    g.consumer(a[3], now).seen_time = now;
-    let mut attempts = count.saturating_mul(10);
-    let (mut claimed, mut deleted) = (Vec::new(), Vec::new());
-    let mut cursor = start;
-    let mut next = StreamId::default();
-    while let Some((&id, nack)) = g.pel.range(cursor..).next() {
-        if attempts == 0 || count == 0 {
-            next = id;
-            break;
-        }
-        attempts -= 1;
-        let (t, c) = (nack.delivery_time, nack.delivery_count);
-        cursor = match incr_id(id) {
-            Some(n) => n,
-            None => StreamId {
-                ms: u64::MAX,
-                seq: u64::MAX,
-            },
-        };
-        if !s.entries.contains_key(&id) {
-            g.unpend(id);
-            deleted.push(id);
-            count -= 1;
-        } else if minidle == 0 || now - t >= minidle {
-            assign(g, id, a[3], now, if justid { c } else { c + 1 });
-            if let Some(cons) = g.consumers.get_mut(a[3]) {
-                cons.active_time = Some(now);
-            }
-            claimed.push(id);
-            count -= 1;
-        }
-        if id
-            == (StreamId {
-                ms: u64::MAX,
-                seq: u64::MAX,
-            })
-        {
-            break;
-        }
-    }
-    let ids = |v: Vec<StreamId>| {
-        Reply::Array(
-            v.into_iter()
-                .map(|id| Reply::Bulk(id.to_string().into_bytes()))
-                .collect(),
-        )
-    };
-    let claimed_reply = if justid {
-        ids(claimed)
-    } else {
-        Reply::Array(
-            claimed
-                .into_iter()
-                .map(|id| entry_reply(id, &s.entries[&id]))
-                .collect(),
-        )
-    };
-    Ok(Reply::Array(vec![
-        Reply::Bulk(next.to_string().into_bytes()),
-        claimed_reply,
-        ids(deleted),
-    ]))
 }

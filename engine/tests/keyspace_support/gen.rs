@@ -53,7 +53,7 @@ pub fn command(r: &mut Rng, stream_ms: &mut u64, wide: bool) -> Vec<String> {
         .pick(&["0", "1", "2.5", "-1", "3", "-0", "+inf", "-inf", "1.5"])
         .to_string();
     let far = (FAR + r.below(5) as i64 * 1000).to_string();
-    let v: Vec<&str> = match r.below(96) {
+    let v: Vec<&str> = match r.below(100) {
         0 if wide => {
             // A burst of additions, so sets, hashes and sorted sets grow past 128 entries.
             let cmd = r.pick(&["SADD", "ZADD", "HSET", "RPUSH"]);
@@ -290,6 +290,10 @@ pub fn command(r: &mut Rng, stream_ms: &mut u64, wide: bool) -> Vec<String> {
             "JUSTID",
         ],
         94 => vec!["XLEN", &k],
+        96 => vec!["PFADD", &k, &mem, &mem2],
+        97 => vec!["PFCOUNT", &k],
+        98 => vec!["PFMERGE", &k, &k2, r.pick(&keys)],
+        99 => vec!["PFCOUNT", &k, &k2],
         95 => match r.below(12) {
             0 => vec![
                 "BITOP",
@@ -341,6 +345,12 @@ pub fn command(r: &mut Rng, stream_ms: &mut u64, wide: bool) -> Vec<String> {
             ],
             9 => vec!["BLPOP", &k, &k2, "0.01"],
             10 => vec!["XGROUP", "DESTROY", &k, r.pick(&["g1", "g2"])],
+            11 if wide => {
+                // Enough distinct elements to outgrow the sparse encoding.
+                let mut v = vec!["PFADD".to_string(), k.clone()];
+                v.extend((0..400).map(|_| format!("e{}", r.below(100_000))));
+                return v;
+            }
             _ => vec!["XRANGE", &k, "-", "+"],
         },
         _ => vec!["XRANGE", &k, "-", "+"],
