@@ -1,7 +1,8 @@
 //! Consumer groups: XGROUP (CREATE/SETID with ENTRIESREAD, DESTROY, CREATECONSUMER, DELCONSUMER),
-//! XACK and XREADGROUP (never blocking), keeping PEL, read counters and consumer times as Redis
-//! 7.2+ does: `seen_time` on every interaction, `active_time` when something is delivered or
-//! claimed (claims are in `stream_claims`). The only clock is the command's `now_ms`.
+//! XACK and XREADGROUP (never blocking), keeping PEL, read counters and consumer times.
+//!
+//! As Redis 7.2+ does: `seen_time` on every interaction, `active_time` when something is
+//! delivered or claimed (claims are in `stream_claims`). The only clock is the command's `now_ms`.
 use super::args::{is, parse_i64};
 use super::reply::{err, msg, CmdResult, CommandError, Reply};
 use super::stream_claims::assign;
