@@ -7,6 +7,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// dataset builder still finds them, since it holds the whole key).
 pub const TRACKED: usize = 1 << 17;
 
+/// Tables up to this capacity are kept between keys.
+const SMALL: usize = 4096;
+
 #[derive(Default)]
 struct Identity(u64);
 
@@ -29,9 +32,14 @@ pub struct Dups {
 }
 
 impl Dups {
-    /// Forgets the previous key, keeping the table's memory (bounded by `TRACKED`) for the next.
+    /// Forgets the previous key. A table grown for a large key is dropped rather than cleared:
+    /// clearing costs its whole capacity, and small keys after it would pay that every time.
     pub fn reset(&mut self) {
-        self.seen.clear();
+        if self.seen.capacity() > SMALL {
+            self.seen = HashSet::default();
+        } else if !self.seen.is_empty() {
+            self.seen.clear();
+        }
     }
 
     /// Makes room for `n` members up front, so a large key does not rehash as it grows.
