@@ -1,6 +1,5 @@
 //! One element of a compact blob (ziplist, listpack, intset): either bytes borrowed from the blob
 //! or an integer, which readers render as its decimal text, as Redis does.
-use super::string::write_decimal;
 
 /// A blob element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,9 +17,8 @@ impl<'a> Elem<'a> {
         match *self {
             Elem::Str(s) => f(s),
             Elem::Int(v) => {
-                let mut buf = Vec::with_capacity(20);
-                write_decimal(&mut buf, v);
-                f(&buf)
+                let mut buf = [0u8; 20];
+                f(decimal(&mut buf, v))
             }
         }
     }
@@ -56,4 +54,44 @@ pub fn parse_score(s: &[u8]) -> Option<f64> {
         _ => t.parse().ok()?,
     };
     (!f.is_nan()).then_some(f)
+}
+
+/// Renders `v` as decimal text into `buf` (20 bytes hold every i64) without allocating.
+pub fn decimal(buf: &mut [u8; 20], v: i64) -> &[u8] {
+    let mut i = buf.len();
+    let mut u = v.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimal_matches_std_formatting() {
+        for v in [
+            0i64,
+            7,
+            -7,
+            10,
+            -10,
+            12345,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ] {
+            let mut buf = [0u8; 20];
+            assert_eq!(super::decimal(&mut buf, v), v.to_string().as_bytes());
+        }
+    }
 }

@@ -185,21 +185,7 @@ fn plain(l: Length) -> u64 {
 /// Appends the decimal text of `v`.
 pub fn write_decimal(out: &mut Vec<u8>, v: i64) {
     let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let neg = v < 0;
-    let mut u = v.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    if neg {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&buf[i..]);
+    out.extend_from_slice(super::elem::decimal(&mut buf, v));
 }
 
 /// Parses `s` as Redis's canonical int64 text (`string2ll`: no sign on zero, no leading zeros, no
