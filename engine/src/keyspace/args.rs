@@ -109,6 +109,25 @@ pub(crate) fn clamp_range(start: i64, stop: i64, len: usize) -> Option<(usize, u
     Some((s as usize, e as usize))
 }
 
+/// The trailing `[COUNT n]` of LMPOP and ZMPOP (and their blocking forms), from `a[from]` on:
+/// `Err` carries Redis's reply for a bad count or anything else after it.
+pub(crate) fn mpop_count(a: &[&[u8]], from: usize) -> Result<Option<usize>, &'static str> {
+    let mut count = None;
+    let mut j = from;
+    while j < a.len() {
+        if count.is_none() && is(a[j], "count") && j + 1 < a.len() {
+            match parse_i64(a[j + 1]) {
+                Some(n) if n >= 1 => count = Some(n as usize),
+                _ => return Err("ERR count should be greater than 0"),
+            }
+            j += 2;
+        } else {
+            return Err(super::reply::msg::SYNTAX);
+        }
+    }
+    Ok(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -388,19 +388,10 @@ fn lmpop_generic(k: &mut Keyspace, cx: &Cx, a: &[&[u8]], numkeys_idx: usize) -> 
     let Some(end) = end_arg(a[where_idx]) else {
         return err(msg::SYNTAX);
     };
-    let mut count = None;
-    let mut j = where_idx + 1;
-    while j < a.len() {
-        if count.is_none() && is(a[j], "count") && j + 1 < a.len() {
-            match parse_i64(a[j + 1]) {
-                Some(n) if n >= 1 => count = Some(n as usize),
-                _ => return err("ERR count should be greater than 0"),
-            }
-            j += 2;
-        } else {
-            return err(msg::SYNTAX);
-        }
-    }
+    let count = match args::mpop_count(a, where_idx + 1) {
+        Ok(c) => c,
+        Err(e) => return err(e),
+    };
     let keys = &a[numkeys_idx + 1..where_idx];
     match mpop(k, cx, keys, end, count.unwrap_or(1)) {
         Ok(Some((key, v))) => Ok(Reply::Array(vec![Reply::Bulk(key), Reply::bulks(v)])),

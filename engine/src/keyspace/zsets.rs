@@ -412,19 +412,10 @@ fn zmpop_generic(k: &mut Keyspace, cx: &Cx, a: &[&[u8]], numkeys_idx: usize) -> 
     } else {
         return err(msg::SYNTAX);
     };
-    let mut count = None;
-    let mut j = where_idx + 1;
-    while j < a.len() {
-        if count.is_none() && is(a[j], "count") && j + 1 < a.len() {
-            match parse_i64(a[j + 1]) {
-                Some(n) if n >= 1 => count = Some(n as usize),
-                _ => return err("ERR count should be greater than 0"),
-            }
-            j += 2;
-        } else {
-            return err(msg::SYNTAX);
-        }
-    }
+    let count = match args::mpop_count(a, where_idx + 1) {
+        Ok(c) => c,
+        Err(e) => return err(e),
+    };
     match mpop(
         k,
         cx,
