@@ -9,6 +9,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
     spec("hset", -4, hset),
     spec("hmset", -4, hmset),
     spec("hsetnx", 4, hsetnx),
+    spec("hsetex", -6, super::hash_setex::hsetex),
     spec("hdel", -3, hdel),
     spec("hincrby", 4, hincrby),
     spec("hincrbyfloat", 4, hincrbyfloat),
@@ -29,7 +30,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
 ];
 
 /// The largest absolute field expiry Redis accepts (`EB_EXPIRE_TIME_MAX >> 2`).
-const HFE_MAX_ABS_TIME_MSEC: i64 = ((1i64 << 48) - 1) >> 2;
+pub(crate) const HFE_MAX_ABS_TIME_MSEC: i64 = ((1i64 << 48) - 1) >> 2;
 
 /// A hash: field → (value, absolute-ms expiry).
 #[derive(Debug, Clone, Default)]
@@ -52,7 +53,7 @@ impl HashObj {
 
 /// The hash at `key`; in live mode the named fields that have expired are deleted first (and the
 /// key, if that empties it), as Redis's lazy field expiry does.
-fn hash_mut<'a>(
+pub(crate) fn hash_mut<'a>(
     db: &'a mut Db,
     key: &[u8],
     cx: &Cx,

@@ -27,6 +27,7 @@ mod control;
 mod dataset;
 mod db;
 mod functions;
+mod hash_setex;
 mod hashes;
 mod hll;
 mod keys;

@@ -315,6 +315,76 @@ impl ServerBuild {
             output,
         })
     }
+    /// Runs this build's `redis-check-aof` on `path` (a manifest for Redis 7+, else the file):
+    /// the separate checker beside `redis-check-rdb` where one ships, else the server binary run
+    /// under the checker's name (it dispatches on argv[0]).
+    pub fn check_aof_file(&self, path: &Path) -> io::Result<AofCheckReport> {
+        let name = match self.flavor() {
+            Flavor::Redis => "redis-check-aof",
+            Flavor::Valkey => "valkey-check-aof",
+        };
+        let tmp;
+        let sibling = self
+            .check_rdb
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(|d| d.join(name))
+            .filter(|p| p.is_file());
+        let program = match sibling {
+            Some(p) => p,
+            None => {
+                tmp = TempDir::new("check-aof")?;
+                let link = tmp.path().join(name);
+                std::os::unix::fs::symlink(&self.binary, &link)?;
+                link
+            }
+        };
+        let out = self.command(&program).arg(path).output()?;
+        let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+        output.push_str(&String::from_utf8_lossy(&out.stderr));
+        Ok(AofCheckReport {
+            status: out.status.code().unwrap_or(-1),
+            output,
+        })
+    }
+}
+
+/// What `redis-check-aof` said about an AOF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AofCheckReport {
+    /// Its exit status (0: valid).
+    pub status: i32,
+    /// Its stdout and stderr.
+    pub output: String,
+}
+
+impl AofCheckReport {
+    /// The last `ok_up_to=N` it printed: where the first bad record of the file it stopped in
+    /// starts.
+    pub fn ok_up_to(&self) -> Option<u64> {
+        self.output
+            .rsplit("ok_up_to=")
+            .next()
+            .filter(|_| self.output.contains("ok_up_to="))
+            .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|d| d.parse().ok())
+    }
+
+    /// The lines that carry its verdict (without the "Start checking" chatter).
+    pub fn verdict(&self) -> String {
+        let keep: Vec<&str> = self
+            .output
+            .lines()
+            .map(str::trim)
+            .filter(|l| {
+                // Keep the verdict; drop progress chatter and the RDB preamble's key-by-key log,
+                // which carries the save time.
+                let chatter = ["Start ", "[offset", "[info]", "RDB preamble is OK"];
+                !l.is_empty() && !chatter.iter().any(|c| l.starts_with(c))
+            })
+            .collect();
+        keep.join("; ")
+    }
 }
 
 /// What `redis-check-rdb` said about a file.

@@ -3,6 +3,7 @@
 //!
 //! Usage: `cargo run -p proptests --bin corpus-gen -- [--build NAME]... [--scenario NAME]...
 //! [--out corpus] [--list]`. Without `--build`, every build found on this machine is used.
+mod aof;
 mod collections;
 mod ctx;
 mod index;
@@ -232,8 +233,9 @@ fn main() -> ExitCode {
         list(&all);
         return ExitCode::SUCCESS;
     }
+    let aofs = aof::all();
     for s in &args.scenarios {
-        if !all.iter().any(|x| x.name == s) {
+        if !all.iter().any(|x| x.name == s) && !aofs.iter().any(|x| x.name == s) {
             eprintln!("unknown scenario {s:?}");
             return ExitCode::from(2);
         }
@@ -288,7 +290,9 @@ fn generate(args: &Args, all: &[Scenario], builds: &[ServerBuild]) -> io::Result
                     .strip_prefix(build.name)
                     .and_then(|r| r.strip_prefix('/'))
                 {
-                    if !all.iter().any(|x| x.name == s) {
+                    let known =
+                        all.iter().any(|x| x.name == s) || aof::all().iter().any(|x| x.name == s);
+                    if !known {
                         retire.insert(name.to_owned());
                     }
                 }
@@ -313,6 +317,27 @@ fn generate(args: &Args, all: &[Scenario], builds: &[ServerBuild]) -> io::Result
                 Err(e) if sc.optional => {
                     println!("  - {}: skipped, did not work here: {e}", sc.name);
                     retire.insert(name);
+                }
+                Err(e) => {
+                    eprintln!("  ! {} FAILED: {e}", sc.name);
+                    failures += 1;
+                }
+            }
+        }
+        for sc in aof::all().into_iter().filter(|s| selected(s.name)) {
+            let name = format!("{}/{}", build.name, sc.name);
+            if let Err(why) = sc.applies(build) {
+                println!("  - {}: n/a ({why})", sc.name);
+                retire.insert(name);
+                continue;
+            }
+            match aof::run_case(build, &sc, &args.out) {
+                Ok(entry) => {
+                    println!(
+                        "  + {} ({}, check-aof: {})",
+                        sc.name, entry["outcome"], entry["check_aof"]["verdict"]
+                    );
+                    new.push(entry);
                 }
                 Err(e) => {
                     eprintln!("  ! {} FAILED: {e}", sc.name);

@@ -1,0 +1,199 @@
+//! The AOF cases of `corpus/index.json` (`"format": "aof"`): the loader must reach what the real
+//! server reached on the same files, and `check` must give the real `redis-check-aof`'s verdict.
+//!
+//! Expectations were recorded by `corpus-gen` from the real builds: the dataset each loaded (read
+//! back over RESP), the length it cut a truncated file to, or its refusal; and what its checker
+//! said (exit status, `ok_up_to`). Nothing here is compared with output of this project's code.
+use engine::aof::{load, LoadOptions};
+use engine::dataset::{first_difference, from_json_str, Dataset, Value as V};
+use engine::format::rdb::ReadOptions;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")
+}
+
+fn aof_cases() -> Vec<Value> {
+    let text = std::fs::read_to_string(corpus_dir().join("index.json")).expect("corpus/index.json");
+    let index: Value = serde_json::from_str(&text).expect("index.json is JSON");
+    index
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter(|c| c["format"] == "aof")
+        .cloned()
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}
+
+/// The last file of a case: what a cut or a check verdict refers to.
+fn last_file(root: &Path) -> PathBuf {
+    let l = engine::aof::layout(root).expect("layout");
+    engine::aof::files(&l).pop().expect("at least one file")
+}
+
+/// Redis 6.2 keeps no first entry ID, max deleted ID, entries-added or entries-read counters for a
+/// stream, so its readback has `null` there: a loader that knows them (from the commands) is not
+/// wrong, the server just cannot say. Those fields are compared only where the server reported
+/// them.
+fn forget_what_the_server_cannot_report(want: &Dataset, got: &mut Dataset) {
+    for (w, g) in want.keys.iter().zip(got.keys.iter_mut()) {
+        if let (V::Stream(ws), V::Stream(gs)) = (&w.value, &mut g.value) {
+            if ws.first_id.is_none() {
+                gs.first_id = None;
+            }
+            if ws.max_deleted_id.is_none() {
+                gs.max_deleted_id = None;
+            }
+            if ws.entries_added.is_none() {
+                gs.entries_added = None;
+            }
+            for (wg, gg) in ws.groups.iter().zip(gs.groups.iter_mut()) {
+                if wg.entries_read.is_none() {
+                    gg.entries_read = None;
+                }
+            }
+        }
+    }
+}
+
+fn run_load(case: &Value) -> Result<(), String> {
+    let dir = corpus_dir();
+    let file = dir.join(case["file"].as_str().ok_or("no file")?);
+    let opts = LoadOptions {
+        load_truncated: true,
+        now_ms: now_ms(),
+        rdb: ReadOptions::default(),
+    };
+    let before = std::fs::read(last_file(&file)).map_err(|e| e.to_string())?;
+    let loaded = load(&file, &opts);
+    let after = std::fs::read(last_file(&file)).map_err(|e| e.to_string())?;
+    if before != after {
+        return Err("the loader modified its input".into());
+    }
+    match (case["outcome"].as_str(), loaded) {
+        (Some("accept"), Ok(l)) => {
+            let path = dir.join(case["expect"].as_str().ok_or("no expect")?);
+            let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+            let mut want = from_json_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            want.canonicalize();
+            let mut got = l.dataset;
+            forget_what_the_server_cannot_report(&want, &mut got);
+            if let Some(d) = first_difference(&want, &got) {
+                return Err(d);
+            }
+            let server_cut = case["server_truncated_to"].as_u64();
+            let our_cut = l.truncated.as_ref().map(|t| t.valid_len);
+            if server_cut != our_cut {
+                return Err(format!(
+                    "the server cut the file to {server_cut:?}, we would cut to {our_cut:?}"
+                ));
+            }
+            Ok(())
+        }
+        (Some("accept"), Err(e)) => Err(format!("refused: {e}")),
+        (Some("refuse"), Ok(_)) => Err("accepted a case the server refuses".into()),
+        (Some("refuse"), Err(e)) => match case["error"].as_str() {
+            Some(k) if k != e.kind.as_str() => Err(format!("refused as {} ({e}), not {k}", e.kind)),
+            _ => Ok(()),
+        },
+        (other, _) => Err(format!("unknown outcome {other:?}")),
+    }
+}
+
+#[test]
+fn aof_cases_load_as_the_real_server_loaded_them() {
+    let cases = aof_cases();
+    assert!(
+        cases.len() >= 30,
+        "expected the AOF cases of five builds, found {}",
+        cases.len()
+    );
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| run_load(c).err().map(|e| format!("{}: {e}", c["name"])))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} AOF cases differ from the real server:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// `ok_up_to=N` of the last file our `check` analyzed.
+fn our_ok_up_to(out: &str) -> Option<u64> {
+    let t = out.rsplit("ok_up_to=").next()?;
+    t.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// Cases where the real checker is wrong about a file its own server loads, with the reason. Each
+/// must still show the checker's error (so an entry cannot outlive the bug) and an accepting
+/// server; ours must call the file valid.
+const CHECKER_BUGS: &[(&str, &str)] = &[(
+    "valkey-9.1.2/aof-rewrite-preamble",
+    "valkey-check-aof 9.1.2 recognises an RDB preamble only by the REDIS magic, so it calls its \
+     own server's VALKEY080 base a format error at offset 0; valkey-server 9.1.2 loads it",
+)];
+
+#[test]
+fn check_gives_the_real_checkers_verdict() {
+    let mut failures = Vec::new();
+    let cases = aof_cases();
+    for case in &cases {
+        let file = corpus_dir().join(case["file"].as_str().expect("file"));
+        let out = Command::new(env!("CARGO_BIN_EXE_redis-persist"))
+            .arg("check")
+            .arg(&file)
+            .output()
+            .expect("runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let real = &case["check_aof"];
+        let real_valid = real["status"] == 0;
+        let ours_valid = out.status.success();
+        let name = &case["name"];
+        if let Some((_, why)) = CHECKER_BUGS.iter().find(|(n, _)| name == *n) {
+            let still = !real_valid && case["outcome"] == "accept" && ours_valid;
+            if !still {
+                failures.push(format!(
+                    "{name}: listed as a checker bug ({why}) but not one"
+                ));
+            }
+            continue;
+        }
+        if real_valid != ours_valid {
+            failures.push(format!(
+                "{name}: redis-check-aof says {}, we say {}:\n{text}",
+                real["verdict"],
+                if ours_valid { "valid" } else { "invalid" }
+            ));
+            continue;
+        }
+        // Where the real checker names the end of the valid part, ours names the same byte.
+        if !real_valid {
+            let want = real["ok_up_to"].as_u64();
+            let got = our_ok_up_to(&text);
+            if want != got {
+                failures.push(format!(
+                    "{name}: redis-check-aof ok_up_to={want:?}, ours {got:?}:\n{text}"
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} verdicts differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
