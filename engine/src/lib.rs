@@ -8,4 +8,5 @@ pub mod check;
 pub mod dataset;
 pub mod format;
 pub mod keyspace;
+pub mod persist;
 pub mod server;
