@@ -151,6 +151,9 @@ impl Slot {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Db {
     pub(crate) map: FxHashMap<Box<[u8]>, Slot>,
+    /// Keys deleted because a lookup found them expired, when someone propagates those deletes
+    /// (Redis writes a DEL into the AOF for each, so that a replay sees the same keys).
+    pub(crate) expired: Option<Vec<Box<[u8]>>>,
 }
 
 impl Db {
@@ -158,7 +161,11 @@ impl Db {
     #[inline]
     fn purge(&mut self, key: &[u8], clock: Option<i64>) {
         if clock.is_some() && self.map.get(key).is_some_and(|s| s.expired(clock)) {
-            self.map.remove(key);
+            if let Some((k, _)) = self.map.remove_entry(key) {
+                if let Some(log) = &mut self.expired {
+                    log.push(k);
+                }
+            }
         }
     }
 

@@ -290,6 +290,27 @@ impl Keyspace {
         self.cfg.loading = loading;
     }
 
+    /// Starts or stops recording the keys that lookups delete because they expired (in live
+    /// mode), for [`Keyspace::take_expired`]; a persistence layer writes a DEL for each.
+    pub fn set_expiry_log(&mut self, on: bool) {
+        for d in self.dbs.iter_mut().chain(self.extra.values_mut()) {
+            d.expired = on.then(Vec::new);
+        }
+    }
+
+    /// The keys deleted on lookup because they had expired since the last call, by database,
+    /// in the order they went.
+    pub fn take_expired(&mut self) -> Vec<(u64, Box<[u8]>)> {
+        let mut out = Vec::new();
+        let dbs = self.dbs.iter_mut().enumerate().map(|(i, d)| (i as u64, d));
+        for (i, d) in dbs.chain(self.extra.iter_mut().map(|(&i, d)| (i, d))) {
+            if let Some(log) = &mut d.expired {
+                out.extend(log.drain(..).map(|k| (i, k)));
+            }
+        }
+        out
+    }
+
     /// Number of keys in database `db`, expired ones included.
     pub fn db_len(&self, db: u64) -> usize {
         self.db_ref(db).map_or(0, |d| d.map.len())

@@ -1,0 +1,155 @@
+//! The Redis 7 append-only directory as the server keeps it: a manifest naming one base and the
+//! incremental files, appends to the last one, and atomic manifest switches (temp, fsync, rename).
+use super::storage::Storage;
+use crate::format::aof::manifest::{self, FileEntry, FileType, Manifest};
+use std::io;
+
+/// The live AOF: where appends go and what is not yet durable.
+#[derive(Debug, Clone)]
+pub(crate) struct AofFiles {
+    /// `appenddirname`.
+    pub(crate) dir: String,
+    /// `appendfilename`, the stem of every name.
+    pub(crate) stem: String,
+    /// The manifest as last persisted.
+    pub(crate) manifest: Manifest,
+    /// The database the last appended command ran in (a SELECT precedes a change).
+    pub(crate) selected_db: Option<u64>,
+    /// Length of the incremental file as written so far (to undo a short write).
+    pub(crate) incr_len: u64,
+    /// Bytes whose write failed, retried before anything else is written.
+    pub(crate) pending: Vec<u8>,
+    /// Whether written bytes await an fsync.
+    pub(crate) unsynced: bool,
+    /// When the last fsync happened.
+    pub(crate) last_fsync_ms: i64,
+    /// AOF fsyncs done (for the `skip_fsync_always` sabotage).
+    pub(crate) fsyncs: u64,
+}
+
+/// `<dir>/<name>`.
+pub(crate) fn join(dir: &str, name: &str) -> String {
+    format!("{dir}/{name}")
+}
+
+/// Writes `bytes` as `path` atomically: a temp file, fsynced, renamed over `path`, the
+/// directory fsynced.
+pub(crate) fn write_atomic<S: Storage>(
+    st: &mut S,
+    dir: &str,
+    name: &str,
+    bytes: &[u8],
+) -> io::Result<()> {
+    let path = if dir.is_empty() {
+        name.to_owned()
+    } else {
+        join(dir, name)
+    };
+    let temp = if dir.is_empty() {
+        format!("temp-{name}")
+    } else {
+        join(dir, &format!("temp-{name}"))
+    };
+    st.create(&temp)?;
+    st.append(&temp, bytes)?;
+    st.fsync(&temp)?;
+    st.rename(&temp, &path)?;
+    st.fsync_dir(dir)
+}
+
+impl AofFiles {
+    /// The manifest's path.
+    pub(crate) fn manifest_path(&self) -> String {
+        join(&self.dir, &format!("{}.manifest", self.stem))
+    }
+
+    /// The incremental file appends go to.
+    pub(crate) fn incr_path(&self) -> Option<String> {
+        let e = self.manifest.incr.last()?;
+        Some(join(&self.dir, &String::from_utf8_lossy(&e.name)))
+    }
+
+    /// The highest sequence number of a kind in the manifest.
+    fn max_seq(&self, kind: FileType) -> u64 {
+        let m = &self.manifest;
+        match kind {
+            FileType::Base => m.base.as_ref().map_or(0, |e| e.seq),
+            _ => m.incr.iter().map(|e| e.seq).max().unwrap_or(0),
+        }
+    }
+
+    /// Names a new file of a kind (Redis: `<stem>.<seq>.base.rdb|aof`, `<stem>.<seq>.incr.aof`).
+    pub(crate) fn next(&self, kind: FileType, rdb: bool) -> FileEntry {
+        let seq = self.max_seq(kind) + 1;
+        let name = match kind {
+            FileType::Base if rdb => format!("{}.{seq}.base.rdb", self.stem),
+            FileType::Base => format!("{}.{seq}.base.aof", self.stem),
+            _ => format!("{}.{seq}.incr.aof", self.stem),
+        };
+        FileEntry {
+            name: name.into_bytes(),
+            seq,
+            kind,
+        }
+    }
+
+    /// Persists `m` as the manifest, atomically, and adopts it.
+    pub(crate) fn switch<S: Storage>(&mut self, st: &mut S, m: Manifest) -> io::Result<()> {
+        let bytes = manifest::write(&m).map_err(|e| io::Error::other(e.to_string()))?;
+        let name = format!("{}.manifest", self.stem);
+        write_atomic(st, &self.dir, &name, &bytes)?;
+        self.manifest = m;
+        Ok(())
+    }
+
+    /// Starts a new, empty incremental file and lists it last (kept by the manifest switch that
+    /// follows); appends go there from now on.
+    pub(crate) fn open_new_incr<S: Storage>(&mut self, st: &mut S) -> io::Result<FileEntry> {
+        let e = self.next(FileType::Incr, false);
+        st.create(&join(&self.dir, &String::from_utf8_lossy(&e.name)))?;
+        let mut m = self.manifest.clone();
+        m.incr.push(e.clone());
+        self.switch(st, m)?;
+        self.selected_db = None;
+        self.incr_len = 0;
+        self.unsynced = false;
+        Ok(e)
+    }
+
+    /// Appends `bytes` (after any pending ones) to the incremental file. On failure the file is
+    /// cut back to where it was (a short write must not leave half a command) and the bytes stay
+    /// pending.
+    pub(crate) fn write<S: Storage>(&mut self, st: &mut S, bytes: &[u8]) -> io::Result<()> {
+        self.pending.extend_from_slice(bytes);
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let path = self
+            .incr_path()
+            .ok_or_else(|| io::Error::other("the manifest lists no incremental file"))?;
+        match st.append(&path, &self.pending) {
+            Ok(()) => {
+                self.incr_len += self.pending.len() as u64;
+                self.pending.clear();
+                self.unsynced = true;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = st.truncate(&path, self.incr_len);
+                Err(e)
+            }
+        }
+    }
+
+    /// fsyncs the incremental file.
+    pub(crate) fn fsync<S: Storage>(&mut self, st: &mut S, now: i64) -> io::Result<()> {
+        let Some(path) = self.incr_path() else {
+            return Ok(());
+        };
+        self.fsyncs += 1;
+        st.fsync(&path)?;
+        self.unsynced = false;
+        self.last_fsync_ms = now;
+        Ok(())
+    }
+}

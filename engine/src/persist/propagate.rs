@@ -1,0 +1,217 @@
+//! What a command writes into the AOF: nothing for reads and failures, else the command in a form
+//! whose replay (in loading mode, at any later time) reaches the same state.
+//!
+//! Redis's rules: relative expiries become absolute (`PEXPIREAT`, `SET ... PXAT`), a time already
+//! past becomes `DEL`, `INCRBYFLOAT` becomes `SET ... KEEPTTL`, `XADD *` carries the ID it got,
+//! `RESTORE` a relative TTL becomes `ABSTTL`. The engine's other commands are deterministic, so
+//! they replay as issued. Stream consumer commands (XREADGROUP, XCLAIM, XAUTOCLAIM) replay with
+//! the load's clock for delivery and seen times: their entries and ownership replay exactly,
+//! those times do not.
+use crate::keyspace::{Keyspace, Reply, Session};
+
+/// An owned command.
+pub type Argv = Vec<Vec<u8>>;
+
+/// Commands that never change the dataset.
+const READS: &[&str] = &[
+    "get",
+    "mget",
+    "strlen",
+    "getrange",
+    "getbit",
+    "bitcount",
+    "exists",
+    "type",
+    "ttl",
+    "pttl",
+    "expiretime",
+    "pexpiretime",
+    "dbsize",
+    "lrange",
+    "llen",
+    "lindex",
+    "smembers",
+    "sismember",
+    "scard",
+    "sinter",
+    "sunion",
+    "sdiff",
+    "hget",
+    "hmget",
+    "hgetall",
+    "hlen",
+    "hexists",
+    "httl",
+    "hpttl",
+    "hexpiretime",
+    "hpexpiretime",
+    "zrange",
+    "zcount",
+    "zrank",
+    "zscore",
+    "zcard",
+    "xlen",
+    "xrange",
+    "xrevrange",
+    "pfcount",
+    "ping",
+    "echo",
+    "select",
+];
+
+fn lower(name: &[u8]) -> String {
+    String::from_utf8_lossy(name).to_ascii_lowercase()
+}
+
+fn is(a: &[u8], word: &str) -> bool {
+    a.eq_ignore_ascii_case(word.as_bytes())
+}
+
+/// Whether `name` can change the dataset (and so is written to the AOF when it succeeds).
+pub fn is_write(name: &[u8]) -> bool {
+    let n = lower(name);
+    !READS.contains(&n.as_str()) && !matches!(n.as_str(), "multi" | "exec" | "discard")
+}
+
+/// The absolute expiry of `key` after the command, or `None` when the key is gone (-2) or has
+/// none (-1 is `Some(-1)`).
+fn pexpiretime(ks: &mut Keyspace, db: u64, now: i64, key: &[u8]) -> Option<i64> {
+    let mut s = Session {
+        db,
+        ..Session::default()
+    };
+    match ks.execute(&mut s, now, &[b"PEXPIRETIME", key]) {
+        Ok(Reply::Int(-2)) => None,
+        Ok(Reply::Int(t)) => Some(t),
+        _ => None,
+    }
+}
+
+fn num(n: i64) -> Vec<u8> {
+    n.to_string().into_bytes()
+}
+
+/// The AOF form of `argv`, which ran in database `db` at `now` and answered `reply`; `ks` is the
+/// keyspace after it ran (read to learn the expiries it set).
+pub fn propagate(ks: &mut Keyspace, db: u64, now: i64, argv: &[&[u8]], reply: &Reply) -> Vec<Argv> {
+    if matches!(reply, Reply::Error(_)) || argv.is_empty() || !is_write(argv[0]) {
+        return Vec::new();
+    }
+    let owned = || argv.iter().map(|a| a.to_vec()).collect::<Argv>();
+    let key = argv.get(1).copied().unwrap_or_default();
+    // The key's state after the command, as an absolute expiry command or a DEL.
+    let expiry_of = |ks: &mut Keyspace| -> Argv {
+        match pexpiretime(ks, db, now, key) {
+            None => vec![b"DEL".to_vec(), key.to_vec()],
+            Some(-1) => vec![b"PERSIST".to_vec(), key.to_vec()],
+            Some(t) => vec![b"PEXPIREAT".to_vec(), key.to_vec(), num(t)],
+        }
+    };
+    match lower(argv[0]).as_str() {
+        "expire" | "pexpire" | "expireat" | "pexpireat" => match reply {
+            Reply::Int(1) => vec![expiry_of(ks)],
+            _ => Vec::new(),
+        },
+        "getex" if argv.len() > 2 => match reply {
+            Reply::Nil => Vec::new(),
+            _ => vec![expiry_of(ks)],
+        },
+        "setex" | "psetex" => match pexpiretime(ks, db, now, key) {
+            Some(t) if t >= 0 => vec![vec![
+                b"SET".to_vec(),
+                key.to_vec(),
+                argv[3].to_vec(),
+                b"PXAT".to_vec(),
+                num(t),
+            ]],
+            _ => vec![vec![b"DEL".to_vec(), key.to_vec()]],
+        },
+        "set" => set_form(ks, db, now, argv),
+        "incrbyfloat" => match reply {
+            Reply::Bulk(v) => vec![vec![
+                b"SET".to_vec(),
+                key.to_vec(),
+                v.clone(),
+                b"KEEPTTL".to_vec(),
+            ]],
+            _ => Vec::new(),
+        },
+        "xadd" => match reply {
+            Reply::Bulk(id) => {
+                let mut v = owned();
+                v[xadd_id_index(argv)] = id.clone();
+                vec![v]
+            }
+            _ => Vec::new(),
+        },
+        "restore" => {
+            let abs = argv.iter().skip(4).any(|a| is(a, "absttl"));
+            let ttl: i64 = std::str::from_utf8(argv[2])
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            let mut v = owned();
+            if ttl > 0 && !abs {
+                v[2] = num(now + ttl);
+                v.push(b"ABSTTL".to_vec());
+            }
+            vec![v]
+        }
+        _ => vec![owned()],
+    }
+}
+
+/// SET: an EX/PX/EXAT option becomes PXAT with the time the key got; GET is dropped.
+fn set_form(ks: &mut Keyspace, db: u64, now: i64, argv: &[&[u8]]) -> Vec<Argv> {
+    let key = argv[1];
+    let mut out: Argv = vec![b"SET".to_vec(), key.to_vec(), argv[2].to_vec()];
+    let mut timed = false;
+    let mut i = 3;
+    while i < argv.len() {
+        let a = argv[i];
+        if ["ex", "px", "exat", "pxat"].iter().any(|w| is(a, w)) {
+            timed = true;
+            i += 2;
+            continue;
+        }
+        if !is(a, "get") {
+            out.push(a.to_vec());
+        }
+        i += 1;
+    }
+    if !timed {
+        return vec![out];
+    }
+    match pexpiretime(ks, db, now, key) {
+        // NX/XX not met: nothing changed, but the form replays the same way.
+        Some(t) if t >= 0 => {
+            out.push(b"PXAT".to_vec());
+            out.push(num(t));
+            vec![out]
+        }
+        Some(_) => vec![out],
+        None => vec![vec![b"DEL".to_vec(), key.to_vec()]],
+    }
+}
+
+/// The index of XADD's ID argument, after the key and the NOMKSTREAM/MAXLEN/MINID/LIMIT options.
+fn xadd_id_index(argv: &[&[u8]]) -> usize {
+    let mut i = 2;
+    while i < argv.len() {
+        let a = argv[i];
+        if is(a, "nomkstream") {
+            i += 1;
+        } else if is(a, "maxlen") || is(a, "minid") {
+            i += 1;
+            if argv.get(i).is_some_and(|m| *m == b"=" || *m == b"~") {
+                i += 1;
+            }
+            i += 1;
+        } else if is(a, "limit") {
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    i.min(argv.len() - 1)
+}

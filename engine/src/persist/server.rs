@@ -1,0 +1,494 @@
+//! The persisting server: a keyspace whose writes reach the AOF before they are acknowledged,
+//! with SAVE/BGSAVE, `save` rules, `appendfsync`, BGREWRITEAOF and Redis's startup recovery.
+//!
+//! Background work (BGSAVE, BGREWRITEAOF) snapshots the dataset at its start and encodes it on
+//! another thread; its files are put in place by `*_finish` (or by `tick` when `auto_finish`), so a
+//! test decides exactly which writes happen while a job runs.
+use super::aof_files::{join, write_atomic, AofFiles};
+use super::clock::Clock;
+use super::config::{AppendFsync, PersistConfig};
+use super::propagate::{is_write, propagate, Argv};
+use super::storage::Storage;
+use crate::aof::{replay, LoadOptions};
+use crate::dataset::Dataset;
+use crate::format::aof::manifest::{self, FileType, Manifest};
+use crate::format::aof::resp::{write_command, write_timestamp};
+use crate::format::error::{Error, ErrorKind, Result};
+use crate::format::rdb::{read_dataset, ReadOptions};
+use crate::keyspace::{Keyspace, Reply, Session};
+use std::thread::JoinHandle;
+
+/// A background job: its thread encodes a snapshot taken when it started.
+pub(crate) struct Job {
+    pub(crate) handle: JoinHandle<std::result::Result<Vec<u8>, String>>,
+    /// Changes counted when it started (a successful save subtracts them).
+    pub(crate) dirty_at_start: u64,
+    pub(crate) started_ms: i64,
+}
+
+/// What tests and tools can see of the server's persistence state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stats {
+    /// Changes since the last successful save.
+    pub dirty: u64,
+    /// When the last successful save's snapshot was taken (Unix ms; 0: never).
+    pub lastsave_ms: i64,
+    /// Whether the last background save succeeded.
+    pub last_bgsave_ok: bool,
+    /// Whether the AOF's last write failed (writes are refused until one succeeds).
+    pub aof_write_error: bool,
+    /// Whether a BGSAVE / BGREWRITEAOF is running.
+    pub bgsave_in_progress: bool,
+    /// Whether a rewrite is running.
+    pub rewrite_in_progress: bool,
+}
+
+/// The server.
+pub struct Server<S: Storage, C: Clock> {
+    pub(crate) storage: S,
+    pub(crate) clock: C,
+    pub(crate) cfg: PersistConfig,
+    pub(crate) ks: Keyspace,
+    pub(crate) aof: Option<AofFiles>,
+    pub(crate) dirty: u64,
+    pub(crate) lastsave_ms: i64,
+    pub(crate) last_bgsave_ok: bool,
+    pub(crate) aof_write_error: bool,
+    pub(crate) bgsave: Option<Job>,
+    pub(crate) rewrite: Option<(Job, Manifest)>,
+    pub(crate) stopped: Option<String>,
+    /// Whether `tick` completes finished background jobs (real use); tests finish them by hand.
+    pub auto_finish: bool,
+}
+
+fn io_error(what: &'static str, e: std::io::Error) -> Error {
+    Error {
+        kind: ErrorKind::Io,
+        offset: None,
+        what,
+        detail: e.to_string(),
+    }
+}
+
+impl<S: Storage, C: Clock> Server<S, C> {
+    /// Starts on `storage` as Redis does: with `appendonly` the AOF (created, from the empty
+    /// dataset, when there is none; an RDB is then not loaded, as in Redis 7), else the RDB if one
+    /// exists. Truncated AOF tails follow `aof-load-truncated` and are cut in place; keys already
+    /// expired are dropped.
+    pub fn open(storage: S, clock: C, cfg: PersistConfig) -> Result<Server<S, C>> {
+        let mut srv = Server {
+            storage,
+            clock,
+            ks: Keyspace::with_config(cfg.keyspace.clone()),
+            cfg,
+            aof: None,
+            dirty: 0,
+            lastsave_ms: 0,
+            last_bgsave_ok: true,
+            aof_write_error: false,
+            bgsave: None,
+            rewrite: None,
+            stopped: None,
+            auto_finish: true,
+        };
+        let now = srv.clock.now_ms();
+        srv.lastsave_ms = now;
+        let mut loading = srv.cfg.keyspace.clone();
+        loading.loading = true;
+        let mut ks = Keyspace::with_config(loading);
+        if srv.cfg.appendonly {
+            let files = AofFiles {
+                dir: srv.cfg.appenddirname.clone(),
+                stem: srv.cfg.appendfilename.clone(),
+                manifest: Manifest::default(),
+                selected_db: None,
+                incr_len: 0,
+                pending: Vec::new(),
+                unsynced: false,
+                last_fsync_ms: now,
+                fsyncs: 0,
+            };
+            let mpath = files.manifest_path();
+            if srv.storage.exists(&mpath) {
+                let text = srv
+                    .storage
+                    .read(&mpath)
+                    .map_err(|e| io_error("manifest", e))?;
+                let m = manifest::parse(&text)?;
+                srv.aof = Some(AofFiles {
+                    manifest: m,
+                    ..files
+                });
+                srv.load_aof(&mut ks, now)?;
+            } else {
+                srv.aof = Some(files);
+            }
+        } else if srv.storage.exists(&srv.cfg.dbfilename) {
+            let bytes = srv
+                .storage
+                .read(&srv.cfg.dbfilename)
+                .map_err(|e| io_error("RDB file", e))?;
+            let (ds, _) = read_dataset(&bytes, ReadOptions::default())?;
+            ks = Keyspace::from_dataset_with(srv.cfg.keyspace.clone(), &ds);
+        }
+        let live = ks.to_dataset(Some(now));
+        srv.ks = Keyspace::from_dataset_with(srv.cfg.keyspace.clone(), &live);
+        srv.ks.set_expiry_log(true);
+        if srv.aof.as_ref().is_some_and(|a| a.manifest.base.is_none()) {
+            srv.create_aof(&live).map_err(|e| io_error("new AOF", e))?;
+        }
+        Ok(srv)
+    }
+
+    fn load_aof(&mut self, ks: &mut Keyspace, now: i64) -> Result<()> {
+        let Some(aof) = &self.aof else { return Ok(()) };
+        let m = aof.manifest.clone();
+        let dir = aof.dir.clone();
+        let opts = LoadOptions {
+            load_truncated: self.cfg.aof_load_truncated,
+            now_ms: now,
+            rdb: ReadOptions::default(),
+        };
+        let list: Vec<_> = m.base.iter().chain(&m.incr).collect();
+        let mut session = Session::new();
+        for (i, e) in list.iter().enumerate() {
+            let path = join(&dir, &String::from_utf8_lossy(&e.name));
+            let bytes = self
+                .storage
+                .read(&path)
+                .map_err(|e| io_error("AOF file", e))?;
+            let last = i + 1 == list.len();
+            let r = replay(&bytes, ks, &mut session, &opts, last)?;
+            if let Some((valid, _)) = r.cut {
+                // Redis cuts the file in place before it goes on.
+                self.storage
+                    .truncate(&path, valid)
+                    .map_err(|e| io_error("AOF file", e))?;
+            }
+            if last {
+                if let Some(a) = &mut self.aof {
+                    a.incr_len = r.cut.map_or(bytes.len() as u64, |(v, _)| v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes a fresh AOF from `ds`: a base, an empty incremental file, the manifest; history
+    /// files of an earlier AOF are removed.
+    pub(crate) fn create_aof(&mut self, ds: &Dataset) -> std::io::Result<()> {
+        let rdb = self.cfg.aof_use_rdb_preamble;
+        let now = self.clock.now_ms();
+        let bytes = self
+            .encode_base(ds, rdb, now)
+            .map_err(std::io::Error::other)?;
+        let Some(aof) = &mut self.aof else {
+            return Ok(());
+        };
+        self.storage.mkdir(&aof.dir)?;
+        self.storage.fsync_dir("")?;
+        let base = aof.next(FileType::Base, rdb);
+        let incr = aof.next(FileType::Incr, false);
+        let old: Vec<_> = aof
+            .manifest
+            .base
+            .iter()
+            .chain(&aof.manifest.incr)
+            .cloned()
+            .collect();
+        write_atomic(
+            &mut self.storage,
+            &aof.dir,
+            &String::from_utf8_lossy(&base.name),
+            &bytes,
+        )?;
+        let incr_path = join(&aof.dir, &String::from_utf8_lossy(&incr.name));
+        self.storage.create(&incr_path)?;
+        self.storage.fsync(&incr_path)?;
+        let m = Manifest {
+            base: Some(base),
+            history: Vec::new(),
+            incr: vec![incr],
+        };
+        aof.switch(&mut self.storage, m)?;
+        for e in old {
+            let _ = self
+                .storage
+                .remove(&join(&aof.dir, &String::from_utf8_lossy(&e.name)));
+        }
+        aof.selected_db = None;
+        aof.incr_len = 0;
+        aof.unsynced = false;
+        aof.last_fsync_ms = now;
+        Ok(())
+    }
+
+    /// A base file's bytes: an RDB preamble or RESP rewrite commands.
+    pub(crate) fn encode_base(
+        &self,
+        ds: &Dataset,
+        rdb: bool,
+        now: i64,
+    ) -> std::result::Result<Vec<u8>, String> {
+        if rdb {
+            let mut o = self.rdb_options(now);
+            o.aof_base = true;
+            crate::format::rdb::write_to_vec(ds, &o).map_err(|e| e.to_string())
+        } else {
+            let mut out = Vec::new();
+            let ts = self.cfg.aof_timestamp_enabled.then_some(now / 1000);
+            crate::format::aof::rewrite::write_dataset(&mut out, ds, ts);
+            Ok(out)
+        }
+    }
+
+    /// The RDB writer's options under this configuration.
+    pub(crate) fn rdb_options(&self, now: i64) -> crate::format::rdb::WriteOptions {
+        let target = crate::format::rdb::Target::redis(12).expect("RDB 12 is a target");
+        let mut o = crate::format::rdb::WriteOptions::new(target, now / 1000);
+        o.compression = self.cfg.rdbcompression;
+        o.checksum = self.cfg.rdbchecksum;
+        o.threads = 1;
+        o
+    }
+
+    /// Runs one command as a client would (see the module documentation).
+    pub fn execute(&mut self, s: &mut Session, argv: &[&[u8]]) -> Reply {
+        if let Some(why) = &self.stopped {
+            return Reply::Error(format!("ERR server stopped: {why}"));
+        }
+        let Some(name) = argv.first() else {
+            return Reply::Error("ERR empty command".into());
+        };
+        let lname = String::from_utf8_lossy(name).to_ascii_lowercase();
+        if let Some(r) = self.admin(&lname, argv) {
+            return r;
+        }
+        let now = self.clock.now_ms();
+        self.retry_pending(now);
+        let exec = lname == "exec" && s.multi.is_some();
+        let writes = exec || (s.multi.is_none() && is_write(name));
+        if writes {
+            if let Some(r) = self.refuse_writes() {
+                if exec {
+                    s.multi = None;
+                }
+                return r;
+            }
+        }
+        let (reply, forms) = if exec {
+            self.run_exec(s, now)
+        } else {
+            let db = s.db;
+            let r = match self.ks.execute(s, now, argv) {
+                Ok(r) => r,
+                Err(e) => Reply::Error(format!("ERR {e}")),
+            };
+            let mut forms = self.expired_dels();
+            if !matches!(r, Reply::Queued) {
+                forms.extend(
+                    propagate(&mut self.ks, db, now, argv, &r)
+                        .into_iter()
+                        .map(|f| (db, f)),
+                );
+            }
+            (r, forms)
+        };
+        if forms.is_empty() {
+            return reply;
+        }
+        self.dirty += forms.len() as u64;
+        match self.append(&forms, now) {
+            Ok(()) => reply,
+            Err(e) => e,
+        }
+    }
+
+    /// EXEC run command by command, so each one's propagated form is known; the AOF gets them
+    /// inside MULTI/EXEC.
+    fn run_exec(&mut self, s: &mut Session, now: i64) -> (Reply, Vec<(u64, Argv)>) {
+        let queued = s.multi.take().unwrap_or_default();
+        let mut replies = Vec::with_capacity(queued.len());
+        let mut forms = Vec::new();
+        for cmd in &queued {
+            let argv: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
+            let db = s.db;
+            let r = match self.ks.execute(s, now, &argv) {
+                Ok(r) => r,
+                Err(e) => Reply::Error(format!("ERR {e}")),
+            };
+            forms.extend(self.expired_dels());
+            forms.extend(
+                propagate(&mut self.ks, db, now, &argv, &r)
+                    .into_iter()
+                    .map(|f| (db, f)),
+            );
+            replies.push(r);
+        }
+        if !forms.is_empty() {
+            let first_db = forms[0].0;
+            let last_db = forms[forms.len() - 1].0;
+            forms.insert(0, (first_db, vec![b"MULTI".to_vec()]));
+            forms.push((last_db, vec![b"EXEC".to_vec()]));
+        }
+        (Reply::Array(replies), forms)
+    }
+
+    /// DELs for keys lookups found expired, as Redis propagates them.
+    fn expired_dels(&mut self) -> Vec<(u64, Argv)> {
+        self.ks
+            .take_expired()
+            .into_iter()
+            .map(|(db, k)| (db, vec![b"DEL".to_vec(), k.into_vec()]))
+            .collect()
+    }
+
+    /// Why writes are refused now, as Redis's MISCONF errors.
+    fn refuse_writes(&self) -> Option<Reply> {
+        if self.aof.is_some() && self.aof_write_error {
+            return Some(Reply::Error(
+                "MISCONF Errors writing to the AOF file: the last write failed".into(),
+            ));
+        }
+        if !self.last_bgsave_ok && !self.cfg.save.is_empty() {
+            return Some(Reply::Error(
+                "MISCONF Redis is configured to save RDB snapshots, but it's currently unable \
+                 to persist to disk"
+                    .into(),
+            ));
+        }
+        None
+    }
+
+    /// Appends propagated commands to the AOF, then fsyncs under `always`. A failure under
+    /// `always` stops the server (the write is not acknowledged); under the other policies the
+    /// bytes stay pending and writes are refused until a retry succeeds.
+    fn append(&mut self, forms: &[(u64, Argv)], now: i64) -> std::result::Result<(), Reply> {
+        let ts = self.cfg.aof_timestamp_enabled;
+        let always = self.cfg.appendfsync == AppendFsync::Always;
+        let sabotage = self.cfg.sabotage;
+        let Some(aof) = &mut self.aof else {
+            return Ok(());
+        };
+        let mut bytes = Vec::new();
+        if ts {
+            write_timestamp(&mut bytes, now / 1000);
+        }
+        for (db, argv) in forms {
+            if aof.selected_db != Some(*db) {
+                write_command(&mut bytes, &[b"SELECT", db.to_string().as_bytes()]);
+                aof.selected_db = Some(*db);
+            }
+            let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            write_command(&mut bytes, &refs);
+        }
+        let result = aof.write(&mut self.storage, &bytes).and_then(|()| {
+            if always && !(sabotage.skip_fsync_always && (aof.fsyncs + 1) % 3 == 0) {
+                aof.fsync(&mut self.storage, now)
+            } else {
+                if always {
+                    aof.fsyncs += 1;
+                }
+                Ok(())
+            }
+        });
+        let Err(e) = result else {
+            return Ok(());
+        };
+        if sabotage.ack_before_append {
+            aof.pending.clear();
+            return Ok(());
+        }
+        if always {
+            let why =
+                format!("can't recover from an AOF write error under appendfsync always: {e}");
+            self.stopped = Some(why.clone());
+            return Err(Reply::Error(format!("ERR {why}")));
+        }
+        self.aof_write_error = true;
+        Ok(())
+    }
+
+    /// Retries bytes whose write failed.
+    fn retry_pending(&mut self, now: i64) {
+        let Some(aof) = &mut self.aof else { return };
+        if aof.pending.is_empty() {
+            self.aof_write_error = false;
+            return;
+        }
+        self.aof_write_error = aof.write(&mut self.storage, &[]).is_err();
+        let _ = now;
+    }
+
+    /// Clock-driven work: pending AOF bytes retried, the `everysec` fsync, finished background
+    /// jobs completed (with `auto_finish`), and `save` rules.
+    pub fn tick(&mut self) {
+        if self.stopped.is_some() {
+            return;
+        }
+        let now = self.clock.now_ms();
+        self.retry_pending(now);
+        if self.cfg.appendfsync == AppendFsync::Everysec {
+            if let Some(aof) = &mut self.aof {
+                if aof.unsynced && now - aof.last_fsync_ms >= 1000 {
+                    let _ = aof.fsync(&mut self.storage, now);
+                }
+            }
+        }
+        if self.auto_finish {
+            if self.bgsave.as_ref().is_some_and(|j| j.handle.is_finished()) {
+                let _ = self.bgsave_finish();
+            }
+            if self
+                .rewrite
+                .as_ref()
+                .is_some_and(|(j, _)| j.handle.is_finished())
+            {
+                let _ = self.bgrewriteaof_finish();
+            }
+        }
+        self.save_rules(now);
+    }
+
+    /// The dataset as a client sees it now (expired keys left out).
+    pub fn dataset(&self) -> Dataset {
+        self.ks.to_dataset(Some(self.clock.now_ms()))
+    }
+
+    /// The storage.
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
+    /// Mutable storage (to inject faults).
+    pub fn storage_mut(&mut self) -> &mut S {
+        &mut self.storage
+    }
+
+    /// The storage, ending the server (a crash or shutdown; background jobs are abandoned).
+    pub fn into_storage(self) -> S {
+        self.storage
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PersistConfig {
+        &self.cfg
+    }
+
+    /// Why the server stopped, if it did.
+    pub fn stopped(&self) -> Option<&str> {
+        self.stopped.as_deref()
+    }
+
+    /// Persistence state.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            dirty: self.dirty,
+            lastsave_ms: self.lastsave_ms,
+            last_bgsave_ok: self.last_bgsave_ok,
+            aof_write_error: self.aof_write_error,
+            bgsave_in_progress: self.bgsave.is_some(),
+            rewrite_in_progress: self.rewrite.is_some(),
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The persisting server on a simulated disk and clock: what survives a crash under each policy,
+//! background jobs, failures, and expiry propagation. Expectations come from the policies' text
+//! (Redis's documentation of `appendfsync`, SAVE and BGREWRITEAOF), not from the engine.
+use engine::dataset::{Dataset, Value};
+use engine::keyspace::{Reply, Session};
+use engine::persist::{
+    AppendFsync, CrashImage, Op, PersistConfig, Server, SimClock, SimDisk, Storage,
+};
+
+const T0: i64 = 1_800_000_000_000;
+
+fn config(appendonly: bool, fsync: AppendFsync) -> PersistConfig {
+    PersistConfig {
+        appendonly,
+        appendfsync: fsync,
+        save: Vec::new(),
+        ..PersistConfig::default()
+    }
+}
+
+struct Rig {
+    srv: Server<SimDisk, SimClock>,
+    clock: SimClock,
+    s: Session,
+}
+
+impl Rig {
+    fn new(cfg: PersistConfig) -> Rig {
+        let clock = SimClock::at(T0);
+        let mut srv = Server::open(SimDisk::new(), clock.clone(), cfg).expect("opens");
+        srv.auto_finish = false;
+        Rig {
+            srv,
+            clock,
+            s: Session::new(),
+        }
+    }
+
+    fn run(&mut self, args: &[&str]) -> Reply {
+        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.srv.execute(&mut self.s, &argv)
+    }
+
+    fn ok(&mut self, args: &[&str]) {
+        let r = self.run(args);
+        assert!(!matches!(r, Reply::Error(_)), "{args:?}: {r:?}");
+    }
+
+    /// Power loss, then a restart with the same configuration on what survived.
+    fn crash_restart(self, how: CrashImage) -> Rig {
+        let cfg = self.srv.config().clone();
+        let disk = self.srv.storage().crash(how);
+        let mut srv = Server::open(disk, self.clock.clone(), cfg).expect("recovers");
+        srv.auto_finish = false;
+        Rig {
+            srv,
+            clock: self.clock,
+            s: Session::new(),
+        }
+    }
+}
+
+fn strings(ds: &Dataset) -> Vec<(String, String)> {
+    ds.keys
+        .iter()
+        .map(|e| {
+            let v = match &e.value {
+                Value::String(b) => String::from_utf8_lossy(b).into_owned(),
+                other => format!("{other:?}"),
+            };
+            (String::from_utf8_lossy(&e.key).into_owned(), v)
+        })
+        .collect()
+}
+
+fn pairs(kv: &[(&str, &str)]) -> Vec<(String, String)> {
+    kv.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn always_keeps_every_acknowledged_write_through_any_crash() {
+    for how in [
+        CrashImage::LoseUnsynced,
+        CrashImage::KeepWritten,
+        CrashImage::Torn { seed: 7 },
+    ] {
+        let mut r = Rig::new(config(true, AppendFsync::Always));
+        r.ok(&["SET", "a", "1"]);
+        r.ok(&["APPEND", "a", "2"]);
+        r.ok(&["SET", "b", "x"]);
+        let r = r.crash_restart(how);
+        assert_eq!(
+            strings(&r.srv.dataset()),
+            pairs(&[("a", "12"), ("b", "x")]),
+            "{how:?}"
+        );
+    }
+}
+
+#[test]
+fn everysec_makes_writes_durable_within_a_second_or_two() {
+    let mut r = Rig::new(config(true, AppendFsync::Everysec));
+    r.ok(&["SET", "a", "1"]);
+    // No tick yet: a crash may lose it.
+    let lost = Rig {
+        srv: Server::open(
+            r.srv.storage().crash(CrashImage::LoseUnsynced),
+            r.clock.clone(),
+            r.srv.config().clone(),
+        )
+        .unwrap(),
+        clock: r.clock.clone(),
+        s: Session::new(),
+    };
+    assert!(lost.srv.dataset().keys.is_empty());
+    r.clock.advance(1_000);
+    r.srv.tick();
+    let r = r.crash_restart(CrashImage::LoseUnsynced);
+    assert_eq!(strings(&r.srv.dataset()), pairs(&[("a", "1")]));
+}
+
+#[test]
+fn no_fsync_keeps_only_what_a_rewrite_made_durable() {
+    let mut r = Rig::new(config(true, AppendFsync::No));
+    r.ok(&["SET", "a", "1"]);
+    r.clock.advance(5_000);
+    r.srv.tick();
+    r.srv.bgrewriteaof_start().unwrap();
+    r.ok(&["SET", "b", "2"]);
+    r.srv.bgrewriteaof_finish().unwrap();
+    r.ok(&["SET", "c", "3"]);
+    let r = r.crash_restart(CrashImage::LoseUnsynced);
+    assert_eq!(strings(&r.srv.dataset()), pairs(&[("a", "1")]));
+}
+
+#[test]
+fn rdb_only_recovers_the_state_when_the_last_snapshot_began() {
+    let mut r = Rig::new(config(false, AppendFsync::Everysec));
+    r.ok(&["SET", "a", "1"]);
+    r.srv.bgsave_start().unwrap();
+    r.ok(&["SET", "b", "2"]);
+    r.srv.bgsave_finish().unwrap();
+    r.ok(&["SET", "c", "3"]);
+    let r = r.crash_restart(CrashImage::KeepWritten);
+    assert_eq!(strings(&r.srv.dataset()), pairs(&[("a", "1")]));
+}
+
+#[test]
+fn a_rewrite_keeps_the_writes_made_while_it_ran_and_leaves_two_files() {
+    let mut r = Rig::new(config(true, AppendFsync::Always));
+    r.ok(&["SET", "a", "1"]);
+    r.ok(&["RPUSH", "l", "x", "y"]);
+    r.srv.bgrewriteaof_start().unwrap();
+    r.ok(&["SET", "b", "2"]);
+    r.ok(&["LPOP", "l"]);
+    r.srv.bgrewriteaof_finish().unwrap();
+    r.ok(&["SET", "c", "3"]);
+    let files: Vec<String> = r.srv.storage().list("appendonlydir").unwrap();
+    assert_eq!(
+        files,
+        [
+            "appendonly.aof.2.base.rdb",
+            "appendonly.aof.2.incr.aof",
+            "appendonly.aof.manifest"
+        ]
+    );
+    let r = r.crash_restart(CrashImage::LoseUnsynced);
+    let ds = r.srv.dataset();
+    let keys: Vec<String> = ds
+        .keys
+        .iter()
+        .map(|e| String::from_utf8_lossy(&e.key).into_owned())
+        .collect();
+    assert_eq!(keys, ["a", "b", "c", "l"]);
+}
+
+#[test]
+fn a_failed_append_under_always_is_not_acknowledged_and_stops_the_server() {
+    let mut r = Rig::new(config(true, AppendFsync::Always));
+    r.ok(&["SET", "a", "1"]);
+    r.srv.storage_mut().fail_next(Op::Write, 1);
+    assert!(matches!(r.run(&["SET", "b", "2"]), Reply::Error(_)));
+    assert!(r.srv.stopped().is_some());
+    assert!(matches!(r.run(&["GET", "a"]), Reply::Error(_)));
+    let r = r.crash_restart(CrashImage::KeepWritten);
+    assert_eq!(strings(&r.srv.dataset()), pairs(&[("a", "1")]));
+}
+
+#[test]
+fn a_failed_append_under_everysec_is_retried_before_the_next_write() {
+    let mut r = Rig::new(config(true, AppendFsync::Everysec));
+    r.srv.storage_mut().fail_next(Op::Write, 1);
+    r.ok(&["SET", "a", "1"]);
+    assert!(r.srv.stats().aof_write_error);
+    // The half-written command was cut back: the file holds whole commands only.
+    let incr = r
+        .srv
+        .storage()
+        .read("appendonlydir/appendonly.aof.1.incr.aof")
+        .unwrap();
+    assert!(incr.is_empty(), "{:?}", String::from_utf8_lossy(&incr));
+    r.ok(&["SET", "b", "2"]);
+    assert!(!r.srv.stats().aof_write_error);
+    r.clock.advance(1_000);
+    r.srv.tick();
+    let r = r.crash_restart(CrashImage::LoseUnsynced);
+    assert_eq!(strings(&r.srv.dataset()), pairs(&[("a", "1"), ("b", "2")]));
+}
+
+#[test]
+fn a_failed_bgsave_refuses_writes_while_save_rules_are_set() {
+    let mut cfg = config(false, AppendFsync::Everysec);
+    cfg.save = engine::persist::parse_save("1 1").unwrap();
+    let mut r = Rig::new(cfg);
+    r.ok(&["SET", "a", "1"]);
+    r.srv.storage_mut().fail_next(Op::Rename, 1);
+    r.srv.bgsave_start().unwrap();
+    assert!(r.srv.bgsave_finish().is_err());
+    assert!(matches!(r.run(&["SET", "b", "2"]), Reply::Error(e) if e.starts_with("MISCONF")));
+    r.ok(&["SAVE"]);
+    r.ok(&["SET", "b", "2"]);
+}
+
+#[test]
+fn save_rules_fire_on_the_clock() {
+    let mut cfg = config(false, AppendFsync::Everysec);
+    cfg.save = engine::persist::parse_save("60 2").unwrap();
+    let mut r = Rig::new(cfg);
+    r.ok(&["SET", "a", "1"]);
+    r.clock.advance(61_000);
+    r.srv.tick();
+    assert!(
+        !r.srv.storage().exists("dump.rdb"),
+        "one change is below the rule"
+    );
+    r.ok(&["SET", "b", "2"]);
+    r.srv.tick();
+    assert!(r.srv.storage().exists("dump.rdb"));
+    assert_eq!(r.srv.stats().dirty, 0);
+}
+
+#[test]
+fn keys_expired_on_access_are_deleted_in_the_aof_too() {
+    let mut r = Rig::new(config(true, AppendFsync::Always));
+    r.ok(&["SET", "k", "old", "PX", "100"]);
+    r.clock.advance(200);
+    r.ok(&["APPEND", "k", "new"]);
+    r.ok(&["SET", "t", "v", "EX", "1000"]);
+    r.ok(&["EXPIRE", "k", "50"]);
+    let r = r.crash_restart(CrashImage::LoseUnsynced);
+    let ds = r.srv.dataset();
+    assert_eq!(strings(&ds), pairs(&[("k", "new"), ("t", "v")]));
+    let when: Vec<Option<i64>> = ds.keys.iter().map(|e| e.expire_ms).collect();
+    assert_eq!(when, [Some(T0 + 200 + 50_000), Some(T0 + 200 + 1_000_000)]);
+}
+
+#[test]
+fn every_file_the_server_leaves_decodes() {
+    let mut r = Rig::new(config(true, AppendFsync::Always));
+    for i in 0..20 {
+        r.ok(&["HSET", "h", &format!("f{i}"), "v"]);
+        r.ok(&["ZADD", "z", &i.to_string(), &format!("m{i}")]);
+    }
+    r.ok(&["SAVE"]);
+    r.srv.bgrewriteaof_start().unwrap();
+    r.srv.bgrewriteaof_finish().unwrap();
+    for (name, bytes) in r.srv.storage().files() {
+        if name.ends_with(".rdb") {
+            engine::format::rdb::read_dataset(&bytes, Default::default())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        } else if name.ends_with(".manifest") {
+            engine::format::aof::manifest::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+    let want = r.srv.dataset();
+    let r = r.crash_restart(CrashImage::LoseUnsynced);
+    assert_eq!(
+        engine::dataset::first_difference(&want, &r.srv.dataset()),
+        None
+    );
+}
