@@ -1,10 +1,11 @@
-//! A pure, std-only model of the Redis keyspace: the same commands as the engine, run on
-//! BTreeMaps and Vecs with Redis semantics, knowing nothing of any on-disk encoding.
+//! A pure, std-only model of the Redis keyspace (the same commands as the engine, on BTreeMaps and
+//! Vecs, knowing nothing of any encoding) and of what each persistence policy promises.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod args;
+pub mod durability;
 mod functions;
 mod hashes;
 mod keys;

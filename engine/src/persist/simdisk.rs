@@ -84,6 +84,11 @@ impl SimDisk {
         self.faults.push((op, n.max(1)));
     }
 
+    /// Injected faults that have not fired yet.
+    pub fn pending_faults(&self) -> usize {
+        self.faults.len()
+    }
+
     /// How many operations of each kind ran (write, fsync, rename), failed ones included.
     pub fn op_counts(&self) -> [u64; 3] {
         self.counts
