@@ -5,3 +5,5 @@
 
 pub mod check;
 pub mod gen;
+pub mod machine;
+pub mod neutral;

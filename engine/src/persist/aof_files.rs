@@ -25,11 +25,31 @@ pub(crate) struct AofFiles {
     pub(crate) last_fsync_ms: i64,
     /// AOF fsyncs done (for the `skip_fsync_always` sabotage).
     pub(crate) fsyncs: u64,
+    /// The manifest was switched but its directory entry not made durable: nothing more may be
+    /// appended until it is (appends would follow a manifest a crash can take back).
+    pub(crate) dir_unsynced: bool,
 }
 
 /// `<dir>/<name>`.
 pub(crate) fn join(dir: &str, name: &str) -> String {
     format!("{dir}/{name}")
+}
+
+/// How far an atomic write got before it failed.
+#[derive(Debug)]
+pub(crate) enum Atomic {
+    /// Nothing is in place (the temp file was removed): the old file stands.
+    NotRenamed(io::Error),
+    /// The new file is in place but its directory entry may not be durable.
+    Renamed(io::Error),
+}
+
+impl From<Atomic> for io::Error {
+    fn from(a: Atomic) -> io::Error {
+        match a {
+            Atomic::NotRenamed(e) | Atomic::Renamed(e) => e,
+        }
+    }
 }
 
 /// Writes `bytes` as `path` atomically: a temp file, fsynced, renamed over `path`, the
@@ -39,7 +59,7 @@ pub(crate) fn write_atomic<S: Storage>(
     dir: &str,
     name: &str,
     bytes: &[u8],
-) -> io::Result<()> {
+) -> Result<(), Atomic> {
     let path = if dir.is_empty() {
         name.to_owned()
     } else {
@@ -50,11 +70,18 @@ pub(crate) fn write_atomic<S: Storage>(
     } else {
         join(dir, &format!("temp-{name}"))
     };
-    st.create(&temp)?;
-    st.append(&temp, bytes)?;
-    st.fsync(&temp)?;
-    st.rename(&temp, &path)?;
-    st.fsync_dir(dir)
+    let put = |st: &mut S| -> io::Result<()> {
+        st.create(&temp)?;
+        st.append(&temp, bytes)?;
+        st.fsync(&temp)?;
+        st.rename(&temp, &path)
+    };
+    if let Err(e) = put(st) {
+        // As Redis unlinks its temp file when a save fails.
+        let _ = st.remove(&temp);
+        return Err(Atomic::NotRenamed(e));
+    }
+    st.fsync_dir(dir).map_err(Atomic::Renamed)
 }
 
 impl AofFiles {
@@ -94,22 +121,61 @@ impl AofFiles {
     }
 
     /// Persists `m` as the manifest, atomically, and adopts it.
-    pub(crate) fn switch<S: Storage>(&mut self, st: &mut S, m: Manifest) -> io::Result<()> {
-        let bytes = manifest::write(&m).map_err(|e| io::Error::other(e.to_string()))?;
+    pub(crate) fn switch<S: Storage>(&mut self, st: &mut S, m: Manifest) -> Result<(), Atomic> {
+        let bytes =
+            manifest::write(&m).map_err(|e| Atomic::NotRenamed(io::Error::other(e.to_string())))?;
         let name = format!("{}.manifest", self.stem);
-        write_atomic(st, &self.dir, &name, &bytes)?;
-        self.manifest = m;
+        match write_atomic(st, &self.dir, &name, &bytes) {
+            Ok(()) => {
+                self.manifest = m;
+                Ok(())
+            }
+            Err(Atomic::Renamed(e)) => {
+                // The directory now names the new manifest: follow it, and sync it before
+                // anything else is appended.
+                self.manifest = m;
+                self.dir_unsynced = true;
+                Err(Atomic::Renamed(e))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes a switched manifest's directory entry durable, if that is still owed.
+    fn settle<S: Storage>(&mut self, st: &mut S) -> io::Result<()> {
+        if self.dir_unsynced {
+            st.fsync_dir(&self.dir)?;
+            self.dir_unsynced = false;
+        }
         Ok(())
     }
 
     /// Starts a new, empty incremental file and lists it last (kept by the manifest switch that
     /// follows); appends go there from now on.
     pub(crate) fn open_new_incr<S: Storage>(&mut self, st: &mut S) -> io::Result<FileEntry> {
+        // Only the last file may end short: the one that stops being last is made durable first
+        // (a torn tail there would make the whole AOF unloadable).
+        if let Some(old) = self.incr_path() {
+            st.fsync(&old)?;
+        }
         let e = self.next(FileType::Incr, false);
-        st.create(&join(&self.dir, &String::from_utf8_lossy(&e.name)))?;
+        let path = join(&self.dir, &String::from_utf8_lossy(&e.name));
+        st.create(&path)?;
         let mut m = self.manifest.clone();
         m.incr.push(e.clone());
-        self.switch(st, m)?;
+        match self.switch(st, m) {
+            Ok(()) => {}
+            Err(Atomic::NotRenamed(err)) => {
+                let _ = st.remove(&path);
+                return Err(err);
+            }
+            Err(Atomic::Renamed(err)) => {
+                self.selected_db = None;
+                self.incr_len = 0;
+                self.unsynced = false;
+                return Err(err);
+            }
+        }
         self.selected_db = None;
         self.incr_len = 0;
         self.unsynced = false;
@@ -124,6 +190,7 @@ impl AofFiles {
         if self.pending.is_empty() {
             return Ok(());
         }
+        self.settle(st)?;
         let path = self
             .incr_path()
             .ok_or_else(|| io::Error::other("the manifest lists no incremental file"))?;
@@ -147,6 +214,7 @@ impl AofFiles {
             return Ok(());
         };
         self.fsyncs += 1;
+        self.settle(st)?;
         st.fsync(&path)?;
         self.unsynced = false;
         self.last_fsync_ms = now;

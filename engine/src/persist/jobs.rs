@@ -54,6 +54,17 @@ impl<S: Storage, C: Clock> Server<S, C> {
     /// it with a rewrite); turning it off stops appending and leaves the files.
     pub fn config_set(&mut self, name: &str, value: &str) -> Result<(), String> {
         let was = self.cfg.appendonly;
+        if name.eq_ignore_ascii_case("appendfsync") {
+            // A weaker policy must not weaken what was promised to writes already acknowledged
+            // (an `everysec` write must still be durable two seconds on): sync them now.
+            let now = self.clock.now_ms();
+            if let Some(aof) = &mut self.aof {
+                if aof.unsynced {
+                    aof.fsync(&mut self.storage, now)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
         let mut next = self.cfg.clone();
         next.set(name, value)?;
         let thresholds = next.keyspace != self.cfg.keyspace;
@@ -79,9 +90,15 @@ impl<S: Storage, C: Clock> Server<S, C> {
                     unsynced: false,
                     last_fsync_ms: now,
                     fsyncs: 0,
+                    dir_unsynced: false,
                 });
                 let ds = self.ks.to_dataset(None);
-                self.create_aof(&ds).map_err(|e| e.to_string())?;
+                if let Err(e) = self.create_aof(&ds) {
+                    // As Redis's CONFIG SET appendonly yes: on failure the AOF stays off.
+                    self.cfg.appendonly = false;
+                    self.aof = None;
+                    return Err(format!("could not start the AOF: {e}"));
+                }
                 self.aof_write_error = false;
             }
             (true, false) => {
@@ -118,7 +135,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             self.storage.fsync_dir("")?;
             return self.storage.fsync(&name);
         }
-        write_atomic(&mut self.storage, "", &name, bytes)
+        write_atomic(&mut self.storage, "", &name, bytes).map_err(std::io::Error::from)
     }
 
     /// SAVE: the dataset now, written synchronously.
@@ -234,6 +251,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
                 started_ms: now,
             },
             before,
+            rdb,
         ));
         Ok(())
     }
@@ -241,7 +259,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
     /// Installs a finished rewrite: the base written and fsynced under its name, the manifest
     /// switched to it plus the incremental file opened at the start, the old files removed.
     pub fn bgrewriteaof_finish(&mut self) -> Result<(), String> {
-        let Some((job, before)) = self.rewrite.take() else {
+        let Some((job, before, rdb)) = self.rewrite.take() else {
             return Err("no BGREWRITEAOF in progress".into());
         };
         let bytes = job
@@ -249,7 +267,6 @@ impl<S: Storage, C: Clock> Server<S, C> {
             .join()
             .map_err(|_| "the rewrite thread panicked".to_string())
             .and_then(|r| r)?;
-        let rdb = self.cfg.aof_use_rdb_preamble;
         let drop_writes = self.cfg.sabotage.drop_rewrite_writes;
         let Some(aof) = &mut self.aof else {
             return Err("the AOF was turned off during the rewrite".into());

@@ -55,7 +55,8 @@ pub struct Server<S: Storage, C: Clock> {
     pub(crate) last_bgsave_ok: bool,
     pub(crate) aof_write_error: bool,
     pub(crate) bgsave: Option<Job>,
-    pub(crate) rewrite: Option<(Job, Manifest)>,
+    /// The running rewrite, the manifest before it, and whether its base is an RDB.
+    pub(crate) rewrite: Option<(Job, Manifest, bool)>,
     pub(crate) stopped: Option<String>,
     /// Whether `tick` completes finished background jobs (real use); tests finish them by hand.
     pub auto_finish: bool,
@@ -74,7 +75,8 @@ impl<S: Storage, C: Clock> Server<S, C> {
     /// Starts on `storage` as Redis does: with `appendonly` the AOF (created, from the empty
     /// dataset, when there is none; an RDB is then not loaded, as in Redis 7), else the RDB if one
     /// exists. Truncated AOF tails follow `aof-load-truncated` and are cut in place; keys already
-    /// expired are dropped.
+    /// expired are gone for clients (skipped from an RDB; from an AOF, deleted, and the delete
+    /// propagated, when first looked up).
     pub fn open(storage: S, clock: C, cfg: PersistConfig) -> Result<Server<S, C>> {
         let mut srv = Server {
             storage,
@@ -107,6 +109,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
                 unsynced: false,
                 last_fsync_ms: now,
                 fsyncs: 0,
+                dir_unsynced: false,
             };
             let mpath = files.manifest_path();
             if srv.storage.exists(&mpath) {
@@ -132,7 +135,16 @@ impl<S: Storage, C: Clock> Server<S, C> {
             ks = Keyspace::from_dataset_with(srv.cfg.keyspace.clone(), &ds);
         }
         let live = ks.to_dataset(Some(now));
-        srv.ks = Keyspace::from_dataset_with(srv.cfg.keyspace.clone(), &live);
+        if srv.aof.as_ref().is_some_and(|a| a.manifest.base.is_some()) {
+            // Keys the AOF left expired stay until a lookup deletes them, and that delete is
+            // propagated, as Redis's expiry does: dropping them silently here would let a later
+            // write to the same key replay onto the old value.
+            ks.set_loading(false);
+            srv.ks = ks;
+        } else {
+            // An RDB's expired keys are skipped at load, as Redis does.
+            srv.ks = Keyspace::from_dataset_with(srv.cfg.keyspace.clone(), &live);
+        }
         srv.ks.set_expiry_log(true);
         if srv.aof.as_ref().is_some_and(|a| a.manifest.base.is_none()) {
             srv.create_aof(&live).map_err(|e| io_error("new AOF", e))?;
@@ -442,7 +454,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             if self
                 .rewrite
                 .as_ref()
-                .is_some_and(|(j, _)| j.handle.is_finished())
+                .is_some_and(|(j, _, _)| j.handle.is_finished())
             {
                 let _ = self.bgrewriteaof_finish();
             }
