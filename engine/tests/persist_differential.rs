@@ -1,0 +1,189 @@
+//! The same random command sequences go to Debian's redis-server 7.0.15 (`appendonly yes`,
+//! `appendfsync always`) and to `persist::Server` on a real directory; after SAVE, and after
+//! BGREWRITEAOF plus more writes, the datasets decoded from both servers' files must be equal.
+use engine::aof::{load, LoadOptions};
+use engine::dataset::{first_difference, Dataset};
+use engine::format::rdb::{read_dataset, ReadOptions};
+use engine::keyspace::{Reply, Session};
+use engine::persist::{AppendFsync, PersistConfig, RealDir, Server, SystemClock};
+use engine::server::{require_or_skip, Client, RunningServer, TempDir};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// 2100-01-01: expiries far enough that nothing expires while the test runs.
+const FAR_MS: i64 = 4_102_444_800_000;
+
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn command(r: &mut Rng) -> Vec<String> {
+    let k = format!("k{}", r.below(12));
+    let k2 = format!("k{}", r.below(12));
+    let m = format!("m{}", r.below(8));
+    let n = r.below(100).to_string();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    match r.below(24) {
+        0 => s(&["SET", &k, &m]),
+        1 => s(&[
+            "SET",
+            &k,
+            &n,
+            "PXAT",
+            &(FAR_MS + r.below(1000) as i64).to_string(),
+        ]),
+        2 => s(&["INCRBY", &k, &n]),
+        3 => s(&["APPEND", &k, &m]),
+        4 => s(&["DEL", &k]),
+        5 => s(&["RPUSH", &k, &m, &n]),
+        6 => s(&["LPOP", &k]),
+        7 => s(&["LPUSH", &k, &m]),
+        8 => s(&["SADD", &k, &m, &n]),
+        9 => s(&["SREM", &k, &m]),
+        10 => s(&["HSET", &k, &m, &n]),
+        11 => s(&["HDEL", &k, &m]),
+        12 => s(&["ZADD", &k, &n, &m]),
+        13 => s(&["ZINCRBY", &k, "1.5", &m]),
+        14 => s(&["ZREM", &k, &m]),
+        15 => s(&["PEXPIREAT", &k, &(FAR_MS + 7).to_string()]),
+        16 => s(&["PERSIST", &k]),
+        17 => s(&["RENAME", &k, &k2]),
+        18 => s(&["SELECT", &r.below(2).to_string()]),
+        19 => s(&["XADD", &k, "*", "f", &m]),
+        20 => s(&["COPY", &k, &k2, "REPLACE"]),
+        21 => s(&["SMOVE", &k, &k2, &m]),
+        22 => s(&["LMOVE", &k, &k2, "LEFT", "RIGHT"]),
+        _ => s(&["HINCRBY", &k, &m, &n]),
+    }
+}
+
+/// Sends `n` random commands to both; they must agree on which ones fail.
+fn send(
+    c: &mut Client,
+    srv: &mut Server<RealDir, SystemClock>,
+    session: &mut Session,
+    rng: &mut Rng,
+    n: usize,
+) {
+    for _ in 0..n {
+        // Auto IDs would differ in time between the two servers: both get `0-*`.
+        let cmd: Vec<String> = command(rng)
+            .into_iter()
+            .map(|a| if a == "*" { "0-*".into() } else { a })
+            .collect();
+        let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_bytes()).collect();
+        let theirs = c.cmd(&argv).unwrap();
+        let ours = srv.execute(session, &argv);
+        let t_err = matches!(theirs, engine::server::Reply::Error(_));
+        let o_err = matches!(ours, Reply::Error(_));
+        assert_eq!(t_err, o_err, "{cmd:?}: redis {theirs:?}, engine {ours:?}");
+    }
+}
+
+fn wait_rewrite(c: &mut Client) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let info = c
+            .call_str(&["INFO", "persistence"])
+            .unwrap()
+            .into_text()
+            .unwrap();
+        let busy = info
+            .lines()
+            .any(|l| l == "aof_rewrite_in_progress:1" || l == "aof_rewrite_scheduled:1");
+        if !busy {
+            return;
+        }
+        assert!(Instant::now() < deadline, "BGREWRITEAOF did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn aof_of(dir: &Path) -> Dataset {
+    let opts = LoadOptions {
+        load_truncated: false,
+        now_ms: 0,
+        rdb: ReadOptions::default(),
+    };
+    load(&dir.join("appendonlydir"), &opts)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .dataset
+}
+
+fn rdb_of(dir: &Path) -> Dataset {
+    read_dataset(
+        &std::fs::read(dir.join("dump.rdb")).unwrap(),
+        ReadOptions::default(),
+    )
+    .unwrap()
+    .0
+}
+
+fn same(what: &str, redis: &Dataset, ours: &Dataset) {
+    if let Some(d) = first_difference(redis, ours) {
+        panic!("{what}: redis-server 7.0.15 and the engine differ: {d}");
+    }
+}
+
+#[test]
+fn files_of_both_servers_decode_to_the_same_dataset() {
+    let Some(build) = require_or_skip("redis-7.0.15") else {
+        return;
+    };
+    for seed in [1u64, 2, 3] {
+        let rdir = TempDir::new("diff-redis").unwrap();
+        let args = [
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--aof-use-rdb-preamble",
+            if seed == 2 { "no" } else { "yes" },
+        ];
+        let redis = RunningServer::start(&build, rdir.path(), &args).unwrap();
+        let mut c = redis.client().unwrap();
+        let edir = TempDir::new("diff-engine").unwrap();
+        let cfg = PersistConfig {
+            appendonly: true,
+            appendfsync: AppendFsync::Always,
+            aof_use_rdb_preamble: seed != 2,
+            save: Vec::new(),
+            ..PersistConfig::default()
+        };
+        let storage = RealDir::new(edir.path()).unwrap();
+        let mut srv = Server::open(storage, SystemClock, cfg).unwrap();
+        let mut session = Session::new();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed);
+        send(&mut c, &mut srv, &mut session, &mut rng, 1500);
+        c.call_str(&["SAVE"]).unwrap();
+        assert!(matches!(srv.execute(&mut session, &[b"SAVE"]), Reply::Ok));
+        same(
+            "dump.rdb after SAVE",
+            &rdb_of(rdir.path()),
+            &rdb_of(edir.path()),
+        );
+        same(
+            "AOF before a rewrite",
+            &aof_of(rdir.path()),
+            &aof_of(edir.path()),
+        );
+
+        c.call_str(&["BGREWRITEAOF"]).unwrap();
+        srv.bgrewriteaof_start().unwrap();
+        send(&mut c, &mut srv, &mut session, &mut rng, 300);
+        wait_rewrite(&mut c);
+        srv.bgrewriteaof_finish().unwrap();
+        send(&mut c, &mut srv, &mut session, &mut rng, 300);
+        same(
+            "AOF after BGREWRITEAOF",
+            &aof_of(rdir.path()),
+            &aof_of(edir.path()),
+        );
+    }
+}
