@@ -168,9 +168,13 @@ impl<S: Storage, C: Clock> Server<S, C> {
             return Err("Background save already in progress".into());
         }
         let now = self.clock.now_ms();
-        let ds = self.ks.to_dataset(None);
+        // The pause is one clone of the keyspace; turning it into a dataset and encoding it
+        // happen on the job's thread.
+        let snapshot = self.ks.clone();
         let opts = self.rdb_options(now);
         let handle = std::thread::spawn(move || {
+            let ds = snapshot.to_dataset(None);
+            drop(snapshot);
             crate::format::rdb::write_to_vec(&ds, &opts).map_err(|e| e.to_string())
         });
         self.bgsave = Some(Job {
@@ -240,10 +244,14 @@ impl<S: Storage, C: Clock> Server<S, C> {
         let before = aof.manifest.clone();
         aof.open_new_incr(&mut self.storage)
             .map_err(|e| e.to_string())?;
-        let ds = self.ks.to_dataset(None);
+        let snapshot = self.ks.clone();
         let rdb = self.cfg.aof_use_rdb_preamble;
-        let bytes = self.encode_base(&ds, rdb, now);
-        let handle = std::thread::spawn(move || bytes);
+        let (opts, ts) = (self.rdb_options(now), self.cfg.aof_timestamp_enabled);
+        let handle = std::thread::spawn(move || {
+            let ds = snapshot.to_dataset(None);
+            drop(snapshot);
+            super::server::encode_base(&ds, rdb, now, opts, ts)
+        });
         self.rewrite = Some((
             Job {
                 handle,

@@ -235,23 +235,20 @@ impl<S: Storage, C: Clock> Server<S, C> {
         Ok(())
     }
 
-    /// A base file's bytes: an RDB preamble or RESP rewrite commands.
+    /// A base file's bytes under this configuration.
     pub(crate) fn encode_base(
         &self,
         ds: &Dataset,
         rdb: bool,
         now: i64,
     ) -> std::result::Result<Vec<u8>, String> {
-        if rdb {
-            let mut o = self.rdb_options(now);
-            o.aof_base = true;
-            crate::format::rdb::write_to_vec(ds, &o).map_err(|e| e.to_string())
-        } else {
-            let mut out = Vec::new();
-            let ts = self.cfg.aof_timestamp_enabled.then_some(now / 1000);
-            crate::format::aof::rewrite::write_dataset(&mut out, ds, ts);
-            Ok(out)
-        }
+        encode_base(
+            ds,
+            rdb,
+            now,
+            self.rdb_options(now),
+            self.cfg.aof_timestamp_enabled,
+        )
     }
 
     /// The RDB writer's options under this configuration.
@@ -502,5 +499,25 @@ impl<S: Storage, C: Clock> Server<S, C> {
             bgsave_in_progress: self.bgsave.is_some(),
             rewrite_in_progress: self.rewrite.is_some(),
         }
+    }
+}
+
+/// A base file's bytes: an RDB preamble, or RESP rewrite commands (after a `#TS` annotation when
+/// `timestamps`).
+pub(crate) fn encode_base(
+    ds: &Dataset,
+    rdb: bool,
+    now: i64,
+    mut opts: crate::format::rdb::WriteOptions,
+    timestamps: bool,
+) -> std::result::Result<Vec<u8>, String> {
+    if rdb {
+        opts.aof_base = true;
+        crate::format::rdb::write_to_vec(ds, &opts).map_err(|e| e.to_string())
+    } else {
+        let mut out = Vec::new();
+        let ts = timestamps.then_some(now / 1000);
+        crate::format::aof::rewrite::write_dataset(&mut out, ds, ts);
+        Ok(out)
     }
 }
