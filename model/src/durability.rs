@@ -100,6 +100,13 @@ impl<S: Clone> Durability<S> {
         self.rewrite_from = None;
     }
 
+    /// Everything written so far was synced (a clean shutdown).
+    pub fn aof_synced(&mut self) {
+        if self.aof_on {
+            self.floor = self.writes.len();
+        }
+    }
+
     /// The AOF was turned off: a restart reads the dump.
     pub fn aof_stopped(&mut self) {
         self.aof_on = false;

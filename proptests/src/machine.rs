@@ -94,6 +94,8 @@ pub enum Step {
     Config(Setting),
     /// The n-th next write / fsync / rename fails.
     FailNext(u8, u8),
+    /// SHUTDOWN, then power loss (nothing unsynced survives) and a restart.
+    Restart,
     /// Power loss with a crash image (0: lose unsynced, 1: keep written, else torn by the
     /// value), then a restart.
     Crash(u8),
@@ -342,7 +344,7 @@ impl Machine {
             }
             Step::Tick(ms) => {
                 let pending = self.srv().storage().pending_faults();
-                let before = self.srv().stats().lastsave_ms;
+                let before = self.srv().stats().save_attempts;
                 self.clock.advance(i64::from(*ms % 4000) + 1);
                 self.srv().tick();
                 let now = self.now();
@@ -350,8 +352,9 @@ impl Machine {
                     self.dur.fault(now);
                 }
                 let stats = self.srv().stats();
-                if stats.lastsave_ms != before && !stats.bgsave_in_progress {
-                    self.dur.snapshot(self.model.clone(), true);
+                if stats.save_attempts != before {
+                    // A `save` rule fired; a failed dump may still have been put in place.
+                    self.dur.snapshot(self.model.clone(), stats.last_bgsave_ok);
                 }
             }
             Step::Config(s) => self.setting(*s)?,
@@ -360,6 +363,17 @@ impl Machine {
                 self.srv()
                     .storage_mut()
                     .fail_next(op, u32::from(*n % 4) + 1);
+            }
+            Step::Restart => {
+                let ok = self.srv().shutdown().is_ok();
+                if ok {
+                    // A clean shutdown keeps every acknowledged write, and saves with rules.
+                    self.dur.aof_synced();
+                    if !self.cfg.save.is_empty() {
+                        self.dur.snapshot(self.model.clone(), true);
+                    }
+                }
+                self.crash(CrashImage::LoseUnsynced)?;
             }
             Step::Crash(how) => {
                 let how = match how {
@@ -391,7 +405,11 @@ impl Machine {
 fn decode_all(disk: &SimDisk) -> Result<(), String> {
     for (name, bytes) in disk.files() {
         // A save or rewrite cut short by the crash leaves its temp file; no loader reads it.
-        if name.rsplit('/').next().is_some_and(|n| n.starts_with("temp-")) {
+        if name
+            .rsplit('/')
+            .next()
+            .is_some_and(|n| n.starts_with("temp-"))
+        {
             continue;
         }
         let r = if name.ends_with(".rdb") {

@@ -50,6 +50,7 @@ fn step() -> impl Strategy<Value = Step> {
         ].prop_map(Step::Config),
         1 => (0u8..3, 0u8..3).prop_map(|(o, n)| Step::FailNext(o, n)),
         3 => any::<u8>().prop_map(Step::Crash),
+        1 => Just(Step::Restart),
     ]
 }
 

@@ -126,6 +126,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
 
     /// Writes the dump atomically: temp file, fsync, rename over `dbfilename`, directory fsync.
     fn write_dump(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.save_attempts += 1;
         let name = self.cfg.dbfilename.clone();
         if self.cfg.sabotage.rename_before_fsync {
             let temp = format!("temp-{name}");

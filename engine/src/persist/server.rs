@@ -41,6 +41,8 @@ pub struct Stats {
     pub bgsave_in_progress: bool,
     /// Whether a rewrite is running.
     pub rewrite_in_progress: bool,
+    /// Dumps attempted (SAVE, finished BGSAVEs, `save` rules), failed ones included.
+    pub save_attempts: u64,
 }
 
 /// The server.
@@ -58,6 +60,7 @@ pub struct Server<S: Storage, C: Clock> {
     /// The running rewrite, the manifest before it, and whether its base is an RDB.
     pub(crate) rewrite: Option<(Job, Manifest, bool)>,
     pub(crate) stopped: Option<String>,
+    pub(crate) save_attempts: u64,
     /// Whether `tick` completes finished background jobs (real use); tests finish them by hand.
     pub auto_finish: bool,
 }
@@ -91,6 +94,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             bgsave: None,
             rewrite: None,
             stopped: None,
+            save_attempts: 0,
             auto_finish: true,
         };
         let now = srv.clock.now_ms();
@@ -459,6 +463,24 @@ impl<S: Storage, C: Clock> Server<S, C> {
         self.save_rules(now);
     }
 
+    /// SHUTDOWN as Redis does it: pending AOF bytes written and fsynced, and with `save` rules
+    /// a final SAVE. Background jobs are abandoned. The server is stopped afterwards.
+    pub fn shutdown(&mut self) -> std::result::Result<(), String> {
+        self.bgsave = None;
+        self.rewrite = None;
+        let now = self.clock.now_ms();
+        if let Some(aof) = &mut self.aof {
+            aof.write(&mut self.storage, &[])
+                .and_then(|()| aof.fsync(&mut self.storage, now))
+                .map_err(|e| format!("SHUTDOWN could not sync the AOF: {e}"))?;
+        }
+        if !self.cfg.save.is_empty() {
+            self.save()?;
+        }
+        self.stopped = Some("shut down".into());
+        Ok(())
+    }
+
     /// The dataset as a client sees it now (expired keys left out).
     pub fn dataset(&self) -> Dataset {
         self.ks.to_dataset(Some(self.clock.now_ms()))
@@ -498,6 +520,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             aof_write_error: self.aof_write_error,
             bgsave_in_progress: self.bgsave.is_some(),
             rewrite_in_progress: self.rewrite.is_some(),
+            save_attempts: self.save_attempts,
         }
     }
 }
