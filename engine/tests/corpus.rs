@@ -130,7 +130,7 @@ fn corpus_decodes_to_its_expectations() {
 #[test]
 fn every_corpus_file_is_indexed() {
     let listed: std::collections::BTreeSet<PathBuf> = cases().into_iter().map(|c| c.file).collect();
-    let mut stack = vec![corpus_dir().join("rdb")];
+    let mut stack = vec![corpus_dir().join("rdb"), corpus_dir().join("hand")];
     let mut missing = Vec::new();
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {

@@ -5,7 +5,7 @@
 //! back over RESP), the length it cut a truncated file to, or its refusal; and what its checker
 //! said (exit status, `ok_up_to`). Nothing here is compared with output of this project's code.
 use engine::aof::{load, LoadOptions};
-use engine::dataset::{first_difference, from_json_str, Dataset, Value as V};
+use engine::dataset::{first_difference, forget_unreported, from_json_str};
 use engine::format::rdb::ReadOptions;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -40,31 +40,6 @@ fn last_file(root: &Path) -> PathBuf {
     engine::aof::files(&l).pop().expect("at least one file")
 }
 
-/// Redis 6.2 keeps no first entry ID, max deleted ID, entries-added or entries-read counters for a
-/// stream, so its readback has `null` there: a loader that knows them (from the commands) is not
-/// wrong, the server just cannot say. Those fields are compared only where the server reported
-/// them.
-fn forget_what_the_server_cannot_report(want: &Dataset, got: &mut Dataset) {
-    for (w, g) in want.keys.iter().zip(got.keys.iter_mut()) {
-        if let (V::Stream(ws), V::Stream(gs)) = (&w.value, &mut g.value) {
-            if ws.first_id.is_none() {
-                gs.first_id = None;
-            }
-            if ws.max_deleted_id.is_none() {
-                gs.max_deleted_id = None;
-            }
-            if ws.entries_added.is_none() {
-                gs.entries_added = None;
-            }
-            for (wg, gg) in ws.groups.iter().zip(gs.groups.iter_mut()) {
-                if wg.entries_read.is_none() {
-                    gg.entries_read = None;
-                }
-            }
-        }
-    }
-}
-
 fn run_load(case: &Value) -> Result<(), String> {
     let dir = corpus_dir();
     let file = dir.join(case["file"].as_str().ok_or("no file")?);
@@ -86,7 +61,7 @@ fn run_load(case: &Value) -> Result<(), String> {
             let mut want = from_json_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
             want.canonicalize();
             let mut got = l.dataset;
-            forget_what_the_server_cannot_report(&want, &mut got);
+            forget_unreported(&want, &mut got);
             if let Some(d) = first_difference(&want, &got) {
                 return Err(d);
             }

@@ -4,7 +4,7 @@ mod diff;
 mod json;
 mod stream_json;
 
-pub use diff::first_difference;
+pub use diff::{first_difference, forget_unreported};
 pub use json::{from_json, from_json_str, score_text, to_json, to_json_string, JsonError};
 pub use stream_json::{write_json, DatasetJson};
 

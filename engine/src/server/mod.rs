@@ -224,6 +224,50 @@ impl ServerBuild {
         KNOWN.iter().map(|k| k.name).collect()
     }
 
+    /// The build of an arbitrary server binary: a known build when the path is one (its
+    /// environment and modules included), else one described by its `--version` output. The
+    /// RDB version it writes follows from its version (Redis 6.2: 9, 7.0: 10, 7.2: 11, 7.4+: 12;
+    /// Valkey 7.2 and 8: 11, 9+: `VALKEY080`).
+    pub fn from_binary(path: &Path) -> Result<ServerBuild, String> {
+        let canon = |p: &Path| std::fs::canonicalize(p).ok();
+        let want = canon(path).ok_or_else(|| format!("{} not found", path.display()))?;
+        for b in ServerBuild::all_known().into_iter().flatten() {
+            if canon(&b.binary).as_ref() == Some(&want) {
+                return Ok(b);
+            }
+        }
+        let out = Command::new(path)
+            .arg("--version")
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let v = text
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("v="))
+            .ok_or_else(|| format!("{} --version printed no version", path.display()))?;
+        let (major, minor, _) = info::parse_version(v)
+            .ok_or_else(|| format!("unreadable version {v:?} from {}", path.display()))?;
+        let valkey = text.to_ascii_lowercase().contains("valkey");
+        let (rdb_version, magic) = match (valkey, major, minor) {
+            (true, m, _) if m >= 9 => (80, "VALKEY"),
+            (true, _, _) => (11, "REDIS"),
+            (false, m, _) if m < 7 => (9, "REDIS"),
+            (false, 7, 0 | 1) => (10, "REDIS"),
+            (false, 7, 2 | 3) => (11, "REDIS"),
+            _ => (12, "REDIS"),
+        };
+        let name = format!("{}-{v}", if valkey { "valkey" } else { "redis" });
+        Ok(ServerBuild {
+            name: Box::leak(name.into_boxed_str()),
+            binary: path.to_path_buf(),
+            env: Vec::new(),
+            modules: Vec::new(),
+            rdb_version,
+            magic,
+            check_rdb: None,
+        })
+    }
+
     /// The build called `name`, or why it is not usable here.
     pub fn by_name(name: &str) -> Result<ServerBuild, String> {
         let known = KNOWN.iter().find(|k| k.name == name).ok_or_else(|| {

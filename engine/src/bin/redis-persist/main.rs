@@ -1,6 +1,9 @@
-//! `redis-persist`: dump, check, convert and validate Redis persistence files.
+//! `redis-persist`: dump, check, convert and validate Redis persistence files, and run the
+//! conformance corpus against any implementation.
 //! Exit codes: 0 success, 1 input refused or invalid, 2 usage error.
 mod check_aof;
+mod conform;
+mod conform_targets;
 mod convert;
 mod dump;
 mod input;
@@ -112,6 +115,44 @@ enum Command {
         #[arg(long)]
         base_resp: bool,
     },
+    /// Run the conformance corpus against a target and report where it disagrees.
+    ///
+    /// Every case of corpus/index.json (an RDB or AOF written by a real server, our writer or a
+    /// hand-built byte layout) is run against the target and compared with its expectation: the
+    /// exact dataset, or a refusal. Prints one line per case (pass / FAIL with the first
+    /// difference and its path into the dataset / skip with the reason) and a summary line
+    /// "N passed, N failed, N skipped". Exit 0 when nothing failed, 1 when a case failed, 2 when
+    /// the corpus or a report file cannot be used.
+    ///
+    /// Targets: without a flag, the built-in reference engine (it must pass every case).
+    /// --decoder 'CMD {file}' runs CMD through sh with {file} replaced by the case's path and
+    /// reads Dataset JSON (or {"error": {...}}) from its standard output. --server BIN starts BIN
+    /// on 127.0.0.1 (free port, temp dir) on each case's files (RDB as dump.rdb, AOF with
+    /// appendonly yes), reads the dataset back over RESP, and demands that refusal cases make it
+    /// refuse; cases the server's version cannot hold are skipped with the reason.
+    Conform {
+        /// The corpus directory (holding index.json).
+        #[arg(long, default_value = "corpus")]
+        corpus: PathBuf,
+        /// Only cases whose name contains this (repeatable; `*` globs; a leading `-` excludes).
+        #[arg(long, value_name = "PATTERN")]
+        filter: Vec<String>,
+        /// Cases run at once.
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
+        /// An outside decoder: a shell command with {file}, printing Dataset JSON.
+        #[arg(long, value_name = "CMD", conflicts_with = "server")]
+        decoder: Option<String>,
+        /// A Redis-compatible server binary to load each case.
+        #[arg(long, value_name = "BIN")]
+        server: Option<PathBuf>,
+        /// Also write the results as JSON.
+        #[arg(long, value_name = "FILE")]
+        report_json: Option<PathBuf>,
+        /// Also write the results as JUnit XML.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -141,6 +182,35 @@ fn main() -> ExitCode {
                     dump::Checked::Done(code) => code,
                 }
             }
+        }
+        Command::Conform {
+            corpus,
+            filter,
+            jobs,
+            decoder,
+            server,
+            report_json,
+            junit,
+        } => {
+            let target = match (decoder, server) {
+                (Some(d), _) => conform::Target::Decoder(d),
+                (None, Some(bin)) => match engine::server::ServerBuild::from_binary(&bin) {
+                    Ok(b) => conform::Target::Server(b),
+                    Err(e) => {
+                        eprintln!("conform: {e}");
+                        return ExitCode::from(2);
+                    }
+                },
+                (None, None) => conform::Target::Reference,
+            };
+            conform::conform(conform::Options {
+                corpus,
+                filters: filter,
+                jobs,
+                target,
+                report_json,
+                junit,
+            })
         }
         Command::Convert {
             input,

@@ -1,0 +1,287 @@
+//! `conform`: runs every corpus case against a target (the reference engine, a decoder program or
+//! a server binary) and reports, case by case, where it disagrees with the expectation.
+use crate::conform_targets::{decoder, reference, server, server_view, Case, Got};
+use engine::dataset::{first_difference, from_json_str};
+use engine::server::ServerBuild;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value as J};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// What to run the corpus against.
+pub enum Target {
+    Reference,
+    Decoder(String),
+    Server(ServerBuild),
+}
+
+/// Options of one run.
+pub struct Options {
+    pub corpus: PathBuf,
+    pub filters: Vec<String>,
+    pub jobs: usize,
+    pub target: Target,
+    pub report_json: Option<PathBuf>,
+    pub junit: Option<PathBuf>,
+}
+
+/// A case's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail(String),
+    Skip(String),
+}
+
+/// `substr`, `-substr` (exclude) or a glob with `*`.
+fn matches(name: &str, pat: &str) -> bool {
+    if !pat.contains('*') {
+        return name.contains(pat);
+    }
+    let parts: Vec<&str> = pat.split('*').collect();
+    let mut rest = name;
+    for (i, p) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(p) else {
+                return false;
+            };
+            rest = r;
+        } else if i + 1 == parts.len() {
+            return rest.ends_with(p);
+        } else {
+            match rest.find(p) {
+                Some(at) => rest = &rest[at + p.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+fn selected(name: &str, filters: &[String]) -> bool {
+    let (neg, pos): (Vec<&String>, Vec<&String>) = filters.iter().partition(|f| f.starts_with('-'));
+    if neg.iter().any(|f| matches(name, &f[1..])) {
+        return false;
+    }
+    pos.is_empty() || pos.iter().any(|f| matches(name, f))
+}
+
+fn load_cases(dir: &Path) -> Result<Vec<Case>, String> {
+    let path = dir.join("index.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let v: J = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let arr = v.as_array().ok_or("index.json is not an array")?;
+    arr.iter()
+        .map(|e| {
+            Case::from_index(dir, e).ok_or_else(|| format!("index entry without name/file: {e}"))
+        })
+        .collect()
+}
+
+fn judge(case: &Case, target: &Target) -> Verdict {
+    let got = match target {
+        Target::Reference => reference(case),
+        Target::Decoder(t) => decoder(t, case),
+        Target::Server(b) => server(b, case),
+    };
+    match (case.accept, got) {
+        (_, Got::Skip(why)) => Verdict::Skip(why),
+        (true, Got::Refused { kind, message }) => {
+            Verdict::Fail(format!("refused ({kind}): {message}"))
+        }
+        (false, Got::Dataset(_)) => Verdict::Fail(format!(
+            "accepted a file that must be refused ({})",
+            case.error_kind.as_deref().unwrap_or("any error")
+        )),
+        (false, Got::Refused { kind, message }) => match (&case.error_kind, target) {
+            // Servers and outside decoders name errors their own way; only ours must match.
+            (Some(want), Target::Reference) if *want != kind => {
+                Verdict::Fail(format!("refused as {kind}, expected {want}: {message}"))
+            }
+            _ => Verdict::Pass,
+        },
+        (true, Got::Dataset(d)) => {
+            let Some(path) = &case.expect else {
+                return Verdict::Fail("the index gives no expectation".into());
+            };
+            let want = match std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| from_json_str(&t).map_err(|e| e.to_string()))
+            {
+                Ok(mut w) => {
+                    w.canonicalize();
+                    w
+                }
+                Err(e) => return Verdict::Fail(format!("expectation {}: {e}", path.display())),
+            };
+            let (want, d) = match target {
+                Target::Server(_) => server_view(&want, &d),
+                _ => {
+                    let mut d = d;
+                    engine::dataset::forget_unreported(&want, &mut d);
+                    (want, d)
+                }
+            };
+            match first_difference(&want, &d) {
+                None => Verdict::Pass,
+                Some(diff) => Verdict::Fail(diff),
+            }
+        }
+    }
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn junit(results: &[(Case, Verdict)], target: &str) -> String {
+    let fails = results
+        .iter()
+        .filter(|r| matches!(r.1, Verdict::Fail(_)))
+        .count();
+    let skips = results
+        .iter()
+        .filter(|r| matches!(r.1, Verdict::Skip(_)))
+        .count();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"conform {}\" tests=\"{}\" failures=\"{fails}\" skipped=\"{skips}\">\n",
+        xml(target),
+        results.len()
+    );
+    for (c, v) in results {
+        out.push_str(&format!(
+            "  <testcase classname=\"corpus\" name=\"{}\"",
+            xml(&c.name)
+        ));
+        match v {
+            Verdict::Pass => out.push_str("/>\n"),
+            Verdict::Fail(m) => {
+                out.push_str(&format!("><failure message=\"{}\"/></testcase>\n", xml(m)))
+            }
+            Verdict::Skip(m) => {
+                out.push_str(&format!("><skipped message=\"{}\"/></testcase>\n", xml(m)))
+            }
+        }
+    }
+    out.push_str("</testsuite>\n");
+    out
+}
+
+/// Runs the corpus; exit 0 when no case failed, 1 when one did, 2 when the corpus is unusable.
+pub fn conform(opts: Options) -> ExitCode {
+    let cases = match load_cases(&opts.corpus) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("conform: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cases: Vec<Case> = cases
+        .into_iter()
+        .filter(|c| selected(&c.name, &opts.filters))
+        .collect();
+    let label = match &opts.target {
+        Target::Reference => "reference engine".to_owned(),
+        Target::Decoder(t) => format!("decoder `{t}`"),
+        Target::Server(b) => format!("server {} ({})", b.name, b.binary.display()),
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        let b = ProgressBar::new(cases.len() as u64);
+        b.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Verdict>>> = Mutex::new(vec![None; cases.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..opts.jobs.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(case) = cases.get(i) else { break };
+                let v = judge(case, &opts.target);
+                bar.set_message(case.name.clone());
+                bar.inc(1);
+                if let Ok(mut r) = results.lock() {
+                    r[i] = Some(v);
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let results: Vec<(Case, Verdict)> = cases
+        .into_iter()
+        .zip(results.into_inner().unwrap_or_default())
+        .map(|(c, v)| (c, v.unwrap_or(Verdict::Fail("not run".into()))))
+        .collect();
+    println!("conform: {} cases against the {label}", results.len());
+    let width = results.iter().map(|r| r.0.name.len()).max().unwrap_or(0);
+    for (c, v) in &results {
+        let (tag, msg) = match v {
+            Verdict::Pass => ("pass", String::new()),
+            Verdict::Fail(m) => ("FAIL", m.clone()),
+            Verdict::Skip(m) => ("skip", m.clone()),
+        };
+        println!("{tag}  {:width$}  {msg}", c.name);
+    }
+    let count = |f: fn(&Verdict) -> bool| results.iter().filter(|r| f(&r.1)).count();
+    let (p, f, s) = (
+        count(|v| *v == Verdict::Pass),
+        count(|v| matches!(v, Verdict::Fail(_))),
+        count(|v| matches!(v, Verdict::Skip(_))),
+    );
+    println!("{p} passed, {f} failed, {s} skipped");
+    if let Some(path) = &opts.report_json {
+        let cases: Vec<J> = results
+            .iter()
+            .map(|(c, v)| {
+                let (verdict, detail) = match v {
+                    Verdict::Pass => ("pass", None),
+                    Verdict::Fail(m) => ("fail", Some(m.clone())),
+                    Verdict::Skip(m) => ("skip", Some(m.clone())),
+                };
+                json!({"name": c.name, "verdict": verdict, "detail": detail})
+            })
+            .collect();
+        let doc = json!({"target": label, "passed": p, "failed": f, "skipped": s, "cases": cases});
+        if let Err(e) = std::fs::write(path, format!("{doc:#}\n")) {
+            eprintln!("conform: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(path) = &opts.junit {
+        if let Err(e) = std::fs::write(path, junit(&results, &label)) {
+            eprintln!("conform: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if f > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_take_substrings_globs_and_exclusions() {
+        let f = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(selected("redis-7.0.15/lists", &[]));
+        assert!(selected("redis-7.0.15/lists", &f(&["lists"])));
+        assert!(!selected("redis-7.0.15/lists", &f(&["-7.0"])));
+        assert!(selected("redis-7.0.15/aof-plain", &f(&["redis-*/aof-*"])));
+        assert!(!selected("valkey-9.1.2/lists", &f(&["redis-*"])));
+    }
+}

@@ -1,0 +1,298 @@
+//! What `conform` runs a case against: the reference engine, an outside decoder program, or a
+//! real server binary; each gives the dataset it read or its refusal, or a reason to skip.
+use engine::aof::{load, LoadOptions};
+use engine::dataset::{forget_unreported, from_json, Dataset};
+use engine::format::rdb::{read_dataset, ReadOptions};
+use engine::server::{
+    all_nonempty_dbs, read_dataset_with, Flavor, RunningServer, ServerBuild, TempDir,
+};
+use serde_json::Value as J;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One index entry.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub name: String,
+    pub file: PathBuf,
+    pub expect: Option<PathBuf>,
+    pub aof: bool,
+    pub multi_part: bool,
+    pub accept: bool,
+    pub error_kind: Option<String>,
+    pub rdb_version: Option<u32>,
+    pub magic: Option<String>,
+    pub origin_build: Option<String>,
+    pub features: Vec<String>,
+}
+
+impl Case {
+    pub fn from_index(dir: &Path, e: &J) -> Option<Case> {
+        let s = |k: &str| e.get(k).and_then(J::as_str).map(str::to_owned);
+        Some(Case {
+            name: s("name")?,
+            file: dir.join(s("file")?),
+            expect: s("expect").map(|p| dir.join(p)),
+            aof: s("format").as_deref() == Some("aof"),
+            multi_part: s("layout").as_deref() == Some("multi"),
+            accept: s("outcome").as_deref() != Some("refuse"),
+            error_kind: s("error"),
+            rdb_version: e.get("rdb_version").and_then(J::as_u64).map(|v| v as u32),
+            magic: s("magic"),
+            origin_build: e
+                .pointer("/origin/build")
+                .and_then(J::as_str)
+                .map(str::to_owned),
+            features: e
+                .get("features")
+                .and_then(J::as_array)
+                .map(|a| a.iter().filter_map(J::as_str).map(str::to_owned).collect())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// What a target made of a case.
+pub enum Got {
+    Dataset(Dataset),
+    Refused { kind: String, message: String },
+    Skip(String),
+}
+
+/// The built-in reference: our RDB reader, or our AOF loader with `aof-load-truncated yes`.
+pub fn reference(case: &Case) -> Got {
+    let r = if case.aof {
+        let opts = LoadOptions {
+            load_truncated: true,
+            now_ms: 0,
+            rdb: ReadOptions::default(),
+        };
+        load(&case.file, &opts).map(|l| l.dataset)
+    } else {
+        match std::fs::read(&case.file) {
+            Ok(bytes) => read_dataset(&bytes, ReadOptions::default()).map(|(d, _)| d),
+            Err(e) => {
+                return Got::Refused {
+                    kind: "io".into(),
+                    message: e.to_string(),
+                }
+            }
+        }
+    };
+    match r {
+        Ok(d) => Got::Dataset(d),
+        Err(e) => Got::Refused {
+            kind: e.kind.as_str().into(),
+            message: e.to_string(),
+        },
+    }
+}
+
+fn shell_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+/// An outside decoder: `template` with `{file}` replaced, run by `sh -c`; its standard output is
+/// Dataset JSON or `{"error": {"kind": ...}}`.
+pub fn decoder(template: &str, case: &Case) -> Got {
+    let cmd = template.replace("{file}", &shell_quote(&case.file));
+    let out = match Command::new("sh").args(["-c", &cmd]).output() {
+        Ok(o) => o,
+        Err(e) => return Got::Skip(format!("cannot run sh: {e}")),
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: J = match serde_json::from_str(text.trim()) {
+        Ok(v) => v,
+        Err(e) => {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let last = err.lines().last().unwrap_or("");
+            return Got::Refused {
+                kind: "no-json".into(),
+                message: format!(
+                    "exit {:?}, stdout is not JSON ({e}); stderr: {last}",
+                    out.status.code()
+                ),
+            };
+        }
+    };
+    if let Some(err) = v.get("error") {
+        return Got::Refused {
+            kind: err.get("kind").and_then(J::as_str).unwrap_or("?").into(),
+            message: err.get("message").and_then(J::as_str).unwrap_or("").into(),
+        };
+    }
+    match from_json(&v) {
+        Ok(mut d) => {
+            d.canonicalize();
+            Got::Dataset(d)
+        }
+        Err(e) => Got::Refused {
+            kind: "bad-json".into(),
+            message: format!("not Dataset JSON: {e}"),
+        },
+    }
+}
+
+/// Why `build` cannot be asked to load `case`, if it cannot.
+fn server_skip(build: &ServerBuild, case: &Case) -> Option<String> {
+    let (major, _, _) = build.version();
+    let valkey = build.flavor() == Flavor::Valkey;
+    if case.magic.as_deref() == Some("VALKEY") && build.magic != "VALKEY" {
+        return Some("a VALKEY-magic file; this server reads REDIS files only".into());
+    }
+    let server_rdb = if build.magic == "VALKEY" {
+        11
+    } else {
+        build.rdb_version
+    };
+    // A version no server reads is refused for the right reason by every server.
+    let version_case = case.error_kind.as_deref() == Some("unsupported_version");
+    if let Some(v) = case
+        .rdb_version
+        .filter(|_| case.magic.as_deref() != Some("VALKEY") && !version_case)
+    {
+        if v > server_rdb {
+            return Some(format!(
+                "RDB version {v}; this server reads up to {server_rdb}"
+            ));
+        }
+    }
+    let modules = case.features.iter().any(|f| f.starts_with("module"));
+    if modules && build.modules.is_empty() {
+        return Some("module values; this server runs without their modules".into());
+    }
+    if case.aof {
+        if let Some(origin) = &case.origin_build {
+            if let Ok(o) = ServerBuild::by_name(origin) {
+                if o.flavor() == build.flavor() && o.version() > build.version() {
+                    return Some(format!("an AOF from {origin}, newer than this server"));
+                }
+                if o.flavor() != build.flavor() && o.rdb_version > server_rdb {
+                    return Some(format!(
+                        "an AOF from {origin}, whose commands this server may lack"
+                    ));
+                }
+            }
+        }
+        if case.multi_part && !valkey && major < 7 {
+            return Some("a Redis 7 AOF directory; this server reads single files".into());
+        }
+    }
+    None
+}
+
+/// A real server: started on a copy of the case's files, read back over RESP, or refusing.
+pub fn server(build: &ServerBuild, case: &Case) -> Got {
+    if let Some(why) = server_skip(build, case) {
+        return Got::Skip(why);
+    }
+    let tmp = match TempDir::new("conform") {
+        Ok(t) => t,
+        Err(e) => return Got::Skip(format!("no temp dir: {e}")),
+    };
+    // Deep checks on load (Redis 6.2+, Valkey): by default a server checks blobs only shallowly
+    // and would load, say, an unsorted intset that every checker refuses.
+    let mut args: Vec<String> = vec!["--sanitize-dump-payload".into(), "yes".into()];
+    let copied = if case.aof {
+        let name = if case.multi_part {
+            "appendonlydir"
+        } else {
+            "appendonly.aof"
+        };
+        args.extend(["--appendonly", "yes"].map(String::from));
+        if case.multi_part {
+            args.extend(["--appenddirname", "appendonlydir"].map(String::from));
+        }
+        copy_tree(&case.file, &tmp.path().join(name))
+    } else {
+        args.extend(["--dbfilename", "dump.rdb"].map(String::from));
+        std::fs::copy(&case.file, tmp.path().join("dump.rdb")).map(drop)
+    };
+    if let Err(e) = copied {
+        return Got::Skip(format!("cannot copy the case: {e}"));
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let srv = match RunningServer::start(build, tmp.path(), &argv) {
+        Ok(s) => s,
+        Err(e) => {
+            let msg = e.to_string();
+            let line = msg
+                .lines()
+                .rev()
+                .find(|l| l.contains("# "))
+                .unwrap_or_else(|| msg.lines().last().unwrap_or(""));
+            return Got::Refused {
+                kind: "server-refused".into(),
+                message: line.split_once("# ").map_or(line, |(_, m)| m).to_owned(),
+            };
+        }
+    };
+    // A server without PEXPIRETIME (6.2) reports relative TTLs only: the expectation's absolute
+    // expiries are given for it to confirm against them.
+    let known: std::collections::BTreeMap<(u64, Vec<u8>), i64> = case
+        .expect
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|t| engine::dataset::from_json_str(&t).ok())
+        .map(|d| {
+            d.keys
+                .iter()
+                .filter_map(|e| Some(((e.db, e.key.clone()), e.expire_ms?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let read = srv.client().and_then(|mut c| {
+        let dbs = all_nonempty_dbs(&mut c)?;
+        let opts = engine::server::ReadOptions {
+            dbs: &dbs,
+            known_expiries: Some(&known),
+        };
+        read_dataset_with(&mut c, &opts)
+    });
+    match read {
+        Ok(d) => Got::Dataset(d),
+        Err(e) => Got::Skip(format!("could not read the server back: {e}")),
+    }
+}
+
+/// Compares what the server read back with the expectation, leaving out what a server cannot
+/// report over RESP (LRU/LFU figures, stream fields older servers lack).
+pub fn server_view(expected: &Dataset, got: &Dataset) -> (Dataset, Dataset) {
+    let mut want = expected.clone();
+    for e in &mut want.keys {
+        e.idle_s = None;
+        e.freq = None;
+    }
+    let mut g = got.clone();
+    for e in &mut g.keys {
+        e.idle_s = None;
+        e.freq = None;
+    }
+    // A module may re-encode a value it loaded: DUMP after a load need not give the bytes the
+    // file held, so module values are compared by type and encoding version only.
+    for d in [&mut want, &mut g] {
+        for e in &mut d.keys {
+            if let engine::dataset::Value::Module(m) = &mut e.value {
+                m.payload.clear();
+            }
+        }
+    }
+    // Either side may know less (a 6.2 expectation has no first entry ID; a 6.2 server reports
+    // none): such fields are compared only where both report them.
+    forget_unreported(&g.clone(), &mut want);
+    forget_unreported(&want.clone(), &mut g);
+    (want, g)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    if from.is_dir() {
+        std::fs::create_dir_all(to)?;
+        for e in std::fs::read_dir(from)? {
+            let e = e?;
+            copy_tree(&e.path(), &to.join(e.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::copy(from, to).map(drop)
+    }
+}
