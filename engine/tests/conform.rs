@@ -161,3 +161,49 @@ fn redis_7_0_15_passes_or_skips_every_case_with_a_reason() {
     let passed: usize = last.split(' ').next().unwrap().parse().unwrap();
     assert!(passed >= 60, "{last}");
 }
+
+/// Our own converter as an outside writer: every accepted case's expectation written as RDB 12
+/// reads back equal. At RDB 10 it refuses what RDB 10 cannot hold, and those cases fail, naming
+/// the loss.
+#[test]
+fn a_writer_is_checked_by_our_reader() {
+    let bin = env!("CARGO_BIN_EXE_redis-persist");
+    let o = conform(&["--writer", &format!("{bin} convert {{json}} {{out}}")]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.lines().last().unwrap_or_default().contains(" 0 failed"),
+        "{out}"
+    );
+    let o = conform(&[
+        "--writer",
+        &format!("{bin} convert {{json}} {{out}} --rdb-version 10"),
+        "--filter",
+        "hash-field-ttl",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    for (name, msg) in failures(&out) {
+        assert!(msg.contains("hash field TTLs"), "{name}: {msg}");
+    }
+}
+
+#[test]
+fn a_server_also_writes_each_dataset_back() {
+    let Some(build) = require_or_skip("redis-7.0.15") else {
+        return;
+    };
+    let o = conform(&[
+        "--server",
+        build.binary.to_str().unwrap(),
+        "--filter",
+        "redis-7.0.15/",
+    ]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    let writes = out
+        .lines()
+        .filter(|l| l.starts_with("pass") && l.contains(" (write)"))
+        .count();
+    assert!(writes >= 12, "{out}");
+}

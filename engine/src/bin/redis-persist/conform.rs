@@ -1,6 +1,8 @@
 //! `conform`: runs every corpus case against a target (the reference engine, a decoder program or
 //! a server binary) and reports, case by case, where it disagrees with the expectation.
-use crate::conform_targets::{decoder, reference, server, server_view, Case, Got};
+use crate::conform_targets::{
+    decoder, reference, server, server_view, server_writes, writer, Case, Got,
+};
 use engine::dataset::{first_difference, from_json_str};
 use engine::server::ServerBuild;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,7 +17,10 @@ use std::sync::Mutex;
 pub enum Target {
     Reference,
     Decoder(String),
+    /// Loading each case, then (the writer direction) writing each dataset.
     Server(ServerBuild),
+    /// An outside writer, its output checked by our reader and, when given, a server.
+    Writer(String, Option<ServerBuild>),
 }
 
 /// Options of one run.
@@ -81,14 +86,28 @@ fn load_cases(dir: &Path) -> Result<Vec<Case>, String> {
         .collect()
 }
 
-fn judge(case: &Case, target: &Target) -> Verdict {
-    let got = match target {
-        Target::Reference => reference(case),
-        Target::Decoder(t) => decoder(t, case),
-        Target::Server(b) => server(b, case),
+/// One row of the report: a case, in one direction.
+struct Job<'a> {
+    case: &'a Case,
+    write: bool,
+}
+
+fn judge(job: &Job, target: &Target) -> Verdict {
+    let case = job.case;
+    let got = match (target, job.write) {
+        (Target::Reference, _) => reference(case),
+        (Target::Decoder(t), _) => decoder(t, case),
+        (Target::Server(b), false) => server(b, case),
+        (Target::Server(b), true) => server_writes(b, case),
+        (Target::Writer(t, check), _) => writer(t, case, check.as_ref()),
+    };
+    let target = match (target, job.write) {
+        (Target::Writer(..), _) | (Target::Server(_), true) => &Target::Reference,
+        (t, _) => t,
     };
     match (case.accept, got) {
         (_, Got::Skip(why)) => Verdict::Skip(why),
+        (_, Got::Differs(d)) => Verdict::Fail(d),
         (true, Got::Refused { kind, message }) => {
             Verdict::Fail(format!("refused ({kind}): {message}"))
         }
@@ -190,9 +209,27 @@ pub fn conform(opts: Options) -> ExitCode {
         Target::Reference => "reference engine".to_owned(),
         Target::Decoder(t) => format!("decoder `{t}`"),
         Target::Server(b) => format!("server {} ({})", b.name, b.binary.display()),
+        Target::Writer(t, None) => format!("writer `{t}`"),
+        Target::Writer(t, Some(b)) => format!("writer `{t}`, checked by {}", b.name),
     };
+    // A server is asked both ways: to load each case, then to write each dataset.
+    let write_too = matches!(opts.target, Target::Server(_));
+    let jobs: Vec<Job> = cases
+        .iter()
+        .flat_map(|c| {
+            let load = Job {
+                case: c,
+                write: false,
+            };
+            let write = write_too.then_some(Job {
+                case: c,
+                write: true,
+            });
+            std::iter::once(load).chain(write)
+        })
+        .collect();
     let bar = if std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(cases.len() as u64);
+        let b = ProgressBar::new(jobs.len() as u64);
         b.set_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -202,14 +239,14 @@ pub fn conform(opts: Options) -> ExitCode {
         ProgressBar::hidden()
     };
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Verdict>>> = Mutex::new(vec![None; cases.len()]);
+    let results: Mutex<Vec<Option<Verdict>>> = Mutex::new(vec![None; jobs.len()]);
     std::thread::scope(|s| {
         for _ in 0..opts.jobs.max(1) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(case) = cases.get(i) else { break };
-                let v = judge(case, &opts.target);
-                bar.set_message(case.name.clone());
+                let Some(job) = jobs.get(i) else { break };
+                let v = judge(job, &opts.target);
+                bar.set_message(job.case.name.clone());
                 bar.inc(1);
                 if let Ok(mut r) = results.lock() {
                     r[i] = Some(v);
@@ -218,10 +255,16 @@ pub fn conform(opts: Options) -> ExitCode {
         }
     });
     bar.finish_and_clear();
-    let results: Vec<(Case, Verdict)> = cases
-        .into_iter()
+    let results: Vec<(Case, Verdict)> = jobs
+        .iter()
         .zip(results.into_inner().unwrap_or_default())
-        .map(|(c, v)| (c, v.unwrap_or(Verdict::Fail("not run".into()))))
+        .map(|(j, v)| {
+            let mut c = j.case.clone();
+            if j.write {
+                c.name.push_str(" (write)");
+            }
+            (c, v.unwrap_or(Verdict::Fail("not run".into())))
+        })
         .collect();
     println!("conform: {} cases against the {label}", results.len());
     let width = results.iter().map(|r| r.0.name.len()).max().unwrap_or(0);

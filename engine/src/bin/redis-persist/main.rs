@@ -143,9 +143,13 @@ enum Command {
         /// An outside decoder: a shell command with {file}, printing Dataset JSON.
         #[arg(long, value_name = "CMD", conflicts_with = "server")]
         decoder: Option<String>,
-        /// A Redis-compatible server binary to load each case.
+        /// A Redis-compatible server binary: it loads each case, then writes each dataset.
         #[arg(long, value_name = "BIN")]
         server: Option<PathBuf>,
+        /// An outside RDB writer: a shell command with {json} (Dataset JSON in) and {out} (the
+        /// RDB to write); our reader, and the --server binary when given, check its output.
+        #[arg(long, value_name = "CMD", conflicts_with = "decoder")]
+        writer: Option<String>,
         /// Also write the results as JSON.
         #[arg(long, value_name = "FILE")]
         report_json: Option<PathBuf>,
@@ -189,19 +193,23 @@ fn main() -> ExitCode {
             jobs,
             decoder,
             server,
+            writer,
             report_json,
             junit,
         } => {
-            let target = match (decoder, server) {
-                (Some(d), _) => conform::Target::Decoder(d),
-                (None, Some(bin)) => match engine::server::ServerBuild::from_binary(&bin) {
-                    Ok(b) => conform::Target::Server(b),
-                    Err(e) => {
-                        eprintln!("conform: {e}");
-                        return ExitCode::from(2);
-                    }
-                },
-                (None, None) => conform::Target::Reference,
+            let build = match server.map(|bin| engine::server::ServerBuild::from_binary(&bin)) {
+                Some(Ok(b)) => Some(b),
+                Some(Err(e)) => {
+                    eprintln!("conform: {e}");
+                    return ExitCode::from(2);
+                }
+                None => None,
+            };
+            let target = match (decoder, writer, build) {
+                (Some(d), _, _) => conform::Target::Decoder(d),
+                (None, Some(w), b) => conform::Target::Writer(w, b),
+                (None, None, Some(b)) => conform::Target::Server(b),
+                (None, None, None) => conform::Target::Reference,
             };
             conform::conform(conform::Options {
                 corpus,
