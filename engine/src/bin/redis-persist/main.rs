@@ -9,6 +9,11 @@ mod dump;
 mod input;
 
 use clap::{Parser, Subcommand};
+
+// Replaying an AOF or holding a dataset allocates once per key and value: mimalloc does that
+// about twice as fast as the system allocator here (Redis itself ships with jemalloc).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
