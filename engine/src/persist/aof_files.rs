@@ -85,6 +85,22 @@ pub(crate) fn write_atomic<S: Storage>(
 }
 
 impl AofFiles {
+    /// The AOF under `dir` with file names from `stem`, as `manifest` lists it (empty: none yet).
+    pub(crate) fn new(dir: &str, stem: &str, manifest: Manifest, now: i64) -> AofFiles {
+        AofFiles {
+            dir: dir.to_owned(),
+            stem: stem.to_owned(),
+            manifest,
+            selected_db: None,
+            incr_len: 0,
+            pending: Vec::new(),
+            unsynced: false,
+            last_fsync_ms: now,
+            fsyncs: 0,
+            dir_unsynced: false,
+        }
+    }
+
     /// The manifest's path.
     pub(crate) fn manifest_path(&self) -> String {
         join(&self.dir, &format!("{}.manifest", self.stem))

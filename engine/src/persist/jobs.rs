@@ -80,18 +80,12 @@ impl<S: Storage, C: Clock> Server<S, C> {
             (false, true) => {
                 self.rewrite = None;
                 let now = self.clock.now_ms();
-                self.aof = Some(super::aof_files::AofFiles {
-                    dir: self.cfg.appenddirname.clone(),
-                    stem: self.cfg.appendfilename.clone(),
-                    manifest: self.existing_manifest(),
-                    selected_db: None,
-                    incr_len: 0,
-                    pending: Vec::new(),
-                    unsynced: false,
-                    last_fsync_ms: now,
-                    fsyncs: 0,
-                    dir_unsynced: false,
-                });
+                self.aof = Some(super::aof_files::AofFiles::new(
+                    &self.cfg.appenddirname,
+                    &self.cfg.appendfilename,
+                    self.existing_manifest(),
+                    now,
+                ));
                 let ds = self.ks.to_dataset(None);
                 if let Err(e) = self.create_aof(&ds) {
                     // As Redis's CONFIG SET appendonly yes: on failure the AOF stays off.

@@ -103,18 +103,12 @@ impl<S: Storage, C: Clock> Server<S, C> {
         loading.loading = true;
         let mut ks = Keyspace::with_config(loading);
         if srv.cfg.appendonly {
-            let files = AofFiles {
-                dir: srv.cfg.appenddirname.clone(),
-                stem: srv.cfg.appendfilename.clone(),
-                manifest: Manifest::default(),
-                selected_db: None,
-                incr_len: 0,
-                pending: Vec::new(),
-                unsynced: false,
-                last_fsync_ms: now,
-                fsyncs: 0,
-                dir_unsynced: false,
-            };
+            let files = AofFiles::new(
+                &srv.cfg.appenddirname,
+                &srv.cfg.appendfilename,
+                Manifest::default(),
+                now,
+            );
             let mpath = files.manifest_path();
             if srv.storage.exists(&mpath) {
                 let text = srv

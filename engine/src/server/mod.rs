@@ -13,7 +13,7 @@ mod stream;
 
 pub use info::{parse_version, Flavor, ServerInfo};
 pub use module::{module_type_name, module_value_from_dump};
-pub use process::{RunningServer, TempDir};
+pub use process::{copy_tree, RunningServer, TempDir};
 pub use readback::{
     all_nonempty_dbs, read_dataset, read_dataset_with, read_functions, save_recording, ObjectStat,
     ReadOptions,

@@ -220,3 +220,17 @@ impl Drop for RunningServer {
         let _ = self.child.wait();
     }
 }
+
+/// Copies a file, or a directory and everything under it, to `to`.
+pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+    if from.is_dir() {
+        std::fs::create_dir_all(to)?;
+        for e in std::fs::read_dir(from)? {
+            let e = e?;
+            copy_tree(&e.path(), &to.join(e.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::copy(from, to).map(drop)
+    }
+}

@@ -3,6 +3,7 @@
 use engine::aof::{load, LoadOptions};
 use engine::dataset::{forget_unreported, from_json, Dataset};
 use engine::format::rdb::{read_dataset, ReadOptions};
+use engine::server::copy_tree;
 use engine::server::{
     all_nonempty_dbs, read_dataset_with, Flavor, RunningServer, ServerBuild, TempDir,
 };
@@ -287,19 +288,6 @@ pub fn server_view(expected: &Dataset, got: &Dataset) -> (Dataset, Dataset) {
     forget_unreported(&g.clone(), &mut want);
     forget_unreported(&want.clone(), &mut g);
     (want, g)
-}
-
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    if from.is_dir() {
-        std::fs::create_dir_all(to)?;
-        for e in std::fs::read_dir(from)? {
-            let e = e?;
-            copy_tree(&e.path(), &to.join(e.file_name()))?;
-        }
-        Ok(())
-    } else {
-        std::fs::copy(from, to).map(drop)
-    }
 }
 
 /// What a round trip through a writer cannot keep, and so is not compared: LRU/LFU figures,

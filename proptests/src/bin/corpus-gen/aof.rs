@@ -3,6 +3,7 @@
 use crate::ctx::{r, Ctx};
 use crate::scenarios::FAR_MS;
 use engine::dataset::{self, Dataset};
+use engine::server::copy_tree;
 use engine::server::{
     all_nonempty_dbs, read_dataset_with, Flavor, ReadOptions, RunningServer, ServerBuild, TempDir,
 };
@@ -239,19 +240,6 @@ fn write_source(b: &ServerBuild, source: Source) -> io::Result<(Dataset, Expirie
     drop(x);
     drop(server);
     Ok((live, expiries, dir))
-}
-
-fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
-    if from.is_dir() {
-        std::fs::create_dir_all(to)?;
-        for e in std::fs::read_dir(from)? {
-            let e = e?;
-            copy_tree(&e.path(), &to.join(e.file_name()))?;
-        }
-        Ok(())
-    } else {
-        std::fs::copy(from, to).map(|_| ())
-    }
 }
 
 /// The file a damage applies to: the single file, or the manifest's last incremental file.
