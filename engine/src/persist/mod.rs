@@ -7,6 +7,7 @@
 //! Paths are relative and `/`-separated; one level of subdirectory is all Redis uses.
 mod aof_files;
 mod clock;
+mod commands;
 mod config;
 mod jobs;
 mod propagate;

@@ -7,15 +7,14 @@
 use super::aof_files::{join, write_atomic, AofFiles};
 use super::clock::Clock;
 use super::config::{AppendFsync, PersistConfig};
-use super::propagate::{is_write, propagate, Argv};
 use super::storage::Storage;
 use crate::aof::{replay, LoadOptions};
 use crate::dataset::Dataset;
 use crate::format::aof::manifest::{self, FileType, Manifest};
-use crate::format::aof::resp::{write_command, write_timestamp};
+
 use crate::format::error::{Error, ErrorKind, Result};
 use crate::format::rdb::{read_dataset, ReadOptions};
-use crate::keyspace::{Keyspace, Reply, Session};
+use crate::keyspace::{Keyspace, Session};
 use std::thread::JoinHandle;
 
 /// A background job: its thread encodes a snapshot taken when it started.
@@ -257,174 +256,6 @@ impl<S: Storage, C: Clock> Server<S, C> {
         o.checksum = self.cfg.rdbchecksum;
         o.threads = 1;
         o
-    }
-
-    /// Runs one command as a client would (see the module documentation).
-    pub fn execute(&mut self, s: &mut Session, argv: &[&[u8]]) -> Reply {
-        if let Some(why) = &self.stopped {
-            return Reply::Error(format!("ERR server stopped: {why}"));
-        }
-        let Some(name) = argv.first() else {
-            return Reply::Error("ERR empty command".into());
-        };
-        let lname = String::from_utf8_lossy(name).to_ascii_lowercase();
-        if let Some(r) = self.admin(&lname, argv) {
-            return r;
-        }
-        let now = self.clock.now_ms();
-        self.retry_pending(now);
-        let exec = lname == "exec" && s.multi.is_some();
-        let writes = exec || (s.multi.is_none() && is_write(name));
-        if writes {
-            if let Some(r) = self.refuse_writes() {
-                if exec {
-                    s.multi = None;
-                }
-                return r;
-            }
-        }
-        let (reply, forms) = if exec {
-            self.run_exec(s, now)
-        } else {
-            let db = s.db;
-            let r = match self.ks.execute(s, now, argv) {
-                Ok(r) => r,
-                Err(e) => Reply::Error(format!("ERR {e}")),
-            };
-            let mut forms = self.expired_dels();
-            if !matches!(r, Reply::Queued) {
-                forms.extend(
-                    propagate(&mut self.ks, db, now, argv, &r)
-                        .into_iter()
-                        .map(|f| (db, f)),
-                );
-            }
-            (r, forms)
-        };
-        if forms.is_empty() {
-            return reply;
-        }
-        self.dirty += forms.len() as u64;
-        match self.append(&forms, now) {
-            Ok(()) => reply,
-            Err(e) => e,
-        }
-    }
-
-    /// EXEC run command by command, so each one's propagated form is known; the AOF gets them
-    /// inside MULTI/EXEC.
-    fn run_exec(&mut self, s: &mut Session, now: i64) -> (Reply, Vec<(u64, Argv)>) {
-        let queued = s.multi.take().unwrap_or_default();
-        let mut replies = Vec::with_capacity(queued.len());
-        let mut forms = Vec::new();
-        for cmd in &queued {
-            let argv: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
-            let db = s.db;
-            let r = match self.ks.execute(s, now, &argv) {
-                Ok(r) => r,
-                Err(e) => Reply::Error(format!("ERR {e}")),
-            };
-            forms.extend(self.expired_dels());
-            forms.extend(
-                propagate(&mut self.ks, db, now, &argv, &r)
-                    .into_iter()
-                    .map(|f| (db, f)),
-            );
-            replies.push(r);
-        }
-        if !forms.is_empty() {
-            let first_db = forms[0].0;
-            let last_db = forms[forms.len() - 1].0;
-            forms.insert(0, (first_db, vec![b"MULTI".to_vec()]));
-            forms.push((last_db, vec![b"EXEC".to_vec()]));
-        }
-        (Reply::Array(replies), forms)
-    }
-
-    /// DELs for keys lookups found expired, as Redis propagates them.
-    fn expired_dels(&mut self) -> Vec<(u64, Argv)> {
-        self.ks
-            .take_expired()
-            .into_iter()
-            .map(|(db, k)| (db, vec![b"DEL".to_vec(), k.into_vec()]))
-            .collect()
-    }
-
-    /// Why writes are refused now, as Redis's MISCONF errors.
-    fn refuse_writes(&self) -> Option<Reply> {
-        if self.aof.is_some() && self.aof_write_error {
-            return Some(Reply::Error(
-                "MISCONF Errors writing to the AOF file: the last write failed".into(),
-            ));
-        }
-        if !self.last_bgsave_ok && !self.cfg.save.is_empty() {
-            return Some(Reply::Error(
-                "MISCONF Redis is configured to save RDB snapshots, but it's currently unable \
-                 to persist to disk"
-                    .into(),
-            ));
-        }
-        None
-    }
-
-    /// Appends propagated commands to the AOF, then fsyncs under `always`. A failure under
-    /// `always` stops the server (the write is not acknowledged); under the other policies the
-    /// bytes stay pending and writes are refused until a retry succeeds.
-    fn append(&mut self, forms: &[(u64, Argv)], now: i64) -> std::result::Result<(), Reply> {
-        let ts = self.cfg.aof_timestamp_enabled;
-        let always = self.cfg.appendfsync == AppendFsync::Always;
-        let sabotage = self.cfg.sabotage;
-        let Some(aof) = &mut self.aof else {
-            return Ok(());
-        };
-        let mut bytes = Vec::new();
-        if ts {
-            write_timestamp(&mut bytes, now / 1000);
-        }
-        for (db, argv) in forms {
-            if aof.selected_db != Some(*db) {
-                write_command(&mut bytes, &[b"SELECT", db.to_string().as_bytes()]);
-                aof.selected_db = Some(*db);
-            }
-            let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-            write_command(&mut bytes, &refs);
-        }
-        let result = aof.write(&mut self.storage, &bytes).and_then(|()| {
-            if always && !(sabotage.skip_fsync_always && (aof.fsyncs + 1) % 3 == 0) {
-                aof.fsync(&mut self.storage, now)
-            } else {
-                if always {
-                    aof.fsyncs += 1;
-                }
-                Ok(())
-            }
-        });
-        let Err(e) = result else {
-            return Ok(());
-        };
-        if sabotage.ack_before_append {
-            aof.pending.clear();
-            return Ok(());
-        }
-        if always {
-            let why =
-                format!("can't recover from an AOF write error under appendfsync always: {e}");
-            self.stopped = Some(why.clone());
-            return Err(Reply::Error(format!("ERR {why}")));
-        }
-        self.aof_write_error = true;
-        Ok(())
-    }
-
-    /// Retries bytes whose write failed.
-    fn retry_pending(&mut self, now: i64) {
-        let Some(aof) = &mut self.aof else { return };
-        if aof.pending.is_empty() {
-            self.aof_write_error = false;
-            return;
-        }
-        self.aof_write_error = aof.write(&mut self.storage, &[]).is_err();
-        let _ = now;
     }
 
     /// Clock-driven work: pending AOF bytes retried, the `everysec` fsync, finished background

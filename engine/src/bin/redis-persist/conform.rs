@@ -1,8 +1,7 @@
 //! `conform`: runs every corpus case against a target (the reference engine, a decoder program or
 //! a server binary) and reports, case by case, where it disagrees with the expectation.
-use crate::conform_targets::{
-    decoder, reference, server, server_view, server_writes, writer, Case, Got,
-};
+use crate::conform_targets::{decoder, reference, server, server_view, Case, Got};
+use crate::conform_writers::{server_writes, writer};
 use engine::dataset::{first_difference, from_json_str};
 use engine::server::ServerBuild;
 use indicatif::{ProgressBar, ProgressStyle};

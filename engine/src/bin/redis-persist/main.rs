@@ -4,6 +4,7 @@
 mod check_aof;
 mod conform;
 mod conform_targets;
+mod conform_writers;
 mod convert;
 mod dump;
 mod input;

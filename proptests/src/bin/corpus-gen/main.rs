@@ -4,6 +4,7 @@
 //! Usage: `cargo run -p proptests --bin corpus-gen -- [--build NAME]... [--scenario NAME]...
 //! [--out corpus] [--list]`. Without `--build`, every build found on this machine is used.
 mod aof;
+mod aof_damage;
 mod collections;
 mod ctx;
 mod index;
