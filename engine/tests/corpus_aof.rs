@@ -172,3 +172,37 @@ fn check_gives_the_real_checkers_verdict() {
         failures.join("\n")
     );
 }
+
+/// Every AOF case directory under corpus/aof is listed in the index, so none is silently left out.
+#[test]
+fn every_aof_case_is_indexed() {
+    let listed: std::collections::BTreeSet<PathBuf> = aof_cases()
+        .iter()
+        .filter_map(|c| c["file"].as_str())
+        .map(|f| corpus_dir().join(f))
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    let mut missing = Vec::new();
+    for build in std::fs::read_dir(corpus_dir().join("aof"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        for case in std::fs::read_dir(build.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let p = case.path();
+            if p.is_dir() && !listed.contains(&p) {
+                missing.push(p.display().to_string());
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "AOF cases not in corpus/index.json:\n{}",
+        missing.join("\n")
+    );
+    assert!(listed.len() >= 30, "only {} AOF cases listed", listed.len());
+}
