@@ -229,6 +229,19 @@ impl ServerBuild {
     /// RDB version it writes follows from its version (Redis 6.2: 9, 7.0: 10, 7.2: 11, 7.4+: 12;
     /// Valkey 7.2 and 8: 11, 9+: `VALKEY080`).
     pub fn from_binary(path: &Path) -> Result<ServerBuild, String> {
+        // A bare name (`redis-server`) is looked up on PATH, as a shell would.
+        let found;
+        let path = if path.components().count() == 1 && !path.exists() {
+            found = std::env::var_os("PATH")
+                .into_iter()
+                .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+                .map(|d| d.join(path))
+                .find(|p| p.is_file())
+                .ok_or_else(|| format!("{} not found on PATH", path.display()))?;
+            found.as_path()
+        } else {
+            path
+        };
         let canon = |p: &Path| std::fs::canonicalize(p).ok();
         let want = canon(path).ok_or_else(|| format!("{} not found", path.display()))?;
         for b in ServerBuild::all_known().into_iter().flatten() {
@@ -248,14 +261,12 @@ impl ServerBuild {
         let (major, minor, _) = info::parse_version(v)
             .ok_or_else(|| format!("unreadable version {v:?} from {}", path.display()))?;
         let valkey = text.to_ascii_lowercase().contains("valkey");
-        let (rdb_version, magic) = match (valkey, major, minor) {
-            (true, m, _) if m >= 9 => (80, "VALKEY"),
-            (true, _, _) => (11, "REDIS"),
-            (false, m, _) if m < 7 => (9, "REDIS"),
-            (false, 7, 0 | 1) => (10, "REDIS"),
-            (false, 7, 2 | 3) => (11, "REDIS"),
-            _ => (12, "REDIS"),
+        let flavor = if valkey {
+            Flavor::Valkey
+        } else {
+            Flavor::Redis
         };
+        let (rdb_version, magic) = rdb_written_by(flavor, (major, minor));
         let name = format!("{}-{v}", if valkey { "valkey" } else { "redis" });
         Ok(ServerBuild {
             name: Box::leak(name.into_boxed_str()),
@@ -428,6 +439,19 @@ impl AofCheckReport {
             })
             .collect();
         keep.join("; ")
+    }
+}
+
+/// The RDB version and magic a server version writes (Redis 6.2: 9, 7.0: 10, 7.2: 11, 7.4+: 12;
+/// Valkey 7.2 and 8: 11, 9+: `VALKEY080`).
+pub fn rdb_written_by(flavor: Flavor, (major, minor): (u32, u32)) -> (u32, &'static str) {
+    match (flavor, major, minor) {
+        (Flavor::Valkey, m, _) if m >= 9 => (80, "VALKEY"),
+        (Flavor::Valkey, _, _) => (11, "REDIS"),
+        (Flavor::Redis, m, _) if m < 7 => (9, "REDIS"),
+        (Flavor::Redis, 7, 0 | 1) => (10, "REDIS"),
+        (Flavor::Redis, 7, 2 | 3) => (11, "REDIS"),
+        _ => (12, "REDIS"),
     }
 }
 
