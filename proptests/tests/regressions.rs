@@ -77,3 +77,39 @@ fn manifest_writer_refuses_names_too_long_once_quoted() {
     let e = engine::format::aof::manifest::write(&m).unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadManifest);
 }
+
+/// `engine_model` under LeakSanitizer: a crash dropped a running BGSAVE's handle and its thread
+/// was still encoding when the process ended. The history must still pass, and a server handed
+/// back as storage must leave no background thread behind.
+#[test]
+fn engine_model_crash_waits_for_background_jobs() {
+    proptests::machine::engine_agrees_with_model(&case(
+        "engine_model-leak-26c755e675d556f2b3453e095145aeb62caa1a9a",
+    ));
+    use engine::keyspace::Session;
+    use engine::persist::{PersistConfig, Server, SimClock, SimDisk};
+    // Job threads are named; /proc lists every thread of this process with its name.
+    let bgsave_threads = || {
+        std::fs::read_dir("/proc/self/task")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|t| {
+                std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "bgsave")
+            })
+            .count()
+    };
+    let cfg = PersistConfig {
+        save: Vec::new(),
+        ..PersistConfig::default()
+    };
+    let mut srv = Server::open(SimDisk::new(), SimClock::at(0), cfg).unwrap();
+    let mut s = Session::new();
+    for i in 0..100_000 {
+        let k = format!("k{i}");
+        srv.execute(&mut s, &[b"SET", k.as_bytes(), b"v"]);
+    }
+    srv.bgsave_start().unwrap();
+    let _disk = srv.into_storage();
+    assert_eq!(bgsave_threads(), 0, "a BGSAVE thread outlived its server");
+}

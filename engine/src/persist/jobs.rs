@@ -78,7 +78,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
         }
         match (was, self.cfg.appendonly) {
             (false, true) => {
-                self.rewrite = None;
+                self.abandon_rewrite();
                 let now = self.clock.now_ms();
                 self.aof = Some(super::aof_files::AofFiles::new(
                     &self.cfg.appenddirname,
@@ -97,7 +97,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             }
             (true, false) => {
                 self.aof = None;
-                self.rewrite = None;
+                self.abandon_rewrite();
                 self.aof_write_error = false;
             }
             _ => {}
@@ -167,11 +167,14 @@ impl<S: Storage, C: Clock> Server<S, C> {
         // happen on the job's thread.
         let snapshot = self.ks.clone();
         let opts = self.rdb_options(now);
-        let handle = std::thread::spawn(move || {
-            let ds = snapshot.to_dataset(None);
-            drop(snapshot);
-            crate::format::rdb::write_to_vec(&ds, &opts).map_err(|e| e.to_string())
-        });
+        let handle = std::thread::Builder::new()
+            .name("bgsave".into())
+            .spawn(move || {
+                let ds = snapshot.to_dataset(None);
+                drop(snapshot);
+                crate::format::rdb::write_to_vec(&ds, &opts).map_err(|e| e.to_string())
+            })
+            .map_err(|e| format!("cannot start the BGSAVE thread: {e}"))?;
         self.bgsave = Some(Job {
             handle,
             dirty_at_start: self.dirty,
@@ -242,11 +245,14 @@ impl<S: Storage, C: Clock> Server<S, C> {
         let snapshot = self.ks.clone();
         let rdb = self.cfg.aof_use_rdb_preamble;
         let (opts, ts) = (self.rdb_options(now), self.cfg.aof_timestamp_enabled);
-        let handle = std::thread::spawn(move || {
-            let ds = snapshot.to_dataset(None);
-            drop(snapshot);
-            super::server::encode_base(&ds, rdb, now, opts, ts)
-        });
+        let handle = std::thread::Builder::new()
+            .name("bgrewriteaof".into())
+            .spawn(move || {
+                let ds = snapshot.to_dataset(None);
+                drop(snapshot);
+                super::server::encode_base(&ds, rdb, now, opts, ts)
+            })
+            .map_err(|e| format!("cannot start the rewrite thread: {e}"))?;
         self.rewrite = Some((
             Job {
                 handle,

@@ -291,8 +291,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
     /// SHUTDOWN as Redis does it: pending AOF bytes written and fsynced, and with `save` rules
     /// a final SAVE. Background jobs are abandoned. The server is stopped afterwards.
     pub fn shutdown(&mut self) -> std::result::Result<(), String> {
-        self.bgsave = None;
-        self.rewrite = None;
+        self.abandon_jobs();
         let now = self.clock.now_ms();
         if let Some(aof) = &mut self.aof {
             aof.write(&mut self.storage, &[])
@@ -322,8 +321,26 @@ impl<S: Storage, C: Clock> Server<S, C> {
     }
 
     /// The storage, ending the server (a crash or shutdown; background jobs are abandoned).
-    pub fn into_storage(self) -> S {
+    pub fn into_storage(mut self) -> S {
+        self.abandon_jobs();
         self.storage
+    }
+
+    /// Drops running background jobs, as a crash or SHUTDOWN does, waiting for their threads so
+    /// that no encoding outlives the server (found by the `engine_model` fuzz target under
+    /// LeakSanitizer: a BGSAVE thread still running when a crash dropped its handle).
+    pub(crate) fn abandon_jobs(&mut self) {
+        if let Some(j) = self.bgsave.take() {
+            let _ = j.handle.join();
+        }
+        self.abandon_rewrite();
+    }
+
+    /// Drops a running rewrite (the AOF was turned off or recreated), waiting for its thread.
+    pub(crate) fn abandon_rewrite(&mut self) {
+        if let Some((j, _, _)) = self.rewrite.take() {
+            let _ = j.handle.join();
+        }
     }
 
     /// The configuration.
