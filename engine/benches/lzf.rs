@@ -2,11 +2,11 @@
 //! crate's `compress` (which zeroes a 64K-slot table on every call).
 //!
 //! One million 100-byte values, half text-like and half random bytes. Run with
-//! `cargo bench -p engine --bench lzf`.
+//! `cargo bench -p redis-persist-engine --bench lzf`.
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use engine::format::lzf::Compressor;
+use redis_persist_engine::format::lzf::Compressor;
 
 const VALUES: usize = 1_000_000;
 const SIZE: usize = 100;

@@ -1,8 +1,8 @@
 //! Replay throughput: executes 3 M SET / RPUSH / HSET / ZADD commands (a quarter each, interleaved,
 //! 1 000 collections growing to 750 elements each, 750 000 string keys) on a loading-mode keyspace,
 //! as an AOF loader would: arguments are slices of one byte buffer. Prints commands per second
-//! for a fresh keyspace each round. Run with `cargo bench -p engine --bench replay`.
-use engine::keyspace::{Config, Keyspace, Session};
+//! for a fresh keyspace each round. Run with `cargo bench -p redis-persist-engine --bench replay`.
+use redis_persist_engine::keyspace::{Config, Keyspace, Session};
 use std::hint::black_box;
 use std::time::Instant;
 

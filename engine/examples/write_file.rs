@@ -1,6 +1,8 @@
 //! Decodes an RDB and writes it back at RDB 10, timing only the write: a profiling harness for
-//! the writer (`cargo run --release -p engine --example write_file -- FILE [OUT]`).
-use engine::format::rdb::{read_dataset, write_dataset, ReadOptions, Target, WriteOptions};
+//! the writer (`cargo run --release -p redis-persist-engine --example write_file -- FILE [OUT]`).
+use redis_persist_engine::format::rdb::{
+    read_dataset, write_dataset, ReadOptions, Target, WriteOptions,
+};
 use std::time::Instant;
 
 fn main() {

@@ -1,10 +1,10 @@
 //! Loading AOFs with Redis's rules: single files with and without an RDB preamble, manifest
 //! directories, truncated tails cut (or refused), unfinished MULTI rolled back, garbage refused.
-use engine::aof::{load, LoadOptions};
-use engine::dataset::{first_difference, Value};
-use engine::format::aof::resp::write_command;
-use engine::format::rdb::{write_to_vec, ReadOptions, Target, WriteOptions};
-use engine::format::ErrorKind;
+use redis_persist_engine::aof::{load, LoadOptions};
+use redis_persist_engine::dataset::{first_difference, Value};
+use redis_persist_engine::format::aof::resp::write_command;
+use redis_persist_engine::format::rdb::{write_to_vec, ReadOptions, Target, WriteOptions};
+use redis_persist_engine::format::ErrorKind;
 use std::path::{Path, PathBuf};
 
 /// The load's clock is the real one, as in a server: replayed delivery times later than it would
@@ -40,7 +40,7 @@ fn cmds(list: &[&[&[u8]]]) -> Vec<u8> {
     out
 }
 
-fn string_of(ds: &engine::dataset::Dataset, key: &[u8]) -> Option<Vec<u8>> {
+fn string_of(ds: &redis_persist_engine::dataset::Dataset, key: &[u8]) -> Option<Vec<u8>> {
     ds.keys
         .iter()
         .find(|e| e.key == key)
@@ -129,8 +129,8 @@ fn unknown_command_is_refused() {
 #[test]
 fn manifest_directory_with_rdb_base_and_increments() {
     let d = dir("multi-part");
-    let mut base = engine::dataset::Dataset::default();
-    base.keys.push(engine::dataset::Entry {
+    let mut base = redis_persist_engine::dataset::Dataset::default();
+    base.keys.push(redis_persist_engine::dataset::Entry {
         db: 0,
         key: b"k1".to_vec(),
         expire_ms: None,
@@ -234,7 +234,7 @@ fn corpus_datasets_survive_an_aof_rewrite() {
             if p.extension().is_none_or(|x| x != "rdb") {
                 continue;
             }
-            let (mut ds, _) = engine::format::rdb::read_dataset(
+            let (mut ds, _) = redis_persist_engine::format::rdb::read_dataset(
                 &std::fs::read(&p).unwrap(),
                 ReadOptions::default(),
             )
@@ -247,13 +247,17 @@ fn corpus_datasets_survive_an_aof_rewrite() {
             let has_consumers = ds.keys.iter().any(|k| matches!(&k.value, Value::Stream(s) if s.groups.iter().any(|g| !g.consumers.is_empty())));
             let d = dir(&format!("rw-{}", p.file_stem().unwrap().to_string_lossy()));
             let mut bytes = Vec::new();
-            engine::format::aof::rewrite::write_dataset(&mut bytes, &ds, Some(1_700_000_000));
+            redis_persist_engine::format::aof::rewrite::write_dataset(
+                &mut bytes,
+                &ds,
+                Some(1_700_000_000),
+            );
             let f = d.join("appendonly.aof");
             std::fs::write(&f, &bytes).unwrap();
             match load(&f, &opts(false)) {
                 Ok(l) if has_consumers => {
                     // Consumer times become the load time; everything else must match.
-                    let strip = |x: &mut engine::dataset::Dataset| {
+                    let strip = |x: &mut redis_persist_engine::dataset::Dataset| {
                         for k in &mut x.keys {
                             if let Value::Stream(s) = &mut k.value {
                                 for g in &mut s.groups {
@@ -295,8 +299,8 @@ fn corpus_datasets_survive_an_aof_rewrite() {
 /// Stream metadata an RDB 9 file lacks (first ID, max deleted ID, entries added) is known after a
 /// replay; where the original did not know it, the replayed value is not compared.
 fn unknown_metadata_stays_unknown(
-    original: &engine::dataset::Dataset,
-    replayed: &mut engine::dataset::Dataset,
+    original: &redis_persist_engine::dataset::Dataset,
+    replayed: &mut redis_persist_engine::dataset::Dataset,
 ) {
     for (o, r) in original.keys.iter().zip(replayed.keys.iter_mut()) {
         if let (Value::Stream(a), Value::Stream(b)) = (&o.value, &mut r.value) {

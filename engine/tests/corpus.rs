@@ -1,8 +1,8 @@
 //! Runs every case of `corpus/index.json`: each file must decode to exactly its expected Dataset
 //! JSON (or be refused with its expected error kind). Every failure is collected and reported
 //! with the path to its first difference; `CORPUS_FILTER=substr,-substr` selects cases.
-use engine::dataset::{first_difference, from_json_str, to_json_string};
-use engine::format::rdb::{read_dataset, ReadOptions};
+use redis_persist_engine::dataset::{first_difference, from_json_str, to_json_string};
+use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

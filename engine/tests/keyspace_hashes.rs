@@ -1,8 +1,8 @@
 //! Hash commands and Redis 7.4 hash-field expiration against the examples and rules of the Redis
 //! command documentation.
 mod keyspace_support;
-use engine::dataset::{HashField, Value};
 use keyspace_support::*;
+use redis_persist_engine::dataset::{HashField, Value};
 
 fn fields(c: &Client, key: &str) -> Vec<(String, String, Option<i64>)> {
     match c.value(key) {

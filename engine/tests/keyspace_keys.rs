@@ -1,8 +1,8 @@
 //! Keyspace commands (DEL, RENAME, COPY, MOVE, expiry, databases) against the examples and rules
 //! of the Redis command documentation, in live and loading semantics.
 mod keyspace_support;
-use engine::keyspace::{Config, Keyspace, Session};
 use keyspace_support::*;
+use redis_persist_engine::keyspace::{Config, Keyspace, Session};
 
 #[test]
 fn del_exists_type() {
@@ -22,19 +22,19 @@ fn del_exists_type() {
     c.run(&["SADD", "key3", "value"]);
     c.check(
         &["TYPE", "key1"],
-        engine::keyspace::Reply::Status("string".into()),
+        redis_persist_engine::keyspace::Reply::Status("string".into()),
     );
     c.check(
         &["TYPE", "key2"],
-        engine::keyspace::Reply::Status("list".into()),
+        redis_persist_engine::keyspace::Reply::Status("list".into()),
     );
     c.check(
         &["TYPE", "key3"],
-        engine::keyspace::Reply::Status("set".into()),
+        redis_persist_engine::keyspace::Reply::Status("set".into()),
     );
     c.check(
         &["TYPE", "nokey"],
-        engine::keyspace::Reply::Status("none".into()),
+        redis_persist_engine::keyspace::Reply::Status("none".into()),
     );
     c.check(&["DBSIZE"], int(3));
 }
@@ -239,7 +239,7 @@ fn restore_dump_payloads() {
     c.check(&[&b"RESTORE"[..], b"mykey", b"0", list, b"REPLACE"], ok());
     c.check(
         &["TYPE", "mykey"],
-        engine::keyspace::Reply::Status("list".into()),
+        redis_persist_engine::keyspace::Reply::Status("list".into()),
     );
     c.check(&["LRANGE", "mykey", "0", "-1"], bulks(&["1", "2", "3"]));
     // TTLs: relative to now, or absolute with ABSTTL; a time already past restores nothing.

@@ -3,10 +3,10 @@
 //! the same. Only what depends on the server's clock is left out (stream delivery and consumer
 //! times); expiries use absolute times. A missing build skips (fails under `CI=true`).
 mod keyspace_support;
-use engine::dataset::first_difference;
-use engine::keyspace::{Keyspace, Reply, Session};
-use engine::server::{read_dataset, require_or_skip, RunningServer, TempDir};
 use keyspace_support::gen::{command, from_wire, without_clock, Rng};
+use redis_persist_engine::dataset::first_difference;
+use redis_persist_engine::keyspace::{Keyspace, Reply, Session};
+use redis_persist_engine::server::{read_dataset, require_or_skip, RunningServer, TempDir};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn differential(build: &str, seed: u64, steps: usize, wide: bool) {

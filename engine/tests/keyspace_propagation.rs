@@ -4,10 +4,10 @@
 //! through a loading-mode keyspace must give the dataset the server holds. Consumer clocks are
 //! left out; everything else, delivery times included, must be equal.
 mod keyspace_support;
-use engine::dataset::{first_difference, Dataset, Value};
-use engine::keyspace::{Config, Keyspace, Session};
-use engine::server::{read_dataset, require_or_skip, RunningServer, TempDir};
 use keyspace_support::gen::{command, without_clock, Rng};
+use redis_persist_engine::dataset::{first_difference, Dataset, Value};
+use redis_persist_engine::keyspace::{Config, Keyspace, Session};
+use redis_persist_engine::server::{read_dataset, require_or_skip, RunningServer, TempDir};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Commands that only the server runs here, for what they propagate.

@@ -1,12 +1,12 @@
 //! Replaying commands as an AOF holds them: the rewrite form of every type (rdb-aof-format.md
 //! §15.4, `rewriteAppendOnlyFileRio`), transactions, and the structural errors that stop a load.
 mod keyspace_support;
-use engine::dataset::{
+use keyspace_support::*;
+use redis_persist_engine::dataset::{
     first_difference, from_json_str, score_text, Consumer, Dataset, Entry, Group, PendingEntry,
     Stream, StreamEntry, StreamId, Value,
 };
-use engine::keyspace::{CommandError, Config, Keyspace, Reply, Session};
-use keyspace_support::*;
+use redis_persist_engine::keyspace::{CommandError, Config, Keyspace, Reply, Session};
 
 type Cmd = Vec<Vec<u8>>;
 
@@ -489,7 +489,7 @@ fn function_restore_payload() {
     let mut payload = vec![0xF5, 0x40 | (lib.len() >> 8) as u8, lib.len() as u8];
     payload.extend_from_slice(lib);
     payload.extend_from_slice(&12u16.to_le_bytes());
-    let crc = engine::format::crc64::checksum(&payload);
+    let crc = redis_persist_engine::format::crc64::checksum(&payload);
     payload.extend_from_slice(&crc.to_le_bytes());
     let mut c = Client::replay();
     c.check(&[&b"FUNCTION"[..], b"RESTORE", &payload], ok());

@@ -1,7 +1,9 @@
 //! `Keyspace::from_dataset` then `to_dataset` is the identity on every corpus expectation
 //! (`corpus/rdb/*/*.json`), and `to_dataset(Some(now))` leaves out exactly what has expired.
-use engine::dataset::{first_difference, from_json_str, Dataset, Entry, HashField, Value};
-use engine::keyspace::Keyspace;
+use redis_persist_engine::dataset::{
+    first_difference, from_json_str, Dataset, Entry, HashField, Value,
+};
+use redis_persist_engine::keyspace::Keyspace;
 use std::path::Path;
 
 fn expectations() -> Vec<(String, Dataset)> {

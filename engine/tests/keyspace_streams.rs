@@ -2,8 +2,8 @@
 //! Redis documentation and against a stream scenario whose result a live Redis 7.4.1 recorded
 //! (`corpus/rdb/redis-7.4.1/streams.json`, written by `corpus-gen`'s `streams` scenario).
 mod keyspace_support;
-use engine::dataset::{first_difference, from_json_str, Stream, StreamId, Value};
 use keyspace_support::*;
+use redis_persist_engine::dataset::{first_difference, from_json_str, Stream, StreamId, Value};
 
 fn stream(c: &Client, key: &str) -> Stream {
     match c.value(key) {

@@ -269,7 +269,7 @@ fn hyperloglog_commands() {
     c.check(&["PFCOUNT", "missing"], int(0));
     // The value is a string: "HYLL", encoding 1 (sparse), cached cardinality marked stale.
     c.check(&["PFADD", "fresh"], int(1));
-    let Some(engine::dataset::Value::String(v)) = c.value("fresh") else {
+    let Some(redis_persist_engine::dataset::Value::String(v)) = c.value("fresh") else {
         panic!("string")
     };
     assert_eq!(&v[..5], b"HYLL\x01");

@@ -1,8 +1,8 @@
 //! Sorted-set commands against the examples and rules of the Redis command documentation.
 mod keyspace_support;
-use engine::dataset::Value;
-use engine::keyspace::Reply;
 use keyspace_support::*;
+use redis_persist_engine::dataset::Value;
+use redis_persist_engine::keyspace::Reply;
 
 fn zrange(c: &mut Client, key: &str) -> Reply {
     c.run(&["ZRANGE", key, "0", "-1", "WITHSCORES"])

@@ -1,9 +1,9 @@
 //! The persisting server on a simulated disk and clock: what survives a crash under each policy,
 //! background jobs, failures, and expiry propagation. Expectations come from the policies' text
 //! (Redis's documentation of `appendfsync`, SAVE and BGREWRITEAOF), not from the engine.
-use engine::dataset::{Dataset, Value};
-use engine::keyspace::{Reply, Session};
-use engine::persist::{
+use redis_persist_engine::dataset::{Dataset, Value};
+use redis_persist_engine::keyspace::{Reply, Session};
+use redis_persist_engine::persist::{
     AppendFsync, CrashImage, Op, PersistConfig, Server, SimClock, SimDisk, Storage,
 };
 
@@ -212,7 +212,7 @@ fn a_failed_append_under_everysec_is_retried_before_the_next_write() {
 #[test]
 fn a_failed_bgsave_refuses_writes_while_save_rules_are_set() {
     let mut cfg = config(false, AppendFsync::Everysec);
-    cfg.save = engine::persist::parse_save("1 1").unwrap();
+    cfg.save = redis_persist_engine::persist::parse_save("1 1").unwrap();
     let mut r = Rig::new(cfg);
     r.ok(&["SET", "a", "1"]);
     r.srv.storage_mut().fail_next(Op::Rename, 1);
@@ -226,7 +226,7 @@ fn a_failed_bgsave_refuses_writes_while_save_rules_are_set() {
 #[test]
 fn save_rules_fire_on_the_clock() {
     let mut cfg = config(false, AppendFsync::Everysec);
-    cfg.save = engine::persist::parse_save("60 2").unwrap();
+    cfg.save = redis_persist_engine::persist::parse_save("60 2").unwrap();
     let mut r = Rig::new(cfg);
     r.ok(&["SET", "a", "1"]);
     r.clock.advance(61_000);
@@ -268,16 +268,17 @@ fn every_file_the_server_leaves_decodes() {
     r.srv.bgrewriteaof_finish().unwrap();
     for (name, bytes) in r.srv.storage().files() {
         if name.ends_with(".rdb") {
-            engine::format::rdb::read_dataset(&bytes, Default::default())
+            redis_persist_engine::format::rdb::read_dataset(&bytes, Default::default())
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         } else if name.ends_with(".manifest") {
-            engine::format::aof::manifest::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            redis_persist_engine::format::aof::manifest::parse(&bytes)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }
     let want = r.srv.dataset();
     let r = r.crash_restart(CrashImage::LoseUnsynced);
     assert_eq!(
-        engine::dataset::first_difference(&want, &r.srv.dataset()),
+        redis_persist_engine::dataset::first_difference(&want, &r.srv.dataset()),
         None
     );
 }

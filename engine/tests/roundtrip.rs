@@ -1,7 +1,7 @@
 //! For every corpus file F and every target V that holds its content exactly,
 //! dump(convert(F, V)) equals dump(F); targets that cannot hold it must say why.
-use engine::dataset::{first_difference, Dataset};
-use engine::format::rdb::{
+use redis_persist_engine::dataset::{first_difference, Dataset};
+use redis_persist_engine::format::rdb::{
     assess, read_dataset, write_to_vec, ReadOptions, Target, WriteError, WriteOptions,
 };
 use std::path::Path;
@@ -85,7 +85,7 @@ fn allow_loss_writes_the_closest_equivalent() {
     let back = decode(&write_to_vec(&original, &opts).unwrap());
     let mut expected = original.clone();
     for e in &mut expected.keys {
-        if let engine::dataset::Value::Hash(h) = &mut e.value {
+        if let redis_persist_engine::dataset::Value::Hash(h) = &mut e.value {
             h.iter_mut().for_each(|f| f.expire_ms = None);
         }
     }

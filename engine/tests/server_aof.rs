@@ -1,10 +1,12 @@
 //! Real Redis 7.0.15 loads the AOFs we write (an appendonly directory with an RDB or RESP base, and
 //! a single-file AOF upgraded by the server) to the dataset we wrote.
-use engine::dataset::{first_difference, Dataset, Value};
-use engine::format::aof::manifest::{self, FileEntry, FileType, Manifest};
-use engine::format::aof::rewrite;
-use engine::format::rdb::{read_dataset, write_to_vec, ReadOptions, Target, WriteOptions};
-use engine::server::{
+use redis_persist_engine::dataset::{first_difference, Dataset, Value};
+use redis_persist_engine::format::aof::manifest::{self, FileEntry, FileType, Manifest};
+use redis_persist_engine::format::aof::rewrite;
+use redis_persist_engine::format::rdb::{
+    read_dataset, write_to_vec, ReadOptions, Target, WriteOptions,
+};
+use redis_persist_engine::server::{
     all_nonempty_dbs, read_dataset as read_live, require_or_skip, RunningServer, TempDir,
 };
 use std::path::Path;
@@ -115,7 +117,8 @@ fn redis_7_0_loads_the_aofs_we_write() {
             let mut c = server.client().unwrap();
             let dbs = all_nonempty_dbs(&mut c).unwrap();
             let mut got = read_live(&mut c, &dbs).unwrap();
-            got.functions = engine::server::read_functions(&mut c).unwrap_or_default();
+            got.functions =
+                redis_persist_engine::server::read_functions(&mut c).unwrap_or_default();
             got.canonicalize();
             if let Some(d) = first_difference(&comparable(&ds), &comparable(&got)) {
                 failures.push(format!("{case} as {layout}: {d}"));

@@ -23,12 +23,12 @@
 //! the first difference. Differences that are understood and not yet fixed are listed in
 //! [`KNOWN_DIVERGENCES`] with their reason; anything else fails, and so does an entry there that no
 //! longer occurs.
-use engine::dataset::{
+use redis_persist_engine::dataset::{
     first_difference, to_json_string, Consumer, Dataset, Entry, Group, HashField, PendingEntry,
     Stream, StreamEntry, StreamId, Value, ZsetMember,
 };
-use engine::format::rdb::{read_dataset, ReadOptions, Trailer};
-use engine::format::{Error, ErrorKind};
+use redis_persist_engine::format::rdb::{read_dataset, ReadOptions, Trailer};
+use redis_persist_engine::format::{Error, ErrorKind};
 use serde_json::{Map, Value as J};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -351,7 +351,7 @@ fn settle(
 fn key_label(db: u64, key: &[u8]) -> String {
     format!(
         "db {db} {}",
-        engine::dataset::to_json(&single_key_dataset(db, key))["keys"][0]["key"]
+        redis_persist_engine::dataset::to_json(&single_key_dataset(db, key))["keys"][0]["key"]
     )
 }
 
@@ -1648,7 +1648,7 @@ fn summary(rel: &str, d: &Dataset, json: &str) -> String {
         "{rel}: {} bytes of Dataset JSON, over the {MAX_SNAPSHOT_BYTES}-byte snapshot limit\n\
          CRC-64/Jones of the JSON: {:016x}\nfunctions: {}\nkeys: {}\n",
         json.len(),
-        engine::format::crc64::checksum(json.as_bytes()),
+        redis_persist_engine::format::crc64::checksum(json.as_bytes()),
         d.functions.len(),
         d.keys.len()
     );

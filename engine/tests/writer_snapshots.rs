@@ -1,7 +1,7 @@
 //! Pins the writer's bytes: a hex dump of the RDB written for small canonical datasets, one per
 //! type and encoding and per target version, so any change to what we write is a reviewed diff.
-use engine::dataset::*;
-use engine::format::rdb::{
+use redis_persist_engine::dataset::*;
+use redis_persist_engine::format::rdb::{
     read_dataset, write_to_vec, ReadOptions, Target, Thresholds, WriteOptions,
 };
 

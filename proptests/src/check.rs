@@ -1,8 +1,8 @@
 //! Decoder properties over arbitrary bytes: decoding is total (a dataset or a typed error, never a
 //! panic), the streaming check agrees with the full decode, and input chunking changes nothing.
-use engine::check::check;
-use engine::format::rdb::{read_dataset, read_dataset_from, ReadOptions};
-use engine::format::{ErrorKind, Limits};
+use redis_persist_engine::check::check;
+use redis_persist_engine::format::rdb::{read_dataset, read_dataset_from, ReadOptions};
+use redis_persist_engine::format::{ErrorKind, Limits};
 use std::io::Read;
 
 /// A reader that hands out one byte per call: the worst chunking a source can have.
@@ -80,7 +80,7 @@ pub fn rdb_decode_is_total(data: &[u8]) {
 /// streaming `check` accepts the file. `u` drives the dataset generator and the choice of target
 /// and writer options.
 pub fn rdb_roundtrip(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<()> {
-    use engine::format::rdb::{write_to_vec, Target, WriteOptions};
+    use redis_persist_engine::format::rdb::{write_to_vec, Target, WriteOptions};
     let targets = Target::all();
     let target = *u.choose(&targets)?;
     let ds = crate::gen::dataset(u, crate::gen::Features::for_target(target))?;
@@ -91,7 +91,7 @@ pub fn rdb_roundtrip(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<(
         .unwrap_or_else(|e| panic!("{target}: writing a dataset it holds failed: {e}"));
     let (back, _) = read_dataset(&bytes, ReadOptions::default())
         .unwrap_or_else(|e| panic!("{target}: reading back failed: {e}"));
-    if let Some(d) = engine::dataset::first_difference(&ds, &back) {
+    if let Some(d) = redis_persist_engine::dataset::first_difference(&ds, &back) {
         panic!("{target}: round trip changed the dataset: {d}");
     }
     check(
@@ -108,7 +108,7 @@ pub fn rdb_roundtrip(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<(
 /// Parsing arbitrary bytes as an AOF command stream never panics, always makes progress, stays
 /// inside the input, and the checker's strict reading never accepts what the server's refuses.
 pub fn aof_parse_is_total(data: &[u8]) {
-    use engine::format::aof::resp::{parse, Parsed, Strictness};
+    use redis_persist_engine::format::aof::resp::{parse, Parsed, Strictness};
     let mut at = 0;
     loop {
         let server = parse(data, at, Strictness::Server);
@@ -145,7 +145,7 @@ pub fn aof_parse_is_total(data: &[u8]) {
 /// counts comment lines), but no server writes one, and its written form (no lines) is refused as
 /// empty: the round trip covers manifests that list files.
 pub fn manifest_parse_is_total(data: &[u8]) {
-    use engine::format::aof::manifest::{parse, write};
+    use redis_persist_engine::format::aof::manifest::{parse, write};
     if let Ok(m) = parse(data).map_err(drop).and_then(|m| {
         if m == Default::default() {
             Err(())

@@ -1,7 +1,7 @@
 //! Generators of valid datasets from unstructured bytes (the fuzzer's or quickcheck's): small key
 //! spaces so values collide, and sizes clustered at the encoding thresholds that matter.
 use arbitrary::{Result, Unstructured};
-use engine::dataset::*;
+use redis_persist_engine::dataset::*;
 
 /// Lengths that sit on encoding boundaries: listpack 6/12-bit strings, the 64-byte listpack value
 /// threshold, ziplist's 254-byte prevlen switch, LZF's 20-byte floor.
@@ -164,7 +164,7 @@ fn stream(u: &mut Unstructured<'_>, meta: bool, active: bool) -> Result<Stream> 
 
 impl Features {
     /// Everything a target holds exactly.
-    pub fn for_target(t: engine::format::rdb::Target) -> Features {
+    pub fn for_target(t: redis_persist_engine::format::rdb::Target) -> Features {
         let l = t.level();
         Features {
             field_ttls: t.field_ttls(),

@@ -1,18 +1,18 @@
 //! The persistence state machine: random histories of commands, saves, rewrites, clock ticks,
-//! configuration changes, injected disk faults and crashes, run through `engine::persist::Server`
+//! configuration changes, injected disk faults and crashes, run through `redis_persist_engine::persist::Server`
 //! on a simulated disk and through the model, which must agree after every step.
 //!
 //! Invariants: the engine's dataset equals the model's after every step; after a crash and
-//! restart the recovered dataset is one `model::durability` allows; every file on the disk decodes.
+//! restart the recovered dataset is one `redis_persist_model::durability` allows; every file on the disk decodes.
 //! `run` returns the first violation as text; the proptest suite, `cargo test` and the
 //! `engine_model` fuzz target all call it.
 use crate::neutral::{from_engine, from_model, Neutral};
 use arbitrary::Arbitrary;
-use engine::keyspace::{Reply, Session};
-use engine::persist::{
+use redis_persist_engine::keyspace::{Reply, Session};
+use redis_persist_engine::persist::{
     AppendFsync, CrashImage, Op, PersistConfig, Sabotage, Server, SimClock, SimDisk,
 };
-use model::durability::{Durability, Fsync};
+use redis_persist_model::durability::{Durability, Fsync};
 
 /// Clock start: 2027-01-15.
 const T0: i64 = 1_800_000_000_000;
@@ -147,10 +147,10 @@ struct Machine {
     cfg: PersistConfig,
     clock: SimClock,
     session: Session,
-    model: model::Keyspace,
-    msession: model::Session,
-    dur: Durability<model::Keyspace>,
-    bgsave: Option<model::Keyspace>,
+    model: redis_persist_model::Keyspace,
+    msession: redis_persist_model::Session,
+    dur: Durability<redis_persist_model::Keyspace>,
+    bgsave: Option<redis_persist_model::Keyspace>,
     log: Vec<String>,
 }
 
@@ -175,7 +175,7 @@ impl Machine {
         let mut srv = Server::open(SimDisk::new(), clock.clone(), cfg.clone())
             .map_err(|e| format!("first start failed: {e}"))?;
         srv.auto_finish = false;
-        let model = model::Keyspace::new();
+        let model = redis_persist_model::Keyspace::new();
         Ok(Machine {
             srv: Some(srv),
             dur: Durability::new(model.clone(), vec![model.clone()], true),
@@ -183,7 +183,7 @@ impl Machine {
             clock,
             session: Session::new(),
             model,
-            msession: model::Session::default(),
+            msession: redis_persist_model::Session::default(),
             bgsave: None,
             log: Vec::new(),
         })
@@ -194,7 +194,7 @@ impl Machine {
     }
 
     fn now(&self) -> i64 {
-        use engine::persist::Clock;
+        use redis_persist_engine::persist::Clock;
         self.clock.now_ms()
     }
 
@@ -272,7 +272,7 @@ impl Machine {
         let rdb = self.dur.rdb_candidates().to_vec();
         self.dur = Durability::new(state.clone(), rdb, self.cfg.appendonly);
         self.model = state;
-        self.msession = model::Session::default();
+        self.msession = redis_persist_model::Session::default();
         self.session = Session::new();
         self.bgsave = None;
         self.srv = Some(srv);
@@ -413,9 +413,9 @@ fn decode_all(disk: &SimDisk) -> Result<(), String> {
             continue;
         }
         let r = if name.ends_with(".rdb") {
-            engine::format::rdb::read_dataset(&bytes, Default::default()).map(drop)
+            redis_persist_engine::format::rdb::read_dataset(&bytes, Default::default()).map(drop)
         } else if name.ends_with(".manifest") {
-            engine::format::aof::manifest::parse(&bytes).map(drop)
+            redis_persist_engine::format::aof::manifest::parse(&bytes).map(drop)
         } else {
             Ok(())
         };

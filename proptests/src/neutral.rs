@@ -1,7 +1,7 @@
 //! One form for the engine's datasets and the model's snapshots, so the two can be compared
 //! without either crate knowing the other: (db, key) → (value rendered canonically, expiry).
-use engine::dataset::{Dataset, Value as E};
-use model::{Snapshot, Value as M};
+use redis_persist_engine::dataset::{Dataset, Value as E};
+use redis_persist_model::{Snapshot, Value as M};
 use std::collections::BTreeMap;
 
 /// (db, key) → (canonical value text, expiry in Unix ms).

@@ -1,10 +1,10 @@
 //! Hostile inputs made from real files: every prefix of every corpus and vector RDB is refused as
 //! `truncated`, every single-byte change of the small ones ends in a dataset or a typed error, and
 //! no decode allocates beyond the stated budget.
-use engine::check::check;
-use engine::format::rdb::{read_dataset, ReadOptions};
-use engine::format::ErrorKind;
 use proptests::check::{hostile_options, rdb_decode_is_total};
+use redis_persist_engine::check::check;
+use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
+use redis_persist_engine::format::ErrorKind;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -174,7 +174,7 @@ fn every_byte_flip_of_small_files_is_total_and_within_budget() {
 
 /// A hand-built RDB 9 file holding one list of `n` elements of `size` bytes each.
 fn big_list_rdb(n: usize, size: usize) -> Vec<u8> {
-    use engine::format::rdb::length::write as len;
+    use redis_persist_engine::format::rdb::length::write as len;
     let mut f = b"REDIS0009".to_vec();
     f.extend_from_slice(&[0xfe, 0x00, 0x01]); // SELECTDB 0, type LIST
     len(&mut f, 4);
@@ -186,7 +186,7 @@ fn big_list_rdb(n: usize, size: usize) -> Vec<u8> {
         f.extend((0..size).map(|k| tag[k % tag.len()] ^ k as u8));
     }
     f.push(0xff);
-    let crc = engine::format::crc64::checksum(&f);
+    let crc = redis_persist_engine::format::crc64::checksum(&f);
     f.extend_from_slice(&crc.to_le_bytes());
     f
 }

@@ -1,12 +1,12 @@
 //! Codec laws as quickcheck properties: every primitive decodes what it encodes, at and around
 //! every width boundary, and whole datasets survive a write and read at every target.
-use engine::format::bytes::Bytes;
-use engine::format::lzf;
-use engine::format::rdb::elem::Elem;
-use engine::format::rdb::{intset, length, listpack, ziplist};
-use engine::format::source::Source;
-use engine::format::Limits;
 use quickcheck::{quickcheck, QuickCheck, TestResult};
+use redis_persist_engine::format::bytes::Bytes;
+use redis_persist_engine::format::lzf;
+use redis_persist_engine::format::rdb::elem::Elem;
+use redis_persist_engine::format::rdb::{intset, length, listpack, ziplist};
+use redis_persist_engine::format::source::Source;
+use redis_persist_engine::format::Limits;
 
 fn src(b: &[u8]) -> Source<&[u8]> {
     Source::new(b, Some(b.len() as u64), Limits::DEFAULT)
@@ -29,15 +29,15 @@ quickcheck! {
     }
 
     fn rdb_strings_round_trip(s: Vec<u8>, int: i64, use_int: bool, compress: bool) -> bool {
-        use engine::format::rdb::encode::Encoder;
-        use engine::format::rdb::{Target, Thresholds};
+        use redis_persist_engine::format::rdb::encode::Encoder;
+        use redis_persist_engine::format::rdb::{Target, Thresholds};
         let s = if use_int { int.to_string().into_bytes() } else { s };
         let mut e = Encoder::new(Target::redis(10).unwrap(), Thresholds::default(), compress);
         let mut out = Vec::new();
         e.string(&mut out, &s);
-        let mut scratch = engine::format::rdb::string::Scratch::default();
+        let mut scratch = redis_persist_engine::format::rdb::string::Scratch::default();
         let mut r = src(&out);
-        let back = engine::format::rdb::string::read(&mut r, &mut scratch, "s").unwrap().bytes.to_vec();
+        let back = redis_persist_engine::format::rdb::string::read(&mut r, &mut scratch, "s").unwrap().bytes.to_vec();
         back == s && r.pos() == out.len() as u64
     }
 
@@ -59,8 +59,8 @@ quickcheck! {
         if f.is_nan() {
             return TestResult::discard();
         }
-        let text = engine::dataset::score_text(f);
-        let back = engine::format::rdb::elem::parse_score(text.as_bytes()).unwrap();
+        let text = redis_persist_engine::dataset::score_text(f);
+        let back = redis_persist_engine::format::rdb::elem::parse_score(text.as_bytes()).unwrap();
         TestResult::from_bool(back.to_bits() == f.to_bits() && f64::from_le_bytes(f.to_le_bytes()).to_bits() == bits)
     }
 
@@ -165,8 +165,8 @@ fn arbitrary_datasets_round_trip_at_every_target() {
 /// otherwise the round-trip law above would be vacuous.
 #[test]
 fn generator_reaches_every_type_and_encoding() {
-    use engine::format::rdb::encode::Encoder;
-    use engine::format::rdb::{Target, Thresholds};
+    use redis_persist_engine::format::rdb::encode::Encoder;
+    use redis_persist_engine::format::rdb::{Target, Thresholds};
     use std::collections::BTreeSet;
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut types = BTreeSet::new();

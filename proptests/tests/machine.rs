@@ -1,10 +1,10 @@
 //! Random histories through the persisting engine and the model (see `proptests::machine`), and
 //! proof that the suite has teeth: each deliberately broken variant is caught and shrunk.
 //! `PROPTEST_CASES` scales the clean run (default 64 histories of up to 40 steps).
-use engine::persist::Sabotage;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use proptests::machine::{run, Cmd, Setting, Step};
+use redis_persist_engine::persist::Sabotage;
 
 fn cmd() -> impl Strategy<Value = Cmd> {
     let k = 0u8..3;

@@ -1,7 +1,7 @@
 //! Fuzz crashers, one named test each, with the bug they found and how it was fixed.
-use engine::format::rdb::{read_dataset, ReadOptions};
-use engine::format::ErrorKind;
 use proptests::check::rdb_decode_is_total;
+use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
+use redis_persist_engine::format::ErrorKind;
 
 fn case(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/regressions/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -62,7 +62,7 @@ fn aof_and_manifest_oracles_run_on_edge_inputs() {
 fn comment_only_manifest_is_valid_and_empty() {
     let data = case("manifest_parse-657d1a983648ccd7f603e22aa62d9a724e4b994c");
     proptests::check::manifest_parse_is_total(&data);
-    let m = engine::format::aof::manifest::parse(&data).unwrap();
+    let m = redis_persist_engine::format::aof::manifest::parse(&data).unwrap();
     assert_eq!(m, Default::default());
 }
 
@@ -73,8 +73,8 @@ fn comment_only_manifest_is_valid_and_empty() {
 fn manifest_writer_refuses_names_too_long_once_quoted() {
     let data = case("manifest_parse-fc2a5fe98e78198b4de87c4e128e612a7bb450ed");
     proptests::check::manifest_parse_is_total(&data);
-    let m = engine::format::aof::manifest::parse(&data).unwrap();
-    let e = engine::format::aof::manifest::write(&m).unwrap_err();
+    let m = redis_persist_engine::format::aof::manifest::parse(&data).unwrap();
+    let e = redis_persist_engine::format::aof::manifest::write(&m).unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadManifest);
 }
 
@@ -86,8 +86,8 @@ fn engine_model_crash_waits_for_background_jobs() {
     proptests::machine::engine_agrees_with_model(&case(
         "engine_model-leak-26c755e675d556f2b3453e095145aeb62caa1a9a",
     ));
-    use engine::keyspace::Session;
-    use engine::persist::{PersistConfig, Server, SimClock, SimDisk};
+    use redis_persist_engine::keyspace::Session;
+    use redis_persist_engine::persist::{PersistConfig, Server, SimClock, SimDisk};
     // Job threads are named; /proc lists every thread of this process with its name.
     let bgsave_threads = || {
         std::fs::read_dir("/proc/self/task")

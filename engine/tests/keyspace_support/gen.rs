@@ -1,8 +1,8 @@
 //! The seeded command generator shared by the live-server tests: commands of every family over
 //! 8 shared keys (so types collide), with absolute expiries only.
-use engine::dataset::{Dataset, Value};
-use engine::keyspace::Reply;
-use engine::server::Reply as Wire;
+use redis_persist_engine::dataset::{Dataset, Value};
+use redis_persist_engine::keyspace::Reply;
+use redis_persist_engine::server::Reply as Wire;
 
 /// A small deterministic generator (SplitMix64).
 pub struct Rng(pub u64);

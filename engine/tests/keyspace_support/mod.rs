@@ -2,8 +2,8 @@
 //! and short constructors for expected replies.
 #![allow(dead_code)]
 pub mod gen;
-use engine::dataset::{Dataset, Entry, Value};
-use engine::keyspace::{CommandError, Config, Keyspace, Reply, Session};
+use redis_persist_engine::dataset::{Dataset, Entry, Value};
+use redis_persist_engine::keyspace::{CommandError, Config, Keyspace, Reply, Session};
 
 /// The clock every test starts at (Unix ms).
 pub const T0: i64 = 1_700_000_000_000;

@@ -2,9 +2,9 @@
 //! a server binary) and reports, case by case, where it disagrees with the expectation.
 use crate::conform_targets::{decoder, reference, server, server_view, Case, Got};
 use crate::conform_writers::{server_writes, writer};
-use engine::dataset::{first_difference, from_json_str};
-use engine::server::ServerBuild;
 use indicatif::{ProgressBar, ProgressStyle};
+use redis_persist_engine::dataset::{first_difference, from_json_str};
+use redis_persist_engine::server::ServerBuild;
 use serde_json::{json, Value as J};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -139,7 +139,7 @@ fn judge(job: &Job, target: &Target) -> Verdict {
                 Target::Server(_) => server_view(&want, &d),
                 _ => {
                     let mut d = d;
-                    engine::dataset::forget_unreported(&want, &mut d);
+                    redis_persist_engine::dataset::forget_unreported(&want, &mut d);
                     (want, d)
                 }
             };

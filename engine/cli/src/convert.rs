@@ -1,7 +1,7 @@
 //! The `convert` verb: RDB or Dataset JSON in, RDB of a chosen version or Dataset JSON out, with
 //! a loss report when the target cannot hold everything (refused unless --allow-loss).
-use engine::dataset::{self, Dataset};
-use engine::format::rdb::{write_dataset, Target, WriteError, WriteOptions};
+use redis_persist_engine::dataset::{self, Dataset};
+use redis_persist_engine::format::rdb::{write_dataset, Target, WriteError, WriteOptions};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -133,11 +133,11 @@ pub fn convert(a: Args<'_>) -> ExitCode {
         }
     };
     let resp = || {
-        for l in engine::format::aof::rewrite::losses(&ds) {
+        for l in redis_persist_engine::format::aof::rewrite::losses(&ds) {
             eprintln!("redis-persist: AOF: {l}");
         }
         let mut out = Vec::new();
-        engine::format::aof::rewrite::write_dataset(&mut out, &ds, None);
+        redis_persist_engine::format::aof::rewrite::write_dataset(&mut out, &ds, None);
         out
     };
     let bytes = match a.to {
@@ -178,22 +178,22 @@ fn write_dir(dir: &Path, (base_name, base): (&str, Vec<u8>)) -> std::io::Result<
     std::fs::create_dir_all(dir)?;
     write_output(&dir.join(base_name), &base)?;
     write_output(&dir.join("appendonly.aof.1.incr.aof"), b"")?;
-    let m = engine::format::aof::manifest::Manifest {
-        base: Some(engine::format::aof::manifest::FileEntry {
+    let m = redis_persist_engine::format::aof::manifest::Manifest {
+        base: Some(redis_persist_engine::format::aof::manifest::FileEntry {
             name: base_name.as_bytes().to_vec(),
             seq: 1,
-            kind: engine::format::aof::manifest::FileType::Base,
+            kind: redis_persist_engine::format::aof::manifest::FileType::Base,
         }),
         history: vec![],
-        incr: vec![engine::format::aof::manifest::FileEntry {
+        incr: vec![redis_persist_engine::format::aof::manifest::FileEntry {
             name: b"appendonly.aof.1.incr.aof".to_vec(),
             seq: 1,
-            kind: engine::format::aof::manifest::FileType::Incr,
+            kind: redis_persist_engine::format::aof::manifest::FileType::Incr,
         }],
     };
     write_output(
         &dir.join("appendonly.aof.manifest"),
-        &engine::format::aof::manifest::write(&m).map_err(std::io::Error::other)?,
+        &redis_persist_engine::format::aof::manifest::write(&m).map_err(std::io::Error::other)?,
     )
 }
 

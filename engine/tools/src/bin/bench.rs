@@ -1,12 +1,14 @@
 //! Benchmarks against real Redis 7.0.15 on one large RDB written by it: `check` and `dump` versus
 //! `redis-check-rdb` (MB/s, peak RSS), and the writer versus the server's own `SAVE`.
 //!
-//! `cargo build --release -p engine && cargo run --release -p proptests --bin bench -- [--regenerate] [--runs N]`
-use engine::format::aof::resp::write_command;
-use engine::format::rdb::{read_dataset_from, write_dataset, ReadOptions, Target, WriteOptions};
-use engine::server::ServerBuild;
-use engine::server::{Client, ReplyReader};
-use engine::server::{Reply, RunningServer, TempDir};
+//! `cargo build --release -p redis-persist && cargo run --release -p redis-persist-tools --bin bench -- [--regenerate] [--runs N]`
+use redis_persist_engine::format::aof::resp::write_command;
+use redis_persist_engine::format::rdb::{
+    read_dataset_from, write_dataset, ReadOptions, Target, WriteOptions,
+};
+use redis_persist_engine::server::ServerBuild;
+use redis_persist_engine::server::{Client, ReplyReader};
+use redis_persist_engine::server::{Reply, RunningServer, TempDir};
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -157,11 +159,11 @@ fn main() {
         .position(|a| a == "--runs")
         .and_then(|i| args.get(i + 1)?.parse().ok())
         .unwrap_or(3);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let persist = root.join("target/release/redis-persist");
     assert!(
         persist.exists(),
-        "build it first: cargo build --release -p engine"
+        "build it first: cargo build --release -p redis-persist"
     );
     let data_dir = root.join("target/bench-data");
     std::fs::create_dir_all(&data_dir).unwrap();

@@ -1,6 +1,6 @@
 //! A byte-level RDB builder written from the format reference alone (it shares no code with the
 //! engine's writer): lengths, strings, old blob encodings, records and trailers.
-use engine::format::crc64;
+use redis_persist_engine::format::crc64;
 
 /// An RDB under construction.
 pub struct Rdb {

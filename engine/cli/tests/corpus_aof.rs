@@ -4,15 +4,15 @@
 //! Expectations were recorded by `corpus-gen` from the real builds: the dataset each loaded (read
 //! back over RESP), the length it cut a truncated file to, or its refusal; and what its checker
 //! said (exit status, `ok_up_to`). Nothing here is compared with output of this project's code.
-use engine::aof::{load, LoadOptions};
-use engine::dataset::{first_difference, forget_unreported, from_json_str};
-use engine::format::rdb::ReadOptions;
+use redis_persist_engine::aof::{load, LoadOptions};
+use redis_persist_engine::dataset::{first_difference, forget_unreported, from_json_str};
+use redis_persist_engine::format::rdb::ReadOptions;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
 }
 
 fn aof_cases() -> Vec<Value> {
@@ -36,8 +36,10 @@ fn now_ms() -> i64 {
 
 /// The last file of a case: what a cut or a check verdict refers to.
 fn last_file(root: &Path) -> PathBuf {
-    let l = engine::aof::layout(root).expect("layout");
-    engine::aof::files(&l).pop().expect("at least one file")
+    let l = redis_persist_engine::aof::layout(root).expect("layout");
+    redis_persist_engine::aof::files(&l)
+        .pop()
+        .expect("at least one file")
 }
 
 fn run_load(case: &Value) -> Result<(), String> {

@@ -203,7 +203,9 @@ fn main() -> ExitCode {
             report_json,
             junit,
         } => {
-            let build = match server.map(|bin| engine::server::ServerBuild::from_binary(&bin)) {
+            let build = match server
+                .map(|bin| redis_persist_engine::server::ServerBuild::from_binary(&bin))
+            {
                 Some(Ok(b)) => Some(b),
                 Some(Err(e)) => {
                     eprintln!("conform: {e}");

@@ -1,10 +1,10 @@
 //! The writer directions of `conform`: an outside RDB writer checked by our reader (and a
 //! server), and a server made to write each corpus dataset back through SAVE and BGREWRITEAOF.
 use crate::conform_targets::{server, server_skip, server_view, shell_quote, Case, Got};
-use engine::aof::{load, LoadOptions};
-use engine::dataset::Dataset;
-use engine::format::rdb::{read_dataset, ReadOptions};
-use engine::server::{Flavor, RunningServer, ServerBuild, TempDir};
+use redis_persist_engine::aof::{load, LoadOptions};
+use redis_persist_engine::dataset::Dataset;
+use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
+use redis_persist_engine::server::{Flavor, RunningServer, ServerBuild, TempDir};
 use std::process::Command;
 
 /// What a round trip through a writer cannot keep, and so is not compared: LRU/LFU figures,
@@ -14,7 +14,7 @@ pub fn writer_view(expected: &Dataset, got: &Dataset) -> (Dataset, Dataset) {
     let (mut want, mut g) = server_view(expected, got);
     for d in [&mut want, &mut g] {
         for e in &mut d.keys {
-            if let engine::dataset::Value::Stream(s) = &mut e.value {
+            if let redis_persist_engine::dataset::Value::Stream(s) = &mut e.value {
                 for grp in &mut s.groups {
                     for c in &mut grp.consumers {
                         c.seen_time_ms = 0;
@@ -30,7 +30,7 @@ pub fn writer_view(expected: &Dataset, got: &Dataset) -> (Dataset, Dataset) {
 fn expectation(case: &Case) -> Result<Dataset, String> {
     let path = case.expect.as_ref().ok_or("no expectation")?;
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut d = engine::dataset::from_json_str(&text).map_err(|e| e.to_string())?;
+    let mut d = redis_persist_engine::dataset::from_json_str(&text).map_err(|e| e.to_string())?;
     d.canonicalize();
     Ok(d)
 }
@@ -113,7 +113,7 @@ pub fn writer(template: &str, case: &Case, check: Option<&ServerBuild>) -> Got {
                 Err(e) => return Got::Skip(e),
             };
             let (w, t) = server_view(&want, &theirs);
-            match engine::dataset::first_difference(&w, &t) {
+            match redis_persist_engine::dataset::first_difference(&w, &t) {
                 None => Got::Dataset(ours),
                 Some(d) => Got::Differs(format!("{} loads it as: {d}", build.name)),
             }
@@ -152,13 +152,13 @@ pub fn server_writes(build: &ServerBuild, case: &Case) -> Got {
         Err(e) => return Got::Skip(format!("the server did not start empty: {e}")),
     };
     let mut resp = Vec::new();
-    engine::format::aof::rewrite::write_dataset(&mut resp, &want, None);
+    redis_persist_engine::format::aof::rewrite::write_dataset(&mut resp, &want, None);
     let r = srv.client().and_then(|mut c| {
         let mut at = 0;
-        use engine::format::aof::resp::{parse, Item, Parsed, Strictness};
+        use redis_persist_engine::format::aof::resp::{parse, Item, Parsed, Strictness};
         while let Ok(Parsed::Item(item, end)) = parse(&resp, at, Strictness::Server) {
             if let Item::Command(argv) = item {
-                if let engine::server::Reply::Error(e) = c.cmd(&argv)? {
+                if let redis_persist_engine::server::Reply::Error(e) = c.cmd(&argv)? {
                     let name = String::from_utf8_lossy(argv[0]);
                     return Err(std::io::Error::other(format!("{name}: {e}")));
                 }
@@ -207,8 +207,8 @@ pub fn server_writes(build: &ServerBuild, case: &Case) -> Got {
             let (w1, g1) = writer_view(&want, &d);
             let (w2, g2) = writer_view(&want, &a.dataset);
             match (
-                engine::dataset::first_difference(&w1, &g1),
-                engine::dataset::first_difference(&w2, &g2),
+                redis_persist_engine::dataset::first_difference(&w1, &g1),
+                redis_persist_engine::dataset::first_difference(&w2, &g2),
             ) {
                 (None, None) => Got::Dataset(want),
                 (Some(x), _) => Got::Differs(format!("its dump: {x}")),

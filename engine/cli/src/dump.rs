@@ -1,10 +1,10 @@
 //! The `dump` and `check` verbs: decode a file, print its dataset or its summary, and map
 //! refusals to exit code 1 with a one-line message (and the error object under --json).
 use crate::input;
-use engine::check::{check as check_rdb, checksum_phrase, Summary};
-use engine::dataset::{self, Dataset, Value};
-use engine::format::rdb::{read_dataset_from, ReadOptions};
-use engine::format::Error;
+use redis_persist_engine::check::{check as check_rdb, checksum_phrase, Summary};
+use redis_persist_engine::dataset::{self, Dataset, Value};
+use redis_persist_engine::format::rdb::{read_dataset_from, ReadOptions};
+use redis_persist_engine::format::Error;
 use serde_json::json;
 use std::io::Write;
 use std::path::Path;
@@ -63,12 +63,12 @@ pub fn load_any(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    let lo = engine::aof::LoadOptions {
+    let lo = redis_persist_engine::aof::LoadOptions {
         load_truncated,
         now_ms: now,
         rdb: opts(ignore_checksum, None),
     };
-    let l = engine::aof::load(path, &lo).map_err(Refusal::Format)?;
+    let l = redis_persist_engine::aof::load(path, &lo).map_err(Refusal::Format)?;
     if let Some(t) = &l.truncated {
         eprintln!(
             "redis-persist: {}: {} at byte {} of {}; Redis would truncate the file there (aof-load-truncated yes); this input was not modified",

@@ -3,7 +3,7 @@
 use crate::collections::variadic;
 use crate::ctx::{r, Ctx};
 use crate::scenarios::FAR_MS;
-use engine::dataset::Dataset;
+use redis_persist_engine::dataset::Dataset;
 use std::io;
 use std::time::{Duration, Instant};
 

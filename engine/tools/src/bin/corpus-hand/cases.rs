@@ -1,7 +1,7 @@
 //! The hand-built cases: RDB versions 1 to 8 byte by byte, each with the dataset its bytes mean,
 //! and refusals derived from real files by one documented edit each.
 use crate::bytes::{int_string, intset, len, lzf_literal_string, string, ziplist, zipmap, Rdb, Zl};
-use engine::dataset::{Dataset, Entry, HashField, Value, ZsetMember};
+use redis_persist_engine::dataset::{Dataset, Entry, HashField, Value, ZsetMember};
 
 /// One case: its file and what a reader must make of it.
 pub struct HandCase {

@@ -1,7 +1,7 @@
 //! corpus-gen: makes `corpus/rdb/<build>/<scenario>.rdb` with real servers, each with the expected
 //! Dataset JSON read from the live server over RESP before SAVE (never from the project's decoder).
 //!
-//! Usage: `cargo run -p proptests --bin corpus-gen -- [--build NAME]... [--scenario NAME]...
+//! Usage: `cargo run -p redis-persist-tools --bin corpus-gen -- [--build NAME]... [--scenario NAME]...
 //! [--out corpus] [--list]`. Without `--build`, every build found on this machine is used.
 mod aof;
 mod aof_damage;
@@ -12,8 +12,8 @@ mod more;
 mod scenarios;
 
 use ctx::{dataset_features, Ctx};
-use engine::dataset::{self, Dataset, SourceInfo, Value};
-use engine::server::{
+use redis_persist_engine::dataset::{self, Dataset, SourceInfo, Value};
+use redis_persist_engine::server::{
     all_nonempty_dbs, read_dataset_with, save_recording, ReadOptions, RunningServer, ServerBuild,
     TempDir,
 };
@@ -174,7 +174,7 @@ fn run_case(build: &ServerBuild, sc: &Scenario, out: &Path) -> io::Result<J> {
             "kind": "server",
             "build": build.name,
             "version": version,
-            "command": format!("cargo run -p proptests --bin corpus-gen -- --build {}", build.name),
+            "command": format!("cargo run -p redis-persist-tools --bin corpus-gen -- --build {}", build.name),
         },
         "rdb_version": build.rdb_version,
         "magic": build.magic,

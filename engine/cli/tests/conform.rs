@@ -1,12 +1,12 @@
 //! `redis-persist conform`: the reference passes every case, a real server passes or skips with a
 //! reason, and deliberately wrong decoders fail exactly the cases their defect touches, with a
 //! precise first difference.
-use engine::server::require_or_skip;
+use redis_persist_engine::server::require_or_skip;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
 }
 
 fn conform(args: &[&str]) -> Output {

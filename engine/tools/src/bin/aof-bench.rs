@@ -1,13 +1,15 @@
 //! AOF benchmark against real Redis 7.0.15: the server writes a ~500 MB append-only file from a
 //! write mix, then its own load time is set beside our RESP parse and our parse + replay.
 //!
-//! `cargo build --release -p engine && cargo run --release -p proptests --bin aof-bench --
+//! `cargo build --release -p redis-persist && cargo run --release -p redis-persist-tools --bin aof-bench --
 //! [--regenerate] [--runs N]`. The AOF is cached under `target/bench-data/aof-7.0.15/`.
-use engine::aof::{load, replay, LoadOptions};
-use engine::format::aof::resp::{self, Item, Parsed, Strictness};
-use engine::format::rdb::ReadOptions;
-use engine::keyspace::{Config, Keyspace, Session};
-use engine::server::{Client, Reply, ReplyReader, RunningServer, ServerBuild, TempDir};
+use redis_persist_engine::aof::{load, replay, LoadOptions};
+use redis_persist_engine::format::aof::resp::{self, Item, Parsed, Strictness};
+use redis_persist_engine::format::rdb::ReadOptions;
+use redis_persist_engine::keyspace::{Config, Keyspace, Session};
+use redis_persist_engine::server::{
+    Client, Reply, ReplyReader, RunningServer, ServerBuild, TempDir,
+};
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -187,7 +189,7 @@ fn main() {
         .position(|a| a == "--runs")
         .and_then(|i| args.get(i + 1)?.parse().ok())
         .unwrap_or(3);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let data: PathBuf = root.join("target/bench-data/aof-7.0.15");
     let build = ServerBuild::by_name("redis-7.0.15")
         .expect("Debian's redis-server 7.0.15 (apt-get install redis-server)");

@@ -9,7 +9,7 @@ fn bin() -> Command {
 
 fn corpus(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../corpus")
+        .join("../../corpus")
         .join(rel)
 }
 
@@ -35,13 +35,18 @@ fn dump_json_matches_the_expectation() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let got = engine::dataset::from_json_str(std::str::from_utf8(&out.stdout).unwrap()).unwrap();
-    let mut want = engine::dataset::from_json_str(
+    let got =
+        redis_persist_engine::dataset::from_json_str(std::str::from_utf8(&out.stdout).unwrap())
+            .unwrap();
+    let mut want = redis_persist_engine::dataset::from_json_str(
         &std::fs::read_to_string(corpus("rdb/redis-7.0.15/strings.json")).unwrap(),
     )
     .unwrap();
     want.canonicalize();
-    assert_eq!(engine::dataset::first_difference(&want, &got), None);
+    assert_eq!(
+        redis_persist_engine::dataset::first_difference(&want, &got),
+        None
+    );
 }
 
 #[test]
@@ -188,10 +193,13 @@ fn aof_inputs_dump_check_fix_and_convert() {
         let a = run(&["dump", src.to_str().unwrap(), "--json"]).stdout;
         let b = run(&["dump", dir.to_str().unwrap(), "--json"]).stdout;
         let (a, b) = (
-            engine::dataset::from_json_str(std::str::from_utf8(&a).unwrap()).unwrap(),
-            engine::dataset::from_json_str(std::str::from_utf8(&b).unwrap()).unwrap(),
+            redis_persist_engine::dataset::from_json_str(std::str::from_utf8(&a).unwrap()).unwrap(),
+            redis_persist_engine::dataset::from_json_str(std::str::from_utf8(&b).unwrap()).unwrap(),
         );
-        assert_eq!(engine::dataset::first_difference(&a, &b), None);
+        assert_eq!(
+            redis_persist_engine::dataset::first_difference(&a, &b),
+            None
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

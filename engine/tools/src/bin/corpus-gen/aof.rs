@@ -3,9 +3,9 @@
 use crate::aof_damage::damage;
 use crate::ctx::{r, Ctx};
 use crate::scenarios::FAR_MS;
-use engine::dataset::{self, Dataset};
-use engine::server::copy_tree;
-use engine::server::{
+use redis_persist_engine::dataset::{self, Dataset};
+use redis_persist_engine::server::copy_tree;
+use redis_persist_engine::server::{
     all_nonempty_dbs, read_dataset_with, Flavor, ReadOptions, RunningServer, ServerBuild, TempDir,
 };
 use serde_json::{json, Value as J};
@@ -369,7 +369,7 @@ pub fn run_case(b: &ServerBuild, sc: &AofScenario, out: &Path) -> io::Result<J> 
             "kind": "server",
             "build": b.name,
             "version": b.name.rsplit('-').next().unwrap_or_default(),
-            "command": format!("cargo run -p proptests --bin corpus-gen -- --build {} --scenario {}", b.name, sc.name),
+            "command": format!("cargo run -p redis-persist-tools --bin corpus-gen -- --build {} --scenario {}", b.name, sc.name),
         },
         "features": features(sc),
         "check_aof": {

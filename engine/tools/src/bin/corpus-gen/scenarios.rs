@@ -3,8 +3,8 @@
 use crate::collections::{hash_field_ttl, hashes, lists, lists_compressed, sets, strings, zsets};
 use crate::ctx::Ctx;
 use crate::more;
-use engine::dataset::Dataset;
-use engine::server::{Flavor, ObjectStat, ServerBuild};
+use redis_persist_engine::dataset::Dataset;
+use redis_persist_engine::server::{Flavor, ObjectStat, ServerBuild};
 use std::io;
 use std::path::Path;
 

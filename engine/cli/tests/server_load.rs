@@ -14,9 +14,9 @@
 //! per build): about 6 s here.
 //!
 //! Missing builds are skipped with a message, except under `CI=true`, where they fail.
-use engine::dataset::{first_difference, from_json_str, Dataset, Value};
-use engine::format::rdb::{assess, write_to_vec, Target, WriteOptions};
-use engine::server::{
+use redis_persist_engine::dataset::{first_difference, from_json_str, Dataset, Value};
+use redis_persist_engine::format::rdb::{assess, write_to_vec, Target, WriteOptions};
+use redis_persist_engine::server::{
     all_nonempty_dbs, read_dataset_with, require_or_skip, Client, ReadOptions as LiveReadOptions,
     Reply, RunningServer, ServerBuild, TempDir,
 };
@@ -54,7 +54,7 @@ impl KnownFailure {
 }
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
 }
 
 /// The RDB version a build writes, as a writer target.

@@ -1,11 +1,11 @@
 //! Persistence benchmark against real Redis 7.0.15 on a real directory: BGSAVE pause and total time
 //! for 1 M keys, and SET throughput under each `appendfsync` policy.
 //!
-//! `cargo run --release -p proptests --bin persist-bench -- [--keys N] [--ops N]`. Data lives in
+//! `cargo run --release -p redis-persist-tools --bin persist-bench -- [--keys N] [--ops N]`. Data lives in
 //! temp dirs under the system temp directory (on the same disk as a server's would be).
-use engine::keyspace::Session;
-use engine::persist::{AppendFsync, PersistConfig, RealDir, Server, SystemClock};
-use engine::server::{Client, RunningServer, ServerBuild, TempDir};
+use redis_persist_engine::keyspace::Session;
+use redis_persist_engine::persist::{AppendFsync, PersistConfig, RealDir, Server, SystemClock};
+use redis_persist_engine::server::{Client, RunningServer, ServerBuild, TempDir};
 use std::process::Command;
 use std::time::{Duration, Instant};
 

@@ -4,13 +4,15 @@
 //! back as the dataset its bytes were built to mean; every case gets the real redis-check-rdb's
 //! verdict.
 //!
-//! Usage: `cargo run -p proptests --bin corpus-hand -- [--out corpus] [--no-server]`.
+//! Usage: `cargo run -p redis-persist-tools --bin corpus-hand -- [--out corpus] [--no-server]`.
 mod bytes;
 mod cases;
 mod negative;
 
-use engine::dataset::{first_difference, to_json_string, Dataset};
-use engine::server::{all_nonempty_dbs, read_dataset, RunningServer, ServerBuild, TempDir};
+use redis_persist_engine::dataset::{first_difference, to_json_string, Dataset};
+use redis_persist_engine::server::{
+    all_nonempty_dbs, read_dataset, RunningServer, ServerBuild, TempDir,
+};
 use serde_json::{json, Value as J};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -118,7 +120,7 @@ fn main() -> ExitCode {
             "origin": {
                 "kind": "hand",
                 "how": c.how,
-                "command": "cargo run -p proptests --bin corpus-hand",
+                "command": "cargo run -p redis-persist-tools --bin corpus-hand",
             },
             "rdb_version": c.version,
             "magic": "REDIS",

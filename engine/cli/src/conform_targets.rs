@@ -1,10 +1,10 @@
 //! What `conform` runs a case against: the reference engine, an outside decoder program, or a
 //! real server binary; each gives the dataset it read or its refusal, or a reason to skip.
-use engine::aof::{load, LoadOptions};
-use engine::dataset::{forget_unreported, from_json, Dataset};
-use engine::format::rdb::{read_dataset, ReadOptions};
-use engine::server::copy_tree;
-use engine::server::{
+use redis_persist_engine::aof::{load, LoadOptions};
+use redis_persist_engine::dataset::{forget_unreported, from_json, Dataset};
+use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
+use redis_persist_engine::server::copy_tree;
+use redis_persist_engine::server::{
     all_nonempty_dbs, read_dataset_with, Flavor, RunningServer, ServerBuild, TempDir,
 };
 use serde_json::Value as J;
@@ -177,12 +177,14 @@ pub fn server_skip(build: &ServerBuild, case: &Case) -> Option<String> {
             } else {
                 Flavor::Redis
             };
-            if let Some(o_version) = engine::server::parse_version(v) {
+            if let Some(o_version) = redis_persist_engine::server::parse_version(v) {
                 if o_flavor == build.flavor() && o_version > build.version() {
                     return Some(format!("an AOF from {origin}, newer than this server"));
                 }
-                let (o_rdb, _) =
-                    engine::server::rdb_written_by(o_flavor, (o_version.0, o_version.1));
+                let (o_rdb, _) = redis_persist_engine::server::rdb_written_by(
+                    o_flavor,
+                    (o_version.0, o_version.1),
+                );
                 if o_flavor != build.flavor() && o_rdb > server_rdb {
                     return Some(format!(
                         "an AOF from {origin}, whose commands this server may lack"
@@ -249,7 +251,7 @@ pub fn server(build: &ServerBuild, case: &Case) -> Got {
         .expect
         .as_ref()
         .and_then(|p| std::fs::read_to_string(p).ok())
-        .and_then(|t| engine::dataset::from_json_str(&t).ok())
+        .and_then(|t| redis_persist_engine::dataset::from_json_str(&t).ok())
         .map(|d| {
             d.keys
                 .iter()
@@ -259,7 +261,7 @@ pub fn server(build: &ServerBuild, case: &Case) -> Got {
         .unwrap_or_default();
     let read = srv.client().and_then(|mut c| {
         let dbs = all_nonempty_dbs(&mut c)?;
-        let opts = engine::server::ReadOptions {
+        let opts = redis_persist_engine::server::ReadOptions {
             dbs: &dbs,
             known_expiries: Some(&known),
         };
@@ -288,7 +290,7 @@ pub fn server_view(expected: &Dataset, got: &Dataset) -> (Dataset, Dataset) {
     // file held, so module values are compared by type and encoding version only.
     for d in [&mut want, &mut g] {
         for e in &mut d.keys {
-            if let engine::dataset::Value::Module(m) = &mut e.value {
+            if let redis_persist_engine::dataset::Value::Module(m) = &mut e.value {
                 m.payload.clear();
             }
         }
