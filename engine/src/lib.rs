@@ -5,8 +5,9 @@
 
 pub mod aof;
 pub mod check;
+pub mod corpus;
 pub mod dataset;
 pub mod format;
 pub mod keyspace;
+pub mod live;
 pub mod persist;
-pub mod server;

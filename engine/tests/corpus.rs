@@ -1,106 +1,66 @@
 //! Runs every case of `corpus/index.json`: each file must decode to exactly its expected Dataset
 //! JSON (or be refused with its expected error kind). Every failure is collected and reported
-//! with the path to its first difference; `CORPUS_FILTER=substr,-substr` selects cases.
-use redis_persist_engine::dataset::{first_difference, from_json_str, to_json_string};
+//! with the path to its first difference; `CORPUS_FILTER` selects cases (the grammar of
+//! `redis_persist_engine::corpus::Filter`); a filter that selects nothing fails.
+use redis_persist_engine::corpus::{Case, Filter, Format, Index};
+use redis_persist_engine::dataset::{first_difference, to_json_string};
 use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")
+fn index() -> Index {
+    Index::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")).expect("the corpus index")
 }
 
-fn selected(name: &str) -> bool {
-    let Ok(filter) = std::env::var("CORPUS_FILTER") else {
-        return true;
-    };
-    let mut any_positive = false;
-    let mut hit = false;
-    for f in filter.split(',').filter(|f| !f.is_empty()) {
-        if let Some(neg) = f.strip_prefix('-') {
-            if name.contains(neg) {
-                return false;
-            }
-        } else {
-            any_positive = true;
-            hit |= name.contains(f);
-        }
-    }
-    !any_positive || hit
-}
-
-struct Case {
-    name: String,
-    file: PathBuf,
-    expect: Option<PathBuf>,
-    outcome: String,
-    error_kind: Option<String>,
-}
-
-fn cases() -> Vec<Case> {
-    let dir = corpus_dir();
-    let index: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("index.json")).expect("corpus/index.json"),
-    )
-    .expect("index.json is JSON");
+/// The RDB cases (AOF cases have their own test, `corpus_aof.rs` in the CLI package).
+fn cases(index: &Index) -> Vec<&Case> {
     index
-        .as_array()
-        .expect("index.json is an array")
+        .cases
         .iter()
-        // AOF cases have their own test (corpus_aof.rs).
-        .filter(|c| c["format"] != "aof")
-        .map(|c| Case {
-            name: c["name"].as_str().expect("name").to_owned(),
-            file: dir.join(c["file"].as_str().expect("file")),
-            expect: c["expect"].as_str().map(|e| dir.join(e)),
-            outcome: c["outcome"].as_str().unwrap_or("accept").to_owned(),
-            error_kind: c["error"].as_str().map(str::to_owned),
-        })
+        .filter(|c| c.format == Format::Rdb)
         .collect()
 }
 
 /// Checks one case; `Err` describes the mismatch.
-fn run(case: &Case) -> Result<Option<String>, String> {
-    let data = std::fs::read(&case.file)
-        .map_err(|e| format!("cannot read {}: {e}", case.file.display()))?;
+fn run(index: &Index, case: &Case) -> Result<Option<String>, String> {
+    let file = index.file(case);
+    let data = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let decoded = read_dataset(&data, ReadOptions::default());
-    match (case.outcome.as_str(), decoded) {
-        ("accept", Ok((ds, _))) => {
-            let path = case
-                .expect
-                .as_ref()
-                .ok_or("accepted case without an expectation")?;
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let mut expected =
-                from_json_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            expected.canonicalize();
+    match (case.accept, decoded) {
+        (true, Ok((ds, _))) => {
+            let expected = index.expected_dataset(case).map_err(|e| e.to_string())?;
             match first_difference(&expected, &ds) {
                 None => Ok(Some(to_json_string(&ds))),
                 Some(d) => Err(d),
             }
         }
-        ("accept", Err(e)) => Err(format!("refused: {e}")),
-        ("refuse", Ok(_)) => Err("accepted a case that must be refused".into()),
-        ("refuse", Err(e)) => match &case.error_kind {
+        (true, Err(e)) => Err(format!("refused: {e}")),
+        (false, Ok(_)) => Err("accepted a case that must be refused".into()),
+        (false, Err(e)) => match &case.error {
             Some(k) if k != e.kind.as_str() => {
                 Err(format!("refused as {} ({e}), expected {k}", e.kind))
             }
             _ => Ok(None),
         },
-        (other, _) => Err(format!("unknown outcome {other:?}")),
     }
 }
 
 #[test]
 fn corpus_decodes_to_its_expectations() {
-    let all = cases();
-    assert!(!all.is_empty(), "corpus/index.json lists no cases");
+    let index = index();
+    let filter = Filter::from_env().expect("CORPUS_FILTER");
+    let selected: Vec<&Case> = cases(&index)
+        .into_iter()
+        .filter(|c| filter.selects(&c.name))
+        .collect();
+    assert!(
+        !selected.is_empty(),
+        "no RDB case of corpus/index.json is selected (CORPUS_FILTER={filter})"
+    );
     let mut failures = Vec::new();
     let mut ran = 0;
-    for case in all.iter().filter(|c| selected(&c.name)) {
+    for case in selected {
         ran += 1;
-        let r = std::panic::catch_unwind(|| run(case)).unwrap_or_else(|p| {
+        let r = std::panic::catch_unwind(|| run(&index, case)).unwrap_or_else(|p| {
             Err(format!(
                 "panicked: {}",
                 p.downcast_ref::<String>().cloned().unwrap_or_default()
@@ -129,8 +89,10 @@ fn corpus_decodes_to_its_expectations() {
 /// Every file under corpus/ is listed in the index, so no case is silently left out.
 #[test]
 fn every_corpus_file_is_indexed() {
-    let listed: std::collections::BTreeSet<PathBuf> = cases().into_iter().map(|c| c.file).collect();
-    let mut stack = vec![corpus_dir().join("rdb"), corpus_dir().join("hand")];
+    let index = index();
+    let listed: std::collections::BTreeSet<PathBuf> =
+        index.cases.iter().map(|c| index.file(c)).collect();
+    let mut stack = vec![index.dir.join("rdb"), index.dir.join("hand")];
     let mut missing = Vec::new();
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {

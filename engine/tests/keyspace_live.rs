@@ -6,7 +6,7 @@ mod keyspace_support;
 use keyspace_support::gen::{command, from_wire, without_clock, Rng};
 use redis_persist_engine::dataset::first_difference;
 use redis_persist_engine::keyspace::{Keyspace, Reply, Session};
-use redis_persist_engine::server::{read_dataset, require_or_skip, RunningServer, TempDir};
+use redis_persist_engine::live::{read_dataset, require_or_skip, RunningServer, TempDir};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn differential(build: &str, seed: u64, steps: usize, wide: bool) {

@@ -7,7 +7,7 @@ mod keyspace_support;
 use keyspace_support::gen::{command, without_clock, Rng};
 use redis_persist_engine::dataset::{first_difference, Dataset, Value};
 use redis_persist_engine::keyspace::{Config, Keyspace, Session};
-use redis_persist_engine::server::{read_dataset, require_or_skip, RunningServer, TempDir};
+use redis_persist_engine::live::{read_dataset, require_or_skip, RunningServer, TempDir};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Commands that only the server runs here, for what they propagate.

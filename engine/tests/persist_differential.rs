@@ -5,8 +5,8 @@ use redis_persist_engine::aof::{load, LoadOptions};
 use redis_persist_engine::dataset::{first_difference, Dataset};
 use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
 use redis_persist_engine::keyspace::{Reply, Session};
+use redis_persist_engine::live::{require_or_skip, Client, RunningServer, TempDir};
 use redis_persist_engine::persist::{AppendFsync, PersistConfig, RealDir, Server, SystemClock};
-use redis_persist_engine::server::{require_or_skip, Client, RunningServer, TempDir};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -80,7 +80,7 @@ fn send(
         let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_bytes()).collect();
         let theirs = c.cmd(&argv).unwrap();
         let ours = srv.execute(session, &argv);
-        let t_err = matches!(theirs, redis_persist_engine::server::Reply::Error(_));
+        let t_err = matches!(theirs, redis_persist_engine::live::Reply::Error(_));
         let o_err = matches!(ours, Reply::Error(_));
         assert_eq!(t_err, o_err, "{cmd:?}: redis {theirs:?}, engine {ours:?}");
     }

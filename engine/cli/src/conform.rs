@@ -3,11 +3,12 @@
 use crate::conform_targets::{decoder, reference, server, server_view, Case, Got};
 use crate::conform_writers::{server_writes, writer};
 use indicatif::{ProgressBar, ProgressStyle};
-use redis_persist_engine::dataset::{first_difference, from_json_str};
-use redis_persist_engine::server::ServerBuild;
+use redis_persist_engine::corpus::{read_expectation, Filter, Index};
+use redis_persist_engine::dataset::first_difference;
+use redis_persist_engine::live::ServerBuild;
 use serde_json::{json, Value as J};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -38,51 +39,6 @@ pub enum Verdict {
     Pass,
     Fail(String),
     Skip(String),
-}
-
-/// `substr`, `-substr` (exclude) or a glob with `*`.
-fn matches(name: &str, pat: &str) -> bool {
-    if !pat.contains('*') {
-        return name.contains(pat);
-    }
-    let parts: Vec<&str> = pat.split('*').collect();
-    let mut rest = name;
-    for (i, p) in parts.iter().enumerate() {
-        if i == 0 {
-            let Some(r) = rest.strip_prefix(p) else {
-                return false;
-            };
-            rest = r;
-        } else if i + 1 == parts.len() {
-            return rest.ends_with(p);
-        } else {
-            match rest.find(p) {
-                Some(at) => rest = &rest[at + p.len()..],
-                None => return false,
-            }
-        }
-    }
-    true
-}
-
-fn selected(name: &str, filters: &[String]) -> bool {
-    let (neg, pos): (Vec<&String>, Vec<&String>) = filters.iter().partition(|f| f.starts_with('-'));
-    if neg.iter().any(|f| matches(name, &f[1..])) {
-        return false;
-    }
-    pos.is_empty() || pos.iter().any(|f| matches(name, f))
-}
-
-fn load_cases(dir: &Path) -> Result<Vec<Case>, String> {
-    let path = dir.join("index.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let v: J = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let arr = v.as_array().ok_or("index.json is not an array")?;
-    arr.iter()
-        .map(|e| {
-            Case::from_index(dir, e).ok_or_else(|| format!("index entry without name/file: {e}"))
-        })
-        .collect()
 }
 
 /// One row of the report: a case, in one direction.
@@ -125,15 +81,9 @@ fn judge(job: &Job, target: &Target) -> Verdict {
             let Some(path) = &case.expect else {
                 return Verdict::Fail("the index gives no expectation".into());
             };
-            let want = match std::fs::read_to_string(path)
-                .map_err(|e| e.to_string())
-                .and_then(|t| from_json_str(&t).map_err(|e| e.to_string()))
-            {
-                Ok(mut w) => {
-                    w.canonicalize();
-                    w
-                }
-                Err(e) => return Verdict::Fail(format!("expectation {}: {e}", path.display())),
+            let want = match read_expectation(path) {
+                Ok(w) => w,
+                Err(e) => return Verdict::Fail(format!("expectation {e}")),
             };
             let (want, d) = match target {
                 Target::Server(_) => server_view(&want, &d),
@@ -193,16 +143,23 @@ fn junit(results: &[(Case, Verdict)], target: &str) -> String {
 
 /// Runs the corpus; exit 0 when no case failed, 1 when one did, 2 when the corpus is unusable.
 pub fn conform(opts: Options) -> ExitCode {
-    let cases = match load_cases(&opts.corpus) {
-        Ok(c) => c,
+    let index = match Index::load(&opts.corpus) {
+        Ok(i) => i,
         Err(e) => {
             eprintln!("conform: {e}");
             return ExitCode::from(2);
         }
     };
-    let cases: Vec<Case> = cases
-        .into_iter()
-        .filter(|c| selected(&c.name, &opts.filters))
+    let filter = match Filter::parse(&opts.filters) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("conform: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cases: Vec<Case> = index
+        .select(&filter)
+        .map(|c| Case::new(&index, c))
         .collect();
     let label = match &opts.target {
         Target::Reference => "reference engine".to_owned(),
@@ -310,20 +267,5 @@ pub fn conform(opts: Options) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filters_take_substrings_globs_and_exclusions() {
-        let f = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(selected("redis-7.0.15/lists", &[]));
-        assert!(selected("redis-7.0.15/lists", &f(&["lists"])));
-        assert!(!selected("redis-7.0.15/lists", &f(&["-7.0"])));
-        assert!(selected("redis-7.0.15/aof-plain", &f(&["redis-*/aof-*"])));
-        assert!(!selected("valkey-9.1.2/lists", &f(&["redis-*"])));
     }
 }

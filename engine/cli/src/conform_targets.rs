@@ -1,17 +1,19 @@
 //! What `conform` runs a case against: the reference engine, an outside decoder program, or a
 //! real server binary; each gives the dataset it read or its refusal, or a reason to skip.
 use redis_persist_engine::aof::{load, LoadOptions};
+use redis_persist_engine::corpus::{self, Index};
 use redis_persist_engine::dataset::{forget_unreported, from_json, Dataset};
 use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
-use redis_persist_engine::server::copy_tree;
-use redis_persist_engine::server::{
+use redis_persist_engine::live::copy_tree;
+use redis_persist_engine::live::{
     all_nonempty_dbs, read_dataset_with, Flavor, RunningServer, ServerBuild, TempDir,
 };
 use serde_json::Value as J;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// One index entry.
+/// A corpus case with its paths resolved against the corpus directory (the index itself is read
+/// only by `redis_persist_engine::corpus`).
 #[derive(Debug, Clone)]
 pub struct Case {
     pub name: String,
@@ -28,28 +30,20 @@ pub struct Case {
 }
 
 impl Case {
-    pub fn from_index(dir: &Path, e: &J) -> Option<Case> {
-        let s = |k: &str| e.get(k).and_then(J::as_str).map(str::to_owned);
-        Some(Case {
-            name: s("name")?,
-            file: dir.join(s("file")?),
-            expect: s("expect").map(|p| dir.join(p)),
-            aof: s("format").as_deref() == Some("aof"),
-            multi_part: s("layout").as_deref() == Some("multi"),
-            accept: s("outcome").as_deref() != Some("refuse"),
-            error_kind: s("error"),
-            rdb_version: e.get("rdb_version").and_then(J::as_u64).map(|v| v as u32),
-            magic: s("magic"),
-            origin_build: e
-                .pointer("/origin/build")
-                .and_then(J::as_str)
-                .map(str::to_owned),
-            features: e
-                .get("features")
-                .and_then(J::as_array)
-                .map(|a| a.iter().filter_map(J::as_str).map(str::to_owned).collect())
-                .unwrap_or_default(),
-        })
+    pub fn new(index: &Index, c: &corpus::Case) -> Case {
+        Case {
+            name: c.name.clone(),
+            file: index.file(c),
+            expect: c.expect.as_ref().map(|e| index.dir.join(e)),
+            aof: c.format == corpus::Format::Aof,
+            multi_part: c.multi_part,
+            accept: c.accept,
+            error_kind: c.error.clone(),
+            rdb_version: c.rdb_version,
+            magic: c.magic.clone(),
+            origin_build: c.origin.build.clone(),
+            features: c.features.clone(),
+        }
     }
 }
 
@@ -177,11 +171,11 @@ pub fn server_skip(build: &ServerBuild, case: &Case) -> Option<String> {
             } else {
                 Flavor::Redis
             };
-            if let Some(o_version) = redis_persist_engine::server::parse_version(v) {
+            if let Some(o_version) = redis_persist_engine::live::parse_version(v) {
                 if o_flavor == build.flavor() && o_version > build.version() {
                     return Some(format!("an AOF from {origin}, newer than this server"));
                 }
-                let (o_rdb, _) = redis_persist_engine::server::rdb_written_by(
+                let (o_rdb, _) = redis_persist_engine::live::rdb_written_by(
                     o_flavor,
                     (o_version.0, o_version.1),
                 );
@@ -261,7 +255,7 @@ pub fn server(build: &ServerBuild, case: &Case) -> Got {
         .unwrap_or_default();
     let read = srv.client().and_then(|mut c| {
         let dbs = all_nonempty_dbs(&mut c)?;
-        let opts = redis_persist_engine::server::ReadOptions {
+        let opts = redis_persist_engine::live::ReadOptions {
             dbs: &dbs,
             known_expiries: Some(&known),
         };

@@ -4,7 +4,7 @@ use crate::conform_targets::{server, server_skip, server_view, shell_quote, Case
 use redis_persist_engine::aof::{load, LoadOptions};
 use redis_persist_engine::dataset::Dataset;
 use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
-use redis_persist_engine::server::{Flavor, RunningServer, ServerBuild, TempDir};
+use redis_persist_engine::live::{Flavor, RunningServer, ServerBuild, TempDir};
 use std::process::Command;
 
 /// What a round trip through a writer cannot keep, and so is not compared: LRU/LFU figures,
@@ -29,8 +29,7 @@ pub fn writer_view(expected: &Dataset, got: &Dataset) -> (Dataset, Dataset) {
 
 fn expectation(case: &Case) -> Result<Dataset, String> {
     let path = case.expect.as_ref().ok_or("no expectation")?;
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut d = redis_persist_engine::dataset::from_json_str(&text).map_err(|e| e.to_string())?;
+    let mut d = redis_persist_engine::corpus::read_expectation(path).map_err(|e| e.to_string())?;
     d.canonicalize();
     Ok(d)
 }
@@ -158,7 +157,7 @@ pub fn server_writes(build: &ServerBuild, case: &Case) -> Got {
         use redis_persist_engine::format::aof::resp::{parse, Item, Parsed, Strictness};
         while let Ok(Parsed::Item(item, end)) = parse(&resp, at, Strictness::Server) {
             if let Item::Command(argv) = item {
-                if let redis_persist_engine::server::Reply::Error(e) = c.cmd(&argv)? {
+                if let redis_persist_engine::live::Reply::Error(e) = c.cmd(&argv)? {
                     let name = String::from_utf8_lossy(argv[0]);
                     return Err(std::io::Error::other(format!("{name}: {e}")));
                 }

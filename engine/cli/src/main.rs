@@ -204,7 +204,7 @@ fn main() -> ExitCode {
             junit,
         } => {
             let build = match server
-                .map(|bin| redis_persist_engine::server::ServerBuild::from_binary(&bin))
+                .map(|bin| redis_persist_engine::live::ServerBuild::from_binary(&bin))
             {
                 Some(Ok(b)) => Some(b),
                 Some(Err(e)) => {

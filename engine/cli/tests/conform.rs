@@ -1,7 +1,7 @@
 //! `redis-persist conform`: the reference passes every case, a real server passes or skips with a
 //! reason, and deliberately wrong decoders fail exactly the cases their defect touches, with a
 //! precise first difference.
-use redis_persist_engine::server::require_or_skip;
+use redis_persist_engine::live::require_or_skip;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -5,25 +5,21 @@
 //! back over RESP), the length it cut a truncated file to, or its refusal; and what its checker
 //! said (exit status, `ok_up_to`). Nothing here is compared with output of this project's code.
 use redis_persist_engine::aof::{load, LoadOptions};
-use redis_persist_engine::dataset::{first_difference, forget_unreported, from_json_str};
+use redis_persist_engine::corpus::{Case, Format, Index};
+use redis_persist_engine::dataset::{first_difference, forget_unreported};
 use redis_persist_engine::format::rdb::ReadOptions;
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
+fn index() -> Index {
+    Index::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus")).expect("corpus index")
 }
 
-fn aof_cases() -> Vec<Value> {
-    let text = std::fs::read_to_string(corpus_dir().join("index.json")).expect("corpus/index.json");
-    let index: Value = serde_json::from_str(&text).expect("index.json is JSON");
+fn aof_cases(index: &Index) -> Vec<&Case> {
     index
-        .as_array()
-        .expect("an array")
+        .cases
         .iter()
-        .filter(|c| c["format"] == "aof")
-        .cloned()
+        .filter(|c| c.format == Format::Aof)
         .collect()
 }
 
@@ -42,9 +38,8 @@ fn last_file(root: &Path) -> PathBuf {
         .expect("at least one file")
 }
 
-fn run_load(case: &Value) -> Result<(), String> {
-    let dir = corpus_dir();
-    let file = dir.join(case["file"].as_str().ok_or("no file")?);
+fn run_load(index: &Index, case: &Case) -> Result<(), String> {
+    let file = index.file(case);
     let opts = LoadOptions {
         load_truncated: true,
         now_ms: now_ms(),
@@ -56,18 +51,15 @@ fn run_load(case: &Value) -> Result<(), String> {
     if before != after {
         return Err("the loader modified its input".into());
     }
-    match (case["outcome"].as_str(), loaded) {
-        (Some("accept"), Ok(l)) => {
-            let path = dir.join(case["expect"].as_str().ok_or("no expect")?);
-            let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
-            let mut want = from_json_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            want.canonicalize();
+    match (case.accept, loaded) {
+        (true, Ok(l)) => {
+            let want = index.expected_dataset(case).map_err(|e| e.to_string())?;
             let mut got = l.dataset;
             forget_unreported(&want, &mut got);
             if let Some(d) = first_difference(&want, &got) {
                 return Err(d);
             }
-            let server_cut = case["server_truncated_to"].as_u64();
+            let server_cut = case.server_truncated_to;
             let our_cut = l.truncated.as_ref().map(|t| t.valid_len);
             if server_cut != our_cut {
                 return Err(format!(
@@ -76,19 +68,19 @@ fn run_load(case: &Value) -> Result<(), String> {
             }
             Ok(())
         }
-        (Some("accept"), Err(e)) => Err(format!("refused: {e}")),
-        (Some("refuse"), Ok(_)) => Err("accepted a case the server refuses".into()),
-        (Some("refuse"), Err(e)) => match case["error"].as_str() {
+        (true, Err(e)) => Err(format!("refused: {e}")),
+        (false, Ok(_)) => Err("accepted a case the server refuses".into()),
+        (false, Err(e)) => match case.error.as_deref() {
             Some(k) if k != e.kind.as_str() => Err(format!("refused as {} ({e}), not {k}", e.kind)),
             _ => Ok(()),
         },
-        (other, _) => Err(format!("unknown outcome {other:?}")),
     }
 }
 
 #[test]
 fn aof_cases_load_as_the_real_server_loaded_them() {
-    let cases = aof_cases();
+    let index = index();
+    let cases = aof_cases(&index);
     assert!(
         cases.len() >= 30,
         "expected the AOF cases of five builds, found {}",
@@ -96,7 +88,11 @@ fn aof_cases_load_as_the_real_server_loaded_them() {
     );
     let failures: Vec<String> = cases
         .iter()
-        .filter_map(|c| run_load(c).err().map(|e| format!("{}: {e}", c["name"])))
+        .filter_map(|c| {
+            run_load(&index, c)
+                .err()
+                .map(|e| format!("{}: {e}", c.name))
+        })
         .collect();
     assert!(
         failures.is_empty(),
@@ -125,21 +121,25 @@ const CHECKER_BUGS: &[(&str, &str)] = &[(
 #[test]
 fn check_gives_the_real_checkers_verdict() {
     let mut failures = Vec::new();
-    let cases = aof_cases();
+    let index = index();
+    let cases = aof_cases(&index);
     for case in &cases {
-        let file = corpus_dir().join(case["file"].as_str().expect("file"));
+        let file = index.file(case);
         let out = Command::new(env!("CARGO_BIN_EXE_redis-persist"))
             .arg("check")
             .arg(&file)
             .output()
             .expect("runs");
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let real = &case["check_aof"];
-        let real_valid = real["status"] == 0;
+        let real = case
+            .check_aof
+            .as_ref()
+            .expect("every AOF case records check_aof");
+        let real_valid = real.status == 0;
         let ours_valid = out.status.success();
-        let name = &case["name"];
-        if let Some((_, why)) = CHECKER_BUGS.iter().find(|(n, _)| name == *n) {
-            let still = !real_valid && case["outcome"] == "accept" && ours_valid;
+        let name = &case.name;
+        if let Some((_, why)) = CHECKER_BUGS.iter().find(|(n, _)| name == n) {
+            let still = !real_valid && case.accept && ours_valid;
             if !still {
                 failures.push(format!(
                     "{name}: listed as a checker bug ({why}) but not one"
@@ -150,14 +150,14 @@ fn check_gives_the_real_checkers_verdict() {
         if real_valid != ours_valid {
             failures.push(format!(
                 "{name}: redis-check-aof says {}, we say {}:\n{text}",
-                real["verdict"],
+                real.verdict,
                 if ours_valid { "valid" } else { "invalid" }
             ));
             continue;
         }
         // Where the real checker names the end of the valid part, ours names the same byte.
         if !real_valid {
-            let want = real["ok_up_to"].as_u64();
+            let want = real.ok_up_to;
             let got = our_ok_up_to(&text);
             if want != got {
                 failures.push(format!(
@@ -178,14 +178,14 @@ fn check_gives_the_real_checkers_verdict() {
 /// Every AOF case directory under corpus/aof is listed in the index, so none is silently left out.
 #[test]
 fn every_aof_case_is_indexed() {
-    let listed: std::collections::BTreeSet<PathBuf> = aof_cases()
+    let index = index();
+    let listed: std::collections::BTreeSet<PathBuf> = aof_cases(&index)
         .iter()
-        .filter_map(|c| c["file"].as_str())
-        .map(|f| corpus_dir().join(f))
+        .map(|c| index.file(c))
         .filter_map(|p| p.parent().map(Path::to_path_buf))
         .collect();
     let mut missing = Vec::new();
-    for build in std::fs::read_dir(corpus_dir().join("aof"))
+    for build in std::fs::read_dir(index.dir.join("aof"))
         .into_iter()
         .flatten()
         .flatten()

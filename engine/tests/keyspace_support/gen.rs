@@ -2,7 +2,7 @@
 //! 8 shared keys (so types collide), with absolute expiries only.
 use redis_persist_engine::dataset::{Dataset, Value};
 use redis_persist_engine::keyspace::Reply;
-use redis_persist_engine::server::Reply as Wire;
+use redis_persist_engine::live::Reply as Wire;
 
 /// A small deterministic generator (SplitMix64).
 pub struct Rng(pub u64);

@@ -7,9 +7,7 @@ use redis_persist_engine::aof::{load, replay, LoadOptions};
 use redis_persist_engine::format::aof::resp::{self, Item, Parsed, Strictness};
 use redis_persist_engine::format::rdb::ReadOptions;
 use redis_persist_engine::keyspace::{Config, Keyspace, Session};
-use redis_persist_engine::server::{
-    Client, Reply, ReplyReader, RunningServer, ServerBuild, TempDir,
-};
+use redis_persist_engine::live::{Client, Reply, ReplyReader, RunningServer, ServerBuild, TempDir};
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

@@ -6,9 +6,9 @@ use redis_persist_engine::format::aof::resp::write_command;
 use redis_persist_engine::format::rdb::{
     read_dataset_from, write_dataset, ReadOptions, Target, WriteOptions,
 };
-use redis_persist_engine::server::ServerBuild;
-use redis_persist_engine::server::{Client, ReplyReader};
-use redis_persist_engine::server::{Reply, RunningServer, TempDir};
+use redis_persist_engine::live::ServerBuild;
+use redis_persist_engine::live::{Client, ReplyReader};
+use redis_persist_engine::live::{Reply, RunningServer, TempDir};
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

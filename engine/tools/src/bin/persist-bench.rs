@@ -4,8 +4,8 @@
 //! `cargo run --release -p redis-persist-tools --bin persist-bench -- [--keys N] [--ops N]`. Data lives in
 //! temp dirs under the system temp directory (on the same disk as a server's would be).
 use redis_persist_engine::keyspace::Session;
+use redis_persist_engine::live::{Client, RunningServer, ServerBuild, TempDir};
 use redis_persist_engine::persist::{AppendFsync, PersistConfig, RealDir, Server, SystemClock};
-use redis_persist_engine::server::{Client, RunningServer, ServerBuild, TempDir};
 use std::process::Command;
 use std::time::{Duration, Instant};
 

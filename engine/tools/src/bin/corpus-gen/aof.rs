@@ -4,8 +4,8 @@ use crate::aof_damage::damage;
 use crate::ctx::{r, Ctx};
 use crate::scenarios::FAR_MS;
 use redis_persist_engine::dataset::{self, Dataset};
-use redis_persist_engine::server::copy_tree;
-use redis_persist_engine::server::{
+use redis_persist_engine::live::copy_tree;
+use redis_persist_engine::live::{
     all_nonempty_dbs, read_dataset_with, Flavor, ReadOptions, RunningServer, ServerBuild, TempDir,
 };
 use serde_json::{json, Value as J};

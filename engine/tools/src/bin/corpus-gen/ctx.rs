@@ -1,7 +1,7 @@
 //! The scenario side of one live server: commands with mixed text/binary arguments, expiries the
 //! generator sets (recorded, since 6.2 cannot report absolute ones), and the features a case shows.
 use redis_persist_engine::dataset::{Dataset, Value};
-use redis_persist_engine::server::{Client, Flavor, Reply, ServerInfo};
+use redis_persist_engine::live::{Client, Flavor, Reply, ServerInfo};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 

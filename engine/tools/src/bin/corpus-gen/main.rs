@@ -13,7 +13,7 @@ mod scenarios;
 
 use ctx::{dataset_features, Ctx};
 use redis_persist_engine::dataset::{self, Dataset, SourceInfo, Value};
-use redis_persist_engine::server::{
+use redis_persist_engine::live::{
     all_nonempty_dbs, read_dataset_with, save_recording, ReadOptions, RunningServer, ServerBuild,
     TempDir,
 };
@@ -275,7 +275,7 @@ fn main() -> ExitCode {
 
 fn generate(args: &Args, all: &[Scenario], builds: &[ServerBuild]) -> io::Result<usize> {
     std::fs::create_dir_all(&args.out)?;
-    let old = index::load(&args.out)?;
+    let old = index::names(&args.out)?;
     let selected =
         |name: &str| args.scenarios.is_empty() || args.scenarios.iter().any(|s| s == name);
     let mut new = Vec::new();
@@ -285,8 +285,7 @@ fn generate(args: &Args, all: &[Scenario], builds: &[ServerBuild]) -> io::Result
         println!("{}:", build.name);
         // Old cases of this build whose scenario is gone are retired with a full regeneration.
         if args.scenarios.is_empty() {
-            for e in &old {
-                let name = e.get("name").and_then(J::as_str).unwrap_or_default();
+            for name in &old {
                 if let Some(s) = name
                     .strip_prefix(build.name)
                     .and_then(|r| r.strip_prefix('/'))
@@ -294,7 +293,7 @@ fn generate(args: &Args, all: &[Scenario], builds: &[ServerBuild]) -> io::Result
                     let known =
                         all.iter().any(|x| x.name == s) || aof::all().iter().any(|x| x.name == s);
                     if !known {
-                        retire.insert(name.to_owned());
+                        retire.insert(name.clone());
                     }
                 }
             }

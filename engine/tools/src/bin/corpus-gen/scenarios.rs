@@ -4,7 +4,7 @@ use crate::collections::{hash_field_ttl, hashes, lists, lists_compressed, sets, 
 use crate::ctx::Ctx;
 use crate::more;
 use redis_persist_engine::dataset::Dataset;
-use redis_persist_engine::server::{Flavor, ObjectStat, ServerBuild};
+use redis_persist_engine::live::{Flavor, ObjectStat, ServerBuild};
 use std::io;
 use std::path::Path;
 

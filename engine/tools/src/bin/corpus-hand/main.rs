@@ -9,8 +9,9 @@ mod bytes;
 mod cases;
 mod negative;
 
+use redis_persist_engine::corpus::{Case, Index};
 use redis_persist_engine::dataset::{first_difference, to_json_string, Dataset};
-use redis_persist_engine::server::{
+use redis_persist_engine::live::{
     all_nonempty_dbs, read_dataset, RunningServer, ServerBuild, TempDir,
 };
 use serde_json::{json, Value as J};
@@ -148,13 +149,10 @@ fn main() -> ExitCode {
 
 /// Replaces every `hand` entry of the index with `new`, keeping the rest, sorted by name.
 fn merge(out: &Path, new: Vec<J>) -> std::io::Result<()> {
-    let path = out.join("index.json");
-    let text = std::fs::read_to_string(&path)?;
-    let mut all: Vec<J> = serde_json::from_str(&text).map_err(std::io::Error::other)?;
-    all.retain(|e| e.pointer("/origin/kind").and_then(J::as_str) != Some("hand"));
-    all.extend(new);
-    all.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    let mut text = serde_json::to_string_pretty(&J::Array(all)).map_err(std::io::Error::other)?;
-    text.push('\n');
-    std::fs::write(path, text)
+    let new: Vec<Case> = (new.iter().map(Case::from_json))
+        .collect::<Result<_, _>>()
+        .map_err(std::io::Error::other)?;
+    let mut index = Index::load(out).map_err(std::io::Error::other)?;
+    index.replace(|c| c.origin.kind == "hand", new);
+    index.save()
 }

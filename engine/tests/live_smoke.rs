@@ -1,7 +1,7 @@
 //! Live-server smoke tests: a real build starts on 127.0.0.1, takes a write, and reads back as the
 //! dataset it holds. Missing builds skip with a message, except under `CI=true`, where they fail.
 use redis_persist_engine::dataset::{Dataset, Entry, Value};
-use redis_persist_engine::server::{read_dataset, require_or_skip, RunningServer, TempDir};
+use redis_persist_engine::live::{read_dataset, require_or_skip, RunningServer, TempDir};
 
 fn set_and_read_back(name: &str) {
     let Some(build) = require_or_skip(name) else {
@@ -48,7 +48,7 @@ fn redis_7_0_15_set_and_read_back() {
 
 #[test]
 fn every_known_build_starts_and_reads_back() {
-    for name in redis_persist_engine::server::ServerBuild::known_names() {
+    for name in redis_persist_engine::live::ServerBuild::known_names() {
         set_and_read_back(name);
     }
 }

@@ -6,7 +6,7 @@ use redis_persist_engine::format::aof::rewrite;
 use redis_persist_engine::format::rdb::{
     read_dataset, write_to_vec, ReadOptions, Target, WriteOptions,
 };
-use redis_persist_engine::server::{
+use redis_persist_engine::live::{
     all_nonempty_dbs, read_dataset as read_live, require_or_skip, RunningServer, TempDir,
 };
 use std::path::Path;
@@ -117,8 +117,7 @@ fn redis_7_0_loads_the_aofs_we_write() {
             let mut c = server.client().unwrap();
             let dbs = all_nonempty_dbs(&mut c).unwrap();
             let mut got = read_live(&mut c, &dbs).unwrap();
-            got.functions =
-                redis_persist_engine::server::read_functions(&mut c).unwrap_or_default();
+            got.functions = redis_persist_engine::live::read_functions(&mut c).unwrap_or_default();
             got.canonicalize();
             if let Some(d) = first_difference(&comparable(&ds), &comparable(&got)) {
                 failures.push(format!("{case} as {layout}: {d}"));

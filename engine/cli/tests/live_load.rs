@@ -14,9 +14,10 @@
 //! per build): about 6 s here.
 //!
 //! Missing builds are skipped with a message, except under `CI=true`, where they fail.
-use redis_persist_engine::dataset::{first_difference, from_json_str, Dataset, Value};
+use redis_persist_engine::corpus::{Format, Index};
+use redis_persist_engine::dataset::{first_difference, Dataset, Value};
 use redis_persist_engine::format::rdb::{assess, write_to_vec, Target, WriteOptions};
-use redis_persist_engine::server::{
+use redis_persist_engine::live::{
     all_nonempty_dbs, read_dataset_with, require_or_skip, Client, ReadOptions as LiveReadOptions,
     Reply, RunningServer, ServerBuild, TempDir,
 };
@@ -51,10 +52,6 @@ impl KnownFailure {
         };
         (self.build == "*" || self.build == build) && case_ok && msg.contains(self.contains)
     }
-}
-
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
 }
 
 /// The RDB version a build writes, as a writer target.
@@ -102,39 +99,24 @@ impl Case {
     }
 }
 
-fn load_json(path: &Path) -> Dataset {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut ds = from_json_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ds.canonicalize();
-    ds
-}
-
 fn cases() -> Vec<Case> {
-    let dir = corpus_dir();
-    let index: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
+    let index = Index::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus"))
+        .expect("corpus index");
     index
-        .as_array()
-        .expect("index.json is an array")
+        .cases
         .iter()
-        .filter(|c| c["outcome"].as_str().unwrap_or("accept") == "accept")
-        // RDB cases only: an AOF case is loaded by its server in corpus_aof.rs and conform.
-        .filter(|c| c["format"] != "aof")
+        // Accepted RDB cases written by a real build: an AOF case is loaded by its server in
+        // corpus_aof.rs and conform.
+        .filter(|c| c.accept && c.format == Format::Rdb)
         .filter_map(|c| {
-            let expect = dir.join(c["expect"].as_str()?);
             Some(Case {
-                name: c["name"].as_str().expect("name").to_owned(),
-                origin: c["origin"]["build"].as_str()?.to_owned(),
-                file: dir.join(c["file"].as_str().expect("file")),
-                features: c["features"]
-                    .as_array()
-                    .map(|f| {
-                        f.iter()
-                            .filter_map(|x| x.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                dataset: load_json(&expect),
+                name: c.name.clone(),
+                origin: c.build()?.to_owned(),
+                file: index.file(c),
+                features: c.features.clone(),
+                dataset: index
+                    .expected_dataset(c)
+                    .unwrap_or_else(|e| panic!("{}: {e}", c.name)),
             })
         })
         .collect()
@@ -610,8 +592,12 @@ fn servers_load_what_we_write() {
 
 #[test]
 fn downgrade_of_field_ttls_is_refused_then_loads_in_7_0() {
-    let input = corpus_dir().join("rdb/redis-7.4.1/hash-field-ttl.rdb");
-    let original = load_json(&corpus_dir().join("rdb/redis-7.4.1/hash-field-ttl.json"));
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus");
+    let input = corpus.join("rdb/redis-7.4.1/hash-field-ttl.rdb");
+    let original = redis_persist_engine::corpus::read_expectation(
+        &corpus.join("rdb/redis-7.4.1/hash-field-ttl.json"),
+    )
+    .expect("expectation");
     let ttl_keys: Vec<String> = original
         .keys
         .iter()
