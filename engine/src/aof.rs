@@ -2,9 +2,9 @@
 //! manifest directory, replayed through the keyspace, with Redis's truncation and MULTI rules.
 use crate::dataset::{Dataset, SourceInfo};
 use crate::format::aof::manifest::{self, Manifest};
-use crate::format::aof::resp::{self, Item, Parsed, Strictness};
 use crate::format::error::{Error, ErrorKind, Result};
 use crate::format::rdb::{Collector, RdbReader, ReadOptions};
+use crate::format::resp::{self, Item, Parsed, Strictness};
 use crate::keyspace::{CommandError, Config, Keyspace, Session};
 use std::path::{Path, PathBuf};
 

@@ -2,8 +2,8 @@
 //! directories, truncated tails cut (or refused), unfinished MULTI rolled back, garbage refused.
 use redis_persist_engine::aof::{load, LoadOptions};
 use redis_persist_engine::dataset::{first_difference, Value};
-use redis_persist_engine::format::aof::resp::write_command;
 use redis_persist_engine::format::rdb::{write_to_vec, ReadOptions, Target, WriteOptions};
+use redis_persist_engine::format::resp::write_command;
 use redis_persist_engine::format::ErrorKind;
 use std::path::{Path, PathBuf};
 
@@ -280,6 +280,9 @@ fn corpus_datasets_survive_an_aof_rewrite() {
                 Ok(l) => {
                     let mut l = l;
                     unknown_metadata_stays_unknown(&ds, &mut l.dataset);
+                    // The replaying keyspace holds a small zset as a listpack, as Redis 7.0+ does,
+                    // and so turns -0 into 0 exactly where redis-server 7.0.15 does.
+                    redis_persist_engine::dataset::forget_negative_zero(&ds, &mut l.dataset);
                     if let Some(diff) = first_difference(&ds, &l.dataset) {
                         failures.push(format!("{}: {diff}", p.display()));
                     }

@@ -184,7 +184,9 @@ fn rewrite_form_of_every_corpus_dataset_replays_to_it() {
             continue;
         }
         let want = rewritable(&from_json_str(&std::fs::read_to_string(&f).unwrap()).unwrap());
-        let got = replay(&rewrite(&want), 1_795_470_224_175).to_dataset(None);
+        let mut got = replay(&rewrite(&want), 1_795_470_224_175).to_dataset(None);
+        // A small zset replays into a listpack, where -0 becomes 0, as in Redis 7.0+.
+        redis_persist_engine::dataset::forget_negative_zero(&want, &mut got);
         if let Some(diff) = first_difference(&want, &got) {
             panic!("{}: {diff}", f.display());
         }

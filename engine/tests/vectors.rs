@@ -296,7 +296,26 @@ struct KnownDivergence {
     reason: &'static str,
 }
 
-const KNOWN_DIVERGENCES: &[KnownDivergence] = &[];
+const KNOWN_DIVERGENCES: &[KnownDivergence] = &[
+    KnownDivergence {
+        subject: "librdb/plain_zset_v6_data.json",
+        part: "db 0 \"myzset\"",
+        difference: "score: expected 0, found -0",
+        reason: "librdb's JSON prints a -0 score as \"0\"; the file holds the score text \"-0\" for members a3 and a4, which we keep bit for bit",
+    },
+    KnownDivergence {
+        subject: "librdb/zset_zl_v6_data.json",
+        part: "db 0 \"myzset\"",
+        difference: "score: expected 0, found -0",
+        reason: "librdb's JSON prints a -0 score as \"0\"; the file holds the ziplist entry \"-0\" for members a3 and a4, which we keep bit for bit",
+    },
+    KnownDivergence {
+        subject: "librdb/plain_zset_2_v11_data.json",
+        part: "db 0 \"myzset\"",
+        difference: "score: expected 0, found -0",
+        reason: "librdb's JSON prints a -0 score as \"0\"; the file holds the binary double -0 for members a3 and a4, which we keep bit for bit",
+    },
+];
 
 /// One comparison's outcome, with its differences as (part, description).
 struct Outcome {

@@ -108,7 +108,7 @@ pub fn rdb_roundtrip(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<(
 /// Parsing arbitrary bytes as an AOF command stream never panics, always makes progress, stays
 /// inside the input, and the checker's strict reading never accepts what the server's refuses.
 pub fn aof_parse_is_total(data: &[u8]) {
-    use redis_persist_engine::format::aof::resp::{parse, Parsed, Strictness};
+    use redis_persist_engine::format::resp::{parse, Parsed, Strictness};
     let mut at = 0;
     loop {
         let server = parse(data, at, Strictness::Server);

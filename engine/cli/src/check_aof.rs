@@ -1,8 +1,8 @@
 //! `check` for AOFs, like `redis-check-aof`: a strict parse of every file (CRLF checked, MULTI and
 //! EXEC balanced, RDB preambles checked deeply), `--fix` and `--truncate-to-timestamp`.
 use redis_persist_engine::aof::{files, layout};
-use redis_persist_engine::format::aof::resp::{self, Item, Parsed, Strictness};
 use redis_persist_engine::format::rdb::{RdbReader, ReadOptions, Visitor};
+use redis_persist_engine::format::resp::{self, Item, Parsed, Strictness};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;

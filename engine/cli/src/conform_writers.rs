@@ -154,7 +154,7 @@ pub fn server_writes(build: &ServerBuild, case: &Case) -> Got {
     redis_persist_engine::format::aof::rewrite::write_dataset(&mut resp, &want, None);
     let r = srv.client().and_then(|mut c| {
         let mut at = 0;
-        use redis_persist_engine::format::aof::resp::{parse, Item, Parsed, Strictness};
+        use redis_persist_engine::format::resp::{parse, Item, Parsed, Strictness};
         while let Ok(Parsed::Item(item, end)) = parse(&resp, at, Strictness::Server) {
             if let Item::Command(argv) = item {
                 if let redis_persist_engine::live::Reply::Error(e) = c.cmd(&argv)? {

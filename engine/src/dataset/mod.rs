@@ -1,12 +1,14 @@
 //! The logical dataset every decoder produces and every writer accepts: keys with values in the
 //! canonical order of Dataset JSON (`docs/dataset-json.md`), independent of any encoding.
 mod diff;
-mod json;
-mod stream_json;
+mod json_read;
+mod json_write;
 
-pub use diff::{first_difference, forget_unreported};
-pub use json::{from_json, from_json_str, score_text, to_json, to_json_string, JsonError};
-pub use stream_json::{write_json, DatasetJson};
+pub use diff::{first_difference, forget_negative_zero, forget_unreported};
+pub use json_read::{from_json, from_json_str, JsonError};
+pub use json_write::{
+    bytes_text, score_text, to_json, to_json_string, write_json, Bytes, DatasetJson,
+};
 
 /// A whole dataset.
 #[derive(Debug, Clone, Default)]
@@ -111,12 +113,20 @@ pub struct HashField {
 }
 
 /// A sorted-set member.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ZsetMember {
     /// Member bytes.
     pub member: Vec<u8>,
     /// Score (never NaN).
     pub score: f64,
+}
+
+/// Scores are equal only when their bits are: every score must survive exactly, and `-0` is not
+/// `0` (Redis keeps `-0` where its encoding can hold it).
+impl PartialEq for ZsetMember {
+    fn eq(&self, other: &Self) -> bool {
+        self.member == other.member && self.score.to_bits() == other.score.to_bits()
+    }
 }
 
 /// A stream entry or group ID.

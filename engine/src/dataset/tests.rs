@@ -85,8 +85,16 @@ fn json_round_trip_and_spelling() {
 #[test]
 fn equivalent_spellings_compare_equal() {
     let a = from_json_str(r#"{"format":"dataset/1","functions":[],"keys":[{"db":0,"key":"abc","type":"zset","expire_ms":null,"value":[["m","1.50"],["n","-0"]]}]}"#).unwrap();
-    let b = from_json_str(r#"{"format":"dataset/1","functions":[],"keys":[{"db":0,"key":{"b64":"YWJj"},"type":"zset","expire_ms":null,"value":[["m","1.5"],["n","0"]]}]}"#).unwrap();
+    let b = from_json_str(r#"{"format":"dataset/1","functions":[],"keys":[{"db":0,"key":{"b64":"YWJj"},"type":"zset","expire_ms":null,"value":[["m","1.5"],["n","-0.0"]]}]}"#).unwrap();
     assert_eq!(a, b);
+    assert_eq!(first_difference(&a, &b), None);
+    // -0 is not 0: every score survives bit for bit.
+    let c = from_json_str(r#"{"format":"dataset/1","functions":[],"keys":[{"db":0,"key":"abc","type":"zset","expire_ms":null,"value":[["m","1.5"],["n","0"]]}]}"#).unwrap();
+    assert_ne!(a, c);
+    assert_eq!(
+        first_difference(&a, &c).as_deref(),
+        Some(r#"keys[db 0 "abc"].value[1].score: expected -0, found 0"#)
+    );
 }
 
 #[test]

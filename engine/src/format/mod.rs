@@ -4,9 +4,11 @@ pub mod aof;
 pub mod bytes;
 pub mod crc64;
 pub mod error;
+pub mod int;
 pub mod limits;
 pub mod lzf;
 pub mod rdb;
+pub mod resp;
 pub mod source;
 
 pub use error::{Error, ErrorKind, Result};

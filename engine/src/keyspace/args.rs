@@ -7,39 +7,7 @@ pub(crate) fn is(arg: &[u8], name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())
 }
 
-/// Redis's `string2ll`: optional `-`, then `0` alone or a digit 1-9 followed by digits, no
-/// whitespace, within i64.
-pub(crate) fn parse_i64(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || b.len() > 20 {
-        return None;
-    }
-    if b == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match b[0] {
-        b'-' => (true, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || !(b'1'..=b'9').contains(&digits[0]) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
-    }
-    if neg {
-        if v > i64::MAX as u64 + 1 {
-            None
-        } else {
-            Some((v as i64).wrapping_neg())
-        }
-    } else {
-        i64::try_from(v).ok()
-    }
-}
+pub(crate) use crate::format::int::parse_i64;
 
 /// A double as `strtod` reads it for Redis (`getDoubleFromObject`): the whole argument, no
 /// leading space, `inf`/`-inf`/`infinity` allowed, NaN refused.
@@ -59,7 +27,7 @@ pub(crate) fn parse_f64(b: &[u8]) -> Option<f64> {
 /// Decimal text of an integer.
 #[inline]
 pub(crate) fn int_bytes(v: i64) -> Vec<u8> {
-    v.to_string().into_bytes()
+    crate::format::int::to_bytes(v)
 }
 
 /// A double as Redis 7.2+ replies it: the shortest text that round-trips, `inf` / `-inf`.

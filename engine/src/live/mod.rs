@@ -18,7 +18,7 @@ pub use readback::{
     all_nonempty_dbs, read_dataset, read_dataset_with, read_functions, save_recording, ObjectStat,
     ReadOptions,
 };
-pub use resp::{describe, encode_command, Client, Reply, ReplyReader};
+pub use resp::{describe, Client, Reply};
 pub use stream::read_stream;
 
 use std::io;

@@ -5,7 +5,7 @@ use super::config::AppendFsync;
 use super::propagate::{is_write, propagate, Argv};
 use super::server::Server;
 use super::storage::Storage;
-use crate::format::aof::resp::{write_command, write_timestamp};
+use crate::format::resp::{write_command, write_timestamp};
 use crate::keyspace::{Reply, Session};
 
 impl<S: Storage, C: Clock> Server<S, C> {

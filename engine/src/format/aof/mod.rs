@@ -1,5 +1,4 @@
-//! The AOF formats: the RESP command stream with annotations and the multi-part manifest. Loading
-//! whole AOFs (files, preambles, directories) needs a keyspace and lives in `engine::aof`.
+//! The AOF formats beyond the RESP command stream (`format::resp`): the multi-part manifest and the
+//! rewrite form of a dataset. Loading whole AOFs needs a keyspace and lives in `engine::aof`.
 pub mod manifest;
-pub mod resp;
 pub mod rewrite;

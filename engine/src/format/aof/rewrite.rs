@@ -1,7 +1,7 @@
 //! A dataset as AOF commands, in the forms `BGREWRITEAOF` emits (`rewriteAppendOnlyFileRio`):
 //! functions, then per database SELECT and per key its value in batches of 64, then its TTL.
-use super::resp::{write_command, write_timestamp};
 use crate::dataset::{score_text, Dataset, Entry, Value};
+use crate::format::resp::{write_command, write_timestamp};
 
 /// Items per variadic command, as Redis's `AOF_REWRITE_ITEMS_PER_CMD`.
 pub const ITEMS_PER_CMD: usize = 64;

@@ -18,7 +18,7 @@ impl<'a> Elem<'a> {
             Elem::Str(s) => f(s),
             Elem::Int(v) => {
                 let mut buf = [0u8; 20];
-                f(decimal(&mut buf, v))
+                f(crate::format::int::decimal(&mut buf, v))
             }
         }
     }
@@ -32,7 +32,7 @@ impl<'a> Elem<'a> {
     pub fn as_int(&self) -> Option<i64> {
         match *self {
             Elem::Int(v) => Some(v),
-            Elem::Str(s) => super::string::parse_canonical_i64(s),
+            Elem::Str(s) => crate::format::int::parse_i64(s),
         }
     }
 
@@ -54,44 +54,4 @@ pub fn parse_score(s: &[u8]) -> Option<f64> {
         _ => t.parse().ok()?,
     };
     (!f.is_nan()).then_some(f)
-}
-
-/// Renders `v` as decimal text into `buf` (20 bytes hold every i64) without allocating.
-pub fn decimal(buf: &mut [u8; 20], v: i64) -> &[u8] {
-    let mut i = buf.len();
-    let mut u = v.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    &buf[i..]
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn decimal_matches_std_formatting() {
-        for v in [
-            0i64,
-            7,
-            -7,
-            10,
-            -10,
-            12345,
-            i64::MAX,
-            i64::MIN,
-            i64::MIN + 1,
-        ] {
-            let mut buf = [0u8; 20];
-            assert_eq!(super::decimal(&mut buf, v), v.to_string().as_bytes());
-        }
-    }
 }

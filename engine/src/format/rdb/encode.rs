@@ -2,10 +2,11 @@
 //! target version's server would write (by Redis's thresholds) and emits it.
 use super::length;
 use super::opcode::ValueType;
-use super::string::{self, parse_canonical_i64};
+use super::string;
 use super::target::{Target, Thresholds};
 use super::{intset, listpack, ziplist};
 use crate::dataset::{HashField, Value, ZsetMember};
+use crate::format::int::parse_i64;
 use crate::format::lzf::Compressor;
 
 /// Elements at least this large go to PLAIN quicklist nodes before Redis 7.4.
@@ -40,7 +41,7 @@ impl Encoder {
     /// raw otherwise.
     pub fn string(&mut self, out: &mut Vec<u8>, s: &[u8]) {
         if s.len() <= 11 {
-            if let Some(v) = parse_canonical_i64(s) {
+            if let Some(v) = parse_i64(s) {
                 if let Ok(b) = i8::try_from(v) {
                     length::write_encoded(out, string::ENC_INT8);
                     out.push(b as u8);
@@ -69,69 +70,79 @@ impl Encoder {
 
     /// The type byte this target's server would write for `v`.
     pub fn choose(&self, v: &Value) -> ValueType {
-        let (t, th, lvl) = (self.target, &self.thresholds, self.target.level());
-        match v {
-            Value::String(_) => ValueType::String,
-            Value::List(items) => match lvl {
-                ..=6 if items.len() <= th.list_max_ziplist_entries
-                    && items.iter().all(|i| i.len() <= th.list_max_ziplist_value) =>
-                {
-                    ValueType::ListZiplist
-                }
-                ..=6 => ValueType::List,
-                7..=9 => ValueType::ListQuicklist,
-                _ => ValueType::ListQuicklist2,
-            },
-            Value::Set(m) => {
-                if m.len() <= th.set_max_intset_entries
-                    && m.iter().all(|x| parse_canonical_i64(x).is_some())
-                {
-                    ValueType::SetIntset
-                } else if lvl >= 11
-                    && m.len() <= th.set_max_listpack_entries
-                    && m.iter().all(|x| x.len() <= th.set_max_listpack_value)
-                {
-                    ValueType::SetListpack
-                } else {
-                    ValueType::Set
-                }
-            }
-            Value::Hash(f) => {
-                let small = f.len() <= th.hash_max_listpack_entries
-                    && f.iter().all(|x| {
-                        x.field.len() <= th.hash_max_listpack_value
-                            && x.value.len() <= th.hash_max_listpack_value
-                    });
-                let ttls = t.field_ttls() && f.iter().any(|x| x.expire_ms.is_some());
-                match (ttls, t.is_valkey(), small) {
-                    (true, true, _) => ValueType::Hash2,
-                    (true, false, true) => ValueType::HashListpackEx,
-                    (true, false, false) => ValueType::HashMetadata,
-                    (false, _, true) if lvl >= 10 => ValueType::HashListpack,
-                    (false, _, true) => ValueType::HashZiplist,
-                    (false, _, false) => ValueType::Hash,
-                }
-            }
-            Value::Zset(m) => {
-                let small = m.len() <= th.zset_max_listpack_entries
-                    && m.iter()
-                        .all(|x| x.member.len() <= th.zset_max_listpack_value);
-                match (small, lvl) {
-                    (true, 10..) => ValueType::ZsetListpack,
-                    (true, _) => ValueType::ZsetZiplist,
-                    (false, 8..) => ValueType::Zset2,
-                    (false, _) => ValueType::Zset,
-                }
-            }
-            Value::Stream(_) => match lvl {
-                ..=9 => ValueType::StreamListpacks,
-                10 => ValueType::StreamListpacks2,
-                _ => ValueType::StreamListpacks3,
-            },
-            Value::Module(_) => ValueType::Module2,
-        }
+        choose_type(self.target, &self.thresholds, v)
     }
+}
 
+/// The type byte a target's server would write for `v` under the thresholds `th`.
+pub fn choose_type(t: Target, th: &Thresholds, v: &Value) -> ValueType {
+    let lvl = t.level();
+    match v {
+        Value::String(_) => ValueType::String,
+        Value::List(items) => match lvl {
+            ..=6 if items.len() <= th.list_max_ziplist_entries
+                && items.iter().all(|i| i.len() <= th.list_max_ziplist_value) =>
+            {
+                ValueType::ListZiplist
+            }
+            ..=6 => ValueType::List,
+            7..=9 => ValueType::ListQuicklist,
+            _ => ValueType::ListQuicklist2,
+        },
+        Value::Set(m) => {
+            if m.len() <= th.set_max_intset_entries && m.iter().all(|x| parse_i64(x).is_some()) {
+                ValueType::SetIntset
+            } else if lvl >= 11
+                && m.len() <= th.set_max_listpack_entries
+                && m.iter().all(|x| x.len() <= th.set_max_listpack_value)
+            {
+                ValueType::SetListpack
+            } else {
+                ValueType::Set
+            }
+        }
+        Value::Hash(f) => {
+            let small = f.len() <= th.hash_max_listpack_entries
+                && f.iter().all(|x| {
+                    x.field.len() <= th.hash_max_listpack_value
+                        && x.value.len() <= th.hash_max_listpack_value
+                });
+            let ttls = t.field_ttls() && f.iter().any(|x| x.expire_ms.is_some());
+            match (ttls, t.is_valkey(), small) {
+                (true, true, _) => ValueType::Hash2,
+                (true, false, true) => ValueType::HashListpackEx,
+                (true, false, false) => ValueType::HashMetadata,
+                (false, _, true) if lvl >= 10 => ValueType::HashListpack,
+                (false, _, true) => ValueType::HashZiplist,
+                (false, _, false) => ValueType::Hash,
+            }
+        }
+        Value::Zset(m) => {
+            // A listpack stores an integral score as an integer, so it cannot hold -0 (Redis
+            // 7.0+ turns it into 0); such a zset is written as a skiplist, which keeps the
+            // double's bits and which every version loads whatever its size.
+            let negative_zero = |x: &ZsetMember| x.score == 0.0 && x.score.is_sign_negative();
+            let small = m.len() <= th.zset_max_listpack_entries
+                && m.iter()
+                    .all(|x| x.member.len() <= th.zset_max_listpack_value)
+                && !(lvl >= 10 && m.iter().any(negative_zero));
+            match (small, lvl) {
+                (true, 10..) => ValueType::ZsetListpack,
+                (true, _) => ValueType::ZsetZiplist,
+                (false, 8..) => ValueType::Zset2,
+                (false, _) => ValueType::Zset,
+            }
+        }
+        Value::Stream(_) => match lvl {
+            ..=9 => ValueType::StreamListpacks,
+            10 => ValueType::StreamListpacks2,
+            _ => ValueType::StreamListpacks3,
+        },
+        Value::Module(_) => ValueType::Module2,
+    }
+}
+
+impl Encoder {
     /// Appends `v` in encoding `ty` (from [`Encoder::choose`]); hash field TTLs are dropped where
     /// the encoding cannot hold them (the loss report says so beforehand).
     pub fn value(&mut self, out: &mut Vec<u8>, ty: ValueType, v: &Value) {
@@ -152,7 +163,7 @@ impl Encoder {
                 self.quicklist(out, ty, items)
             }
             (ValueType::SetIntset, Value::Set(m)) => {
-                let mut ints: Vec<i64> = m.iter().filter_map(|x| parse_canonical_i64(x)).collect();
+                let mut ints: Vec<i64> = m.iter().filter_map(|x| parse_i64(x)).collect();
                 let blob = intset::build(&mut ints).expect("sets written are never empty");
                 self.string(out, &blob);
             }
@@ -351,7 +362,7 @@ fn score_entry(score: f64, out: &mut Vec<u8>, ziplist: bool) {
         return;
     }
     if score.fract() == 0.0 && score.abs() < (1u64 << 53) as f64 {
-        string::write_decimal(out, score as i64);
+        crate::format::int::write_decimal(out, score as i64);
     } else {
         out.extend_from_slice(crate::dataset::score_text(score).as_bytes());
     }

@@ -252,7 +252,7 @@ impl Builder {
 
     /// Bytes one element of `s` would take, back-length included.
     pub fn entry_size(s: &[u8]) -> usize {
-        let size = match super::string::parse_canonical_i64(s).filter(|_| s.len() <= 20) {
+        let size = match crate::format::int::parse_i64(s).filter(|_| s.len() <= 20) {
             Some(v) => int_size(v),
             None => str_header(s.len()) + s.len(),
         };
@@ -261,7 +261,7 @@ impl Builder {
 
     /// Appends a string (as an integer when it is canonical int64 text).
     pub fn push(&mut self, s: &[u8]) {
-        match super::string::parse_canonical_i64(s).filter(|_| s.len() <= 20) {
+        match crate::format::int::parse_i64(s).filter(|_| s.len() <= 20) {
             Some(v) => self.push_int(v),
             None => {
                 let start = self.buf.len();

@@ -111,7 +111,7 @@ pub fn read<'a, R: Read>(
                 }
             };
             scratch.num.clear();
-            write_decimal(&mut scratch.num, v);
+            crate::format::int::write_decimal(&mut scratch.num, v);
             Ok(Str {
                 bytes: &scratch.num,
                 base: at,
@@ -179,42 +179,5 @@ fn plain(l: Length) -> u64 {
     match l {
         Length::Len(n) => n,
         Length::Encoded(e) => e as u64,
-    }
-}
-
-/// Appends the decimal text of `v`.
-pub fn write_decimal(out: &mut Vec<u8>, v: i64) {
-    let mut buf = [0u8; 20];
-    out.extend_from_slice(super::elem::decimal(&mut buf, v));
-}
-
-/// Parses `s` as Redis's canonical int64 text (`string2ll`: no sign on zero, no leading zeros, no
-/// spaces), the rule that decides whether a writer may store a string as an integer.
-pub fn parse_canonical_i64(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match s[0] {
-        b'-' => (true, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() || digits[0] == b'0' || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
-    }
-    if neg {
-        if v > i64::MAX as u64 + 1 {
-            None
-        } else {
-            Some((v as i64).wrapping_neg())
-        }
-    } else {
-        i64::try_from(v).ok()
     }
 }

@@ -206,7 +206,7 @@ impl Builder {
             self.buf
                 .extend_from_slice(&(self.prev_size as u32).to_le_bytes());
         }
-        match super::string::parse_canonical_i64(s).filter(|_| s.len() < 32) {
+        match crate::format::int::parse_i64(s).filter(|_| s.len() < 32) {
             Some(v @ 0..=12) => self.buf.push(0xf1 + v as u8),
             Some(v) if i8::try_from(v).is_ok() => self.buf.extend_from_slice(&[0xfe, v as u8]),
             Some(v) if i16::try_from(v).is_ok() => {

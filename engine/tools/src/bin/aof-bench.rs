@@ -4,10 +4,11 @@
 //! `cargo build --release -p redis-persist && cargo run --release -p redis-persist-tools --bin aof-bench --
 //! [--regenerate] [--runs N]`. The AOF is cached under `target/bench-data/aof-7.0.15/`.
 use redis_persist_engine::aof::{load, replay, LoadOptions};
-use redis_persist_engine::format::aof::resp::{self, Item, Parsed, Strictness};
 use redis_persist_engine::format::rdb::ReadOptions;
+use redis_persist_engine::format::resp::ReplyReader;
+use redis_persist_engine::format::resp::{self, Item, Parsed, Strictness};
 use redis_persist_engine::keyspace::{Config, Keyspace, Session};
-use redis_persist_engine::live::{Client, Reply, ReplyReader, RunningServer, ServerBuild, TempDir};
+use redis_persist_engine::live::{Client, Reply, RunningServer, ServerBuild, TempDir};
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

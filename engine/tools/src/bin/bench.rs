@@ -2,12 +2,13 @@
 //! `redis-check-rdb` (MB/s, peak RSS), and the writer versus the server's own `SAVE`.
 //!
 //! `cargo build --release -p redis-persist && cargo run --release -p redis-persist-tools --bin bench -- [--regenerate] [--runs N]`
-use redis_persist_engine::format::aof::resp::write_command;
 use redis_persist_engine::format::rdb::{
     read_dataset_from, write_dataset, ReadOptions, Target, WriteOptions,
 };
+use redis_persist_engine::format::resp::write_command;
+use redis_persist_engine::format::resp::ReplyReader;
+use redis_persist_engine::live::Client;
 use redis_persist_engine::live::ServerBuild;
-use redis_persist_engine::live::{Client, ReplyReader};
 use redis_persist_engine::live::{Reply, RunningServer, TempDir};
 use std::io::Write;
 use std::net::TcpStream;

@@ -1,13 +1,13 @@
-//! Dataset JSON written straight to an output through serde, with no intermediate JSON tree, so
-//! `dump --json` holds only the dataset itself; the text equals `to_json`'s, pretty-printed.
-use super::json::score_text;
+//! Writing Dataset JSON, version 1 (`docs/dataset-json.md`): the one encoder, a serde `Serialize`
+//! that streams to any output with no intermediate tree; `to_json` and the diff's texts use it too.
 use super::*;
 use base64::Engine as _;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-struct Bytes<'a>(&'a [u8]);
+/// A byte string as the contract spells it: text when valid UTF-8, else `{"b64": ...}`.
+pub struct Bytes<'a>(pub &'a [u8]);
 
 impl Serialize for Bytes<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -204,6 +204,41 @@ impl Serialize for ConsumerJson<'_> {
         m.serialize_entry("pending", &seq(c.pending.iter().map(|i| Id(*i))))?;
         m.end()
     }
+}
+
+/// The shortest decimal text that parses back to `score`, or `inf` / `-inf`.
+pub fn score_text(score: f64) -> String {
+    if score.is_infinite() {
+        return if score > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    let a = score.abs();
+    if a != 0.0 && !(1e-7..1e21).contains(&a) {
+        format!("{score:e}")
+    } else {
+        format!("{score}")
+    }
+}
+
+/// The JSON text of a byte string as the contract spells it (for messages).
+pub fn bytes_text(b: &[u8]) -> String {
+    serde_json::to_string(&Bytes(b)).unwrap_or_default()
+}
+
+/// The dataset as a JSON value (the same encoder as `write_json`).
+pub fn to_json(d: &Dataset) -> serde_json::Value {
+    serde_json::to_value(DatasetJson(d)).unwrap_or(serde_json::Value::Null)
+}
+
+/// Pretty-printed Dataset JSON with a trailing newline.
+pub fn to_json_string(d: &Dataset) -> String {
+    let mut out = Vec::new();
+    // Writing to memory fails only on a serializer error, which this encoder never raises.
+    let _ = write_json(d, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Writes pretty Dataset JSON with a trailing newline to `w`.

@@ -1,6 +1,7 @@
 //! Parser tests that need no server: replies split across reads at every byte, binary bulks,
 //! nested and nil arrays, and malformed input refused with an error rather than a panic.
 use super::*;
+use crate::format::resp::encode_command;
 
 /// Hands out its bytes `step` at a time, the way a slow socket does.
 struct Trickle {

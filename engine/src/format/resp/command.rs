@@ -1,5 +1,5 @@
-//! The AOF command stream: RESP multibulk commands and `#` annotation lines, parsed from a byte
-//! slice with the exact number of bytes consumed, so a truncated tail is located to the byte.
+//! RESP commands (multibulk requests) and the AOF's `#` annotation lines between them: the one
+//! encoder, and a parser that reports the exact bytes consumed, so a truncated tail is located to the byte.
 use crate::format::error::{Error, ErrorKind, Result};
 
 /// How strictly to parse.
@@ -173,15 +173,22 @@ pub fn timestamp(annotation: &[u8]) -> Option<i64> {
 /// Appends one command in RESP multibulk form.
 pub fn write_command(out: &mut Vec<u8>, argv: &[&[u8]]) {
     out.push(b'*');
-    out.extend_from_slice(argv.len().to_string().as_bytes());
+    crate::format::int::write_decimal(out, argv.len() as i64);
     out.extend_from_slice(b"\r\n");
     for a in argv {
         out.push(b'$');
-        out.extend_from_slice(a.len().to_string().as_bytes());
+        crate::format::int::write_decimal(out, a.len() as i64);
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
     }
+}
+
+/// One command in RESP multibulk form.
+pub fn encode_command(argv: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + argv.iter().map(|a| a.len() + 16).sum::<usize>());
+    write_command(&mut out, argv);
+    out
 }
 
 /// Appends a `#TS:<seconds>` annotation.
