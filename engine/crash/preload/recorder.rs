@@ -398,7 +398,7 @@ fn track(fd: c_int, stdio: bool) -> (u64, u8, u64) {
             CAPT[i].store(size, Relaxed);
             MAX_FD.fetch_max(i, Relaxed);
         }
-        None => emit(K_LOST, 0, 0, [LOST_FD_RANGE, fd as u64, ino], &[]),
+        None => emit(K_LOST, 0, 0, [LOST_FD_RANGE, fd as u64, 0], &[]),
     }
     (ino, kind, size)
 }

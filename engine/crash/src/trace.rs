@@ -312,6 +312,9 @@ pub fn decode(b: &[u8]) -> Result<(Record, usize), RecordError> {
         });
     }
     let (kind, sub) = (b[4], b[5]);
+    if b[6..8] != [0, 0] || b[12..16] != [0; 4] {
+        return Err(RecordError::BadField("reserved header bytes"));
+    }
     let pid = u32::from_le_bytes([b[8], b[9], b[10], b[11]]);
     let ret = u64_at(b, 16) as i64;
     let (a, bb, c) = (u64_at(b, 24), u64_at(b, 32), u64_at(b, 40));
@@ -328,10 +331,9 @@ pub fn decode(b: &[u8]) -> Result<(Record, usize), RecordError> {
             mode: (bb >> 32) as u32,
             size: c,
             kind: match sub & 3 {
-                0 => FdKind::Other,
                 1 => FdKind::File,
                 2 => FdKind::Dir,
-                _ => return Err(RecordError::BadField("fd kind")),
+                _ => FdKind::Other,
             },
             stdio: sub & 4 != 0,
         },
@@ -402,5 +404,31 @@ pub fn decode(b: &[u8]) -> Result<(Record, usize), RecordError> {
         },
         k => return Err(RecordError::UnknownKind(k)),
     };
+    // Only the canonical encoding is accepted, so that corruption shows and re-encoding any
+    // accepted record gives back its bytes: unused arguments, sub-kinds and payloads are empty.
+    let (used, subs, payload): (usize, &[u8], bool) = match kind {
+        K_START => (1, &[0], true),
+        K_OPEN => (3, &[0, 1, 2, 4, 5, 6], true),
+        K_CLOSE => (1, &[0], false),
+        K_WRITE => (2, &[0, 1], true),
+        K_TRUNCATE => (2, &[0], true),
+        K_SYNC_BEGIN => (3, &[1, 2, 3, 4, 5], false),
+        K_SYNC_END => (2, &[1, 2, 3, 4, 5], false),
+        K_RENAME | K_UNLINK | K_MKDIR => (1, &[0], true),
+        K_INIT_DIR => (0, &[0], true),
+        K_INIT_FILE => (1, &[0], true),
+        _ => (2, &[0], false),
+    };
+    if [a, bb, c][used..].iter().any(|&v| v != 0) {
+        return Err(RecordError::BadField("unused argument"));
+    }
+    if !subs.contains(&sub) {
+        return Err(RecordError::BadField("sub-kind"));
+    }
+    if !payload && !p.is_empty() {
+        return Err(RecordError::BadField(
+            "payload on a record kind without one",
+        ));
+    }
     Ok((Record { pid, ret, op }, len))
 }
