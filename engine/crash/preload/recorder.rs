@@ -7,7 +7,9 @@
 //! every block says why it is sound.
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
-#![allow(clippy::missing_safety_doc)]
+// The exports are C entry points taking C's raw pointers; they pass them to the kernel (which
+// checks them) or to glibc, with the very contract the caller already has with libc.
+#![allow(clippy::missing_safety_doc, clippy::not_unsafe_ptr_arg_deref)]
 
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_long, c_void};
@@ -42,81 +44,31 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 #[no_mangle]
 pub extern "C" fn rust_eh_personality() {}
 
+/// Declares constants compactly (one macro call per group; rustfmt leaves it as written).
+macro_rules! consts {
+    ($t:ty: $($name:ident = $v:expr),* $(,)?) => { $(const $name: $t = $v;)* };
+}
 // x86_64 syscall numbers.
-const SYS_WRITE: c_long = 1;
-const SYS_CLOSE: c_long = 3;
-const SYS_FSTAT: c_long = 5;
-const SYS_LSEEK: c_long = 8;
-const SYS_MMAP: c_long = 9;
-const SYS_PREAD: c_long = 17;
-const SYS_PWRITE: c_long = 18;
-const SYS_WRITEV: c_long = 20;
-const SYS_DUP: c_long = 32;
-const SYS_DUP2: c_long = 33;
-const SYS_GETPID: c_long = 39;
-const SYS_FCNTL: c_long = 72;
-const SYS_FSYNC: c_long = 74;
-const SYS_FDATASYNC: c_long = 75;
-const SYS_TRUNCATE: c_long = 76;
-const SYS_FTRUNCATE: c_long = 77;
-const SYS_GETCWD: c_long = 79;
-const SYS_RENAME: c_long = 82;
-const SYS_MKDIR: c_long = 83;
-const SYS_RMDIR: c_long = 84;
-const SYS_UNLINK: c_long = 87;
-const SYS_READLINK: c_long = 89;
-const SYS_GETPPID: c_long = 110;
-const SYS_SYNC: c_long = 162;
-const SYS_OPENAT: c_long = 257;
-const SYS_MKDIRAT: c_long = 258;
-const SYS_UNLINKAT: c_long = 263;
-const SYS_RENAMEAT: c_long = 264;
-const SYS_SYNC_FILE_RANGE: c_long = 277;
-const SYS_DUP3: c_long = 292;
-const SYS_SYNCFS: c_long = 306;
-const SYS_RENAMEAT2: c_long = 316;
-
-const AT_FDCWD: c_int = -100;
-const AT_REMOVEDIR: u64 = 0x200;
-const O_WRONLY: c_int = 1;
-const O_RDWR: c_int = 2;
-const O_CREAT: c_int = 0o100;
-const O_TRUNC: c_int = 0o1000;
-const O_APPEND: c_int = 0o2000;
-const O_CLOEXEC: c_int = 0o2000000;
-const O_TMPFILE: c_int = 0o20000000;
-const F_DUPFD_CLOEXEC: c_long = 1030;
-const EFAULT: c_int = 14;
-const EDEADLK: c_int = 35;
-const EOWNERDEAD: c_int = 130;
-
-// Record kinds and sub-kinds: see src/trace.rs.
-const K_START: u8 = 1;
-const K_OPEN: u8 = 2;
-const K_CLOSE: u8 = 3;
-const K_WRITE: u8 = 4;
-const K_TRUNCATE: u8 = 5;
-const K_SYNC_BEGIN: u8 = 6;
-const K_SYNC_END: u8 = 7;
-const K_RENAME: u8 = 8;
-const K_UNLINK: u8 = 9;
-const K_MKDIR: u8 = 10;
-const K_LOST: u8 = 13;
-const SYNC_FSYNC: u8 = 1;
-const SYNC_FDATASYNC: u8 = 2;
-const SYNC_RANGE: u8 = 3;
-const SYNC_FS: u8 = 4;
-const SYNC_ALL: u8 = 5;
-const LOST_FD_RANGE: u64 = 1;
-const LOST_REENTRANT: u64 = 2;
-const LOST_OWNER_DIED: u64 = 3;
+consts! { c_long: SYS_WRITE = 1, SYS_CLOSE = 3, SYS_FSTAT = 5, SYS_LSEEK = 8, SYS_MMAP = 9,
+SYS_PREAD = 17, SYS_PWRITE = 18, SYS_WRITEV = 20, SYS_DUP = 32, SYS_DUP2 = 33, SYS_GETPID = 39,
+SYS_FCNTL = 72, SYS_FSYNC = 74, SYS_FDATASYNC = 75, SYS_TRUNCATE = 76, SYS_FTRUNCATE = 77,
+SYS_GETCWD = 79, SYS_RENAME = 82, SYS_MKDIR = 83, SYS_RMDIR = 84, SYS_UNLINK = 87,
+SYS_READLINK = 89, SYS_GETPPID = 110, SYS_SYNC = 162, SYS_OPENAT = 257, SYS_MKDIRAT = 258,
+SYS_UNLINKAT = 263, SYS_RENAMEAT = 264, SYS_SYNC_FILE_RANGE = 277, SYS_DUP3 = 292,
+SYS_SYNCFS = 306, SYS_RENAMEAT2 = 316, F_DUPFD_CLOEXEC = 1030 }
+consts! { c_int: AT_FDCWD = -100, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_TRUNC = 0o1000,
+O_APPEND = 0o2000, O_CLOEXEC = 0o2000000, O_TMPFILE = 0o20000000, EFAULT = 14, EDEADLK = 35,
+EOWNERDEAD = 130 }
+// Record kinds, sync sub-kinds and LOST reasons: see src/trace.rs.
+consts! { u8: K_START = 1, K_OPEN = 2, K_CLOSE = 3, K_WRITE = 4, K_TRUNCATE = 5, K_SYNC_BEGIN = 6,
+K_SYNC_END = 7, K_RENAME = 8, K_UNLINK = 9, K_MKDIR = 10, K_LOST = 13, SYNC_FSYNC = 1,
+SYNC_FDATASYNC = 2, SYNC_RANGE = 3, SYNC_FS = 4, SYNC_ALL = 5 }
+consts! { u64: LOST_FD_RANGE = 1, LOST_REENTRANT = 2, LOST_OWNER_DIED = 3, AT_REMOVEDIR = 0x200 }
 const MAGIC: &[u8; 8] = b"RPTRACE1";
 const HEADER: usize = 48;
 
-/// Kinds of tracked descriptors (low bits) and the stdio flag.
-const FD_FILE: u8 = 1;
-const FD_DIR: u8 = 2;
-const FD_STDIO: u8 = 4;
+// Kinds of tracked descriptors (low bits) and the stdio flag.
+consts! { u8: FD_FILE = 1, FD_DIR = 2, FD_STDIO = 4 }
 /// Descriptors at or above this are not tracked (a LOST record says so).
 const NFD: usize = 65536;
 const PATH: usize = 4096;
@@ -133,12 +85,7 @@ static STATE: AtomicU8 = AtomicU8::new(0);
 static TRACE_FD: AtomicI32 = AtomicI32::new(-1);
 static SHARED: AtomicPtr<Shared> = AtomicPtr::new(core::ptr::null_mut());
 static STDIO: [AtomicUsize; 6] = [const { AtomicUsize::new(0) }; 6];
-const FOPEN: usize = 0;
-const FWRITE: usize = 1;
-const FPUTS: usize = 2;
-const FPUTC: usize = 3;
-const FFLUSH: usize = 4;
-const FCLOSE: usize = 5;
+consts! { usize: FOPEN = 0, FWRITE = 1, FPUTS = 2, FPUTC = 3, FFLUSH = 4, FCLOSE = 5 }
 const STDIO_NAMES: [&[u8]; 6] =
     [b"fopen\0", b"fwrite\0", b"fputs\0", b"fputc\0", b"fflush\0", b"fclose\0"];
 
@@ -191,9 +138,9 @@ fn set_errno(e: c_int) {
 }
 fn result(r: c_long, e: c_int) -> i64 {
     if r < 0 {
-        -(e as i64)
+        -i64::from(e)
     } else {
-        r as i64
+        r
     }
 }
 fn stat(fd: c_int) -> Option<(u64, u32, u64)> {
@@ -237,7 +184,17 @@ fn init() -> bool {
         fd
     } as c_int;
     // SAFETY: six-argument mmap (MAP_SHARED|MAP_ANONYMOUS, read-write) of a fresh region.
-    let page = unsafe { syscall(SYS_MMAP, 0usize, 16384usize, 3, 0x21, -1, 0) };
+    let page = unsafe {
+        syscall(
+            SYS_MMAP,
+            0 as c_long,
+            16384 as c_long,
+            3 as c_long,
+            0x21 as c_long,
+            -1 as c_long,
+            0 as c_long,
+        )
+    };
     if page < 0 {
         return false;
     }
@@ -311,32 +268,26 @@ fn unlock() {
     unsafe { pthread_mutex_unlock(shared().mutex.get().cast()) };
 }
 
+/// A `struct iovec`: base and length.
+#[repr(C)]
 #[derive(Clone, Copy)]
-struct Iov(*const u8, usize);
+pub struct Iov(*const u8, usize);
 
-/// Appends bytes to the trace; records are whole because every writer holds the lock.
+/// Appends bytes to the trace in one writev; records stay whole because every writer holds the
+/// lock (a rare short write is finished part by part, still under it).
 fn write_all(parts: &[Iov]) {
     let fd = TRACE_FD.load(Relaxed) as usize;
-    let mut iov = [Iov(core::ptr::null(), 0); 4];
-    let k = parts.len().min(4);
-    iov[..k].copy_from_slice(&parts[..k]);
-    let total: usize = iov.iter().map(|v| v.1).sum();
-    let mut done = sys(SYS_WRITEV, [fd, iov.as_ptr() as usize, k, 0]).max(0) as usize;
-    // A short write (rare on a regular file) is finished part by part, still under the lock.
-    let mut skip = 0;
-    for v in &iov[..k] {
-        if done < total && skip + v.1 > done {
-            let mut off = done - skip;
-            while off < v.1 {
-                let r = sys(SYS_WRITE, [fd, v.0 as usize + off, v.1 - off, 0]);
-                if r <= 0 {
-                    return;
-                }
-                off += r as usize;
+    let mut done = sys(SYS_WRITEV, a!(fd, parts.as_ptr(), parts.len())).max(0) as usize;
+    for v in parts {
+        let mut off = done.min(v.1);
+        done -= off;
+        while off < v.1 {
+            let r = sys(SYS_WRITE, a!(fd, v.0 as usize + off, v.1 - off));
+            if r <= 0 {
+                return;
             }
-            done = skip + v.1;
+            off += r as usize;
         }
-        skip += v.1;
     }
 }
 
@@ -661,217 +612,159 @@ fn do_sync(sub: u8, fd: c_int, global: bool, op: impl FnOnce() -> c_long) -> c_l
     r
 }
 
-#[no_mangle]
-pub extern "C" fn open(p: *const c_char, flags: c_int, mode: u32) -> c_int {
-    // The mode is variadic in C; on x86_64 it arrives in the same register as a third argument.
-    do_open(AT_FDCWD, p, flags, mode)
+/// Declares the interposed C functions, one or two lines each (rustfmt leaves macro bodies alone).
+macro_rules! export {
+    ($(fn $name:ident($($a:ident: $t:ty),*) -> $r:ty $body:block)*) => {
+        $( #[no_mangle] pub extern "C" fn $name($($a: $t),*) -> $r $body )*
+    };
 }
-#[no_mangle]
-pub extern "C" fn open64(p: *const c_char, flags: c_int, mode: u32) -> c_int {
-    do_open(AT_FDCWD, p, flags, mode)
-}
-#[no_mangle]
-pub extern "C" fn openat(d: c_int, p: *const c_char, flags: c_int, mode: u32) -> c_int {
-    do_open(d, p, flags, mode)
-}
-#[no_mangle]
-pub extern "C" fn openat64(d: c_int, p: *const c_char, flags: c_int, mode: u32) -> c_int {
-    do_open(d, p, flags, mode)
-}
-#[no_mangle]
-pub extern "C" fn creat(p: *const c_char, mode: u32) -> c_int {
-    do_open(AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, mode)
-}
-#[no_mangle]
-pub extern "C" fn creat64(p: *const c_char, mode: u32) -> c_int {
-    do_open(AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, mode)
+type Path = *const c_char;
+const NOPATH: (c_int, Path) = (0, core::ptr::null());
+const AT: c_int = AT_FDCWD;
+const CREAT: c_int = O_CREAT | O_WRONLY | O_TRUNC;
+
+// open's mode is variadic in C; on x86_64 it arrives in the register of a third argument.
+export! {
+    fn open(p: Path, fl: c_int, mode: u32) -> c_int { do_open(AT, p, fl, mode) }
+    fn open64(p: Path, fl: c_int, mode: u32) -> c_int { do_open(AT, p, fl, mode) }
+    fn openat(d: c_int, p: Path, fl: c_int, mode: u32) -> c_int { do_open(d, p, fl, mode) }
+    fn openat64(d: c_int, p: Path, fl: c_int, mode: u32) -> c_int { do_open(d, p, fl, mode) }
+    fn creat(p: Path, mode: u32) -> c_int { do_open(AT, p, CREAT, mode) }
+    fn creat64(p: Path, mode: u32) -> c_int { do_open(AT, p, CREAT, mode) }
 }
 
-#[no_mangle]
-pub extern "C" fn write(fd: c_int, buf: *const u8, n: usize) -> isize {
-    let rec = |r, ino, _| written(fd, r, ino, None, buf);
-    fd_op(fd, || sys(SYS_WRITE, a!(fd, buf, n)), rec) as isize
-}
-#[no_mangle]
-pub extern "C" fn pwrite(fd: c_int, buf: *const u8, n: usize, off: i64) -> isize {
-    let rec = |r, ino, _| written(fd, r, ino, Some(off as u64), buf);
-    fd_op(fd, || sys(SYS_PWRITE, a!(fd, buf, n, off)), rec) as isize
-}
-#[no_mangle]
-pub extern "C" fn pwrite64(fd: c_int, buf: *const u8, n: usize, off: i64) -> isize {
-    pwrite(fd, buf, n, off)
-}
-#[no_mangle]
-pub extern "C" fn writev(fd: c_int, iov: *const Iov, cnt: c_int) -> isize {
-    let rec = |r: i64, ino, _| {
-        if r < 0 {
-            return written(fd, r, ino, None, core::ptr::null());
-        }
-        let end = sys(SYS_LSEEK, a!(fd, 0, 1)) as u64;
-        let (mut off, mut left) = (end - r as u64, r as usize);
-        for i in 0..cnt.max(0) as usize {
-            // SAFETY: writev succeeded, so the kernel read all `cnt` iovec entries.
-            let v = unsafe { *iov.add(i) };
-            let k = v.1.min(left);
-            if k > 0 {
-                emit_data(0, k as i64, ino, off, v.0, k);
-            }
-            (off, left) = (off + k as u64, left - k);
-        }
-        CAPT[fd as usize].fetch_max(end, Relaxed);
-    };
-    fd_op(fd, || sys(SYS_WRITEV, a!(fd, iov, cnt)), rec) as isize
+// Writes through a descriptor: the bytes are in the caller's buffer.
+export! {
+    fn write(fd: c_int, buf: *const u8, n: usize) -> isize {
+        let rec = |r, ino, _| written(fd, r, ino, None, buf);
+        fd_op(fd, || sys(SYS_WRITE, a!(fd, buf, n)), rec) as isize
+    }
+    fn pwrite(fd: c_int, buf: *const u8, n: usize, off: i64) -> isize {
+        let rec = |r, ino, _| written(fd, r, ino, Some(off as u64), buf);
+        fd_op(fd, || sys(SYS_PWRITE, a!(fd, buf, n, off)), rec) as isize
+    }
+    fn pwrite64(fd: c_int, buf: *const u8, n: usize, off: i64) -> isize { pwrite(fd, buf, n, off) }
+    fn writev(fd: c_int, iov: *const Iov, cnt: c_int) -> isize {
+        fd_op(fd, || sys(SYS_WRITEV, a!(fd, iov, cnt)), |r, ino, _| writev_rec(fd, iov, cnt, r, ino)) as isize
+    }
+    fn ftruncate(fd: c_int, len: i64) -> c_int {
+        let rec = |r, ino, _| {
+            CAPT[fd as usize].fetch_min(len as u64, Relaxed);
+            emit(K_TRUNCATE, 0, r, [ino, len as u64, 0], &[]);
+        };
+        fd_op(fd, || sys(SYS_FTRUNCATE, a!(fd, len)), rec) as c_int
+    }
+    fn ftruncate64(fd: c_int, len: i64) -> c_int { ftruncate(fd, len) }
 }
 
-#[no_mangle]
-pub extern "C" fn close(fd: c_int) -> c_int {
-    let rec = |r, ino, _| {
-        untrack(fd);
-        emit(K_CLOSE, 0, r, [ino, 0, 0], &[])
-    };
-    fd_op(fd, || sys(SYS_CLOSE, a!(fd)), rec) as c_int
+/// Records a successful writev as one write record per buffer, at consecutive offsets.
+fn writev_rec(fd: c_int, iov: *const Iov, cnt: c_int, r: i64, ino: u64) {
+    if r < 0 {
+        return written(fd, r, ino, None, core::ptr::null());
+    }
+    let end = sys(SYS_LSEEK, a!(fd, 0, 1)) as u64;
+    let (mut off, mut left) = (end - r as u64, r as usize);
+    for i in 0..cnt.max(0) as usize {
+        // SAFETY: writev succeeded, so the kernel read all `cnt` iovec entries.
+        let v = unsafe { *iov.add(i) };
+        let k = v.1.min(left);
+        if k > 0 {
+            emit_data(0, k as i64, ino, off, v.0, k);
+        }
+        (off, left) = (off + k as u64, left - k);
+    }
+    CAPT[fd as usize].fetch_max(end, Relaxed);
 }
+
+// Descriptor lifetimes: a closed (or dup2-replaced) descriptor stops being tracked.
+export! {
+    fn close(fd: c_int) -> c_int {
+        let rec = |r, ino, _| { untrack(fd); emit(K_CLOSE, 0, r, [ino, 0, 0], &[]) };
+        fd_op(fd, || sys(SYS_CLOSE, a!(fd)), rec) as c_int
+    }
+    fn dup(fd: c_int) -> c_int { do_dup(fd, -1, || sys(SYS_DUP, a!(fd))) }
+    fn dup2(old: c_int, new: c_int) -> c_int { do_dup(old, new, || sys(SYS_DUP2, a!(old, new))) }
+    fn dup3(old: c_int, new: c_int, fl: c_int) -> c_int { do_dup(old, new, || sys(SYS_DUP3, a!(old, new, fl))) }
+}
+
 fn do_dup(old: c_int, new: c_int, op: impl FnOnce() -> c_long) -> c_int {
     let closing = if new >= 0 && new != old { tracked(new) } else { None };
     let rec = |r: i64, _, _| {
-        if r >= 0 {
-            if let Some((ino, _)) = closing {
-                emit(K_CLOSE, 0, 0, [ino, 0, 0], &[]);
-            }
-            untrack(r as c_int);
-            if let Some((ino, kind)) = tracked(old) {
-                let i = r as usize;
-                if i < NFD {
-                    INO[i].store(ino, Relaxed);
-                    KIND[i].store(kind & !FD_STDIO, Relaxed);
-                }
-            }
+        if r < 0 {
+            return;
+        }
+        if let Some((ino, _)) = closing {
+            emit(K_CLOSE, 0, 0, [ino, 0, 0], &[]);
+        }
+        untrack(r as c_int);
+        if let (Some((ino, kind)), Some(i)) =
+            (tracked(old), usize::try_from(r).ok().filter(|&i| i < NFD))
+        {
+            INO[i].store(ino, Relaxed);
+            KIND[i].store(kind & !FD_STDIO, Relaxed);
         }
     };
-    let fd = if closing.is_some() { new } else { old };
-    fd_op(fd, op, rec) as c_int
-}
-#[no_mangle]
-pub extern "C" fn dup(fd: c_int) -> c_int {
-    do_dup(fd, -1, || sys(SYS_DUP, a!(fd)))
-}
-#[no_mangle]
-pub extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
-    do_dup(old, new, || sys(SYS_DUP2, a!(old, new)))
-}
-#[no_mangle]
-pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
-    do_dup(old, new, || sys(SYS_DUP3, a!(old, new, flags)))
+    fd_op(if closing.is_some() { new } else { old }, op, rec) as c_int
 }
 
-#[no_mangle]
-pub extern "C" fn ftruncate(fd: c_int, len: i64) -> c_int {
-    let rec = |r, ino, _| {
-        CAPT[fd as usize].fetch_min(len as u64, Relaxed);
-        emit(K_TRUNCATE, 0, r, [ino, len as u64, 0], &[]);
-    };
-    fd_op(fd, || sys(SYS_FTRUNCATE, a!(fd, len)), rec) as c_int
-}
-#[no_mangle]
-pub extern "C" fn ftruncate64(fd: c_int, len: i64) -> c_int {
-    ftruncate(fd, len)
-}
-#[no_mangle]
-pub extern "C" fn truncate(p: *const c_char, len: i64) -> c_int {
-    let rec = |r, [path, _]: [&[u8]; 2]| {
-        emit(K_TRUNCATE, 0, r, [0, len as u64, 0], &[Iov(path.as_ptr(), path.len())])
-    };
-    path_op([(AT_FDCWD, p), (0, core::ptr::null())], || sys(SYS_TRUNCATE, a!(p, len)), rec) as c_int
-}
-#[no_mangle]
-pub extern "C" fn truncate64(p: *const c_char, len: i64) -> c_int {
-    truncate(p, len)
+// Flushes: BEGIN and END records around the call (see do_sync).
+export! {
+    fn fsync(fd: c_int) -> c_int { do_sync(SYNC_FSYNC, fd, false, || sys(SYS_FSYNC, a!(fd))) as c_int }
+    fn fdatasync(fd: c_int) -> c_int { do_sync(SYNC_FDATASYNC, fd, false, || sys(SYS_FDATASYNC, a!(fd))) as c_int }
+    fn sync_file_range(fd: c_int, off: i64, n: i64, fl: u32) -> c_int {
+        do_sync(SYNC_RANGE, fd, false, || sys(SYS_SYNC_FILE_RANGE, a!(fd, off, n, fl))) as c_int
+    }
+    fn syncfs(fd: c_int) -> c_int { do_sync(SYNC_FS, fd, true, || sys(SYS_SYNCFS, a!(fd))) as c_int }
+    fn sync() -> () { do_sync(SYNC_ALL, -1, true, || sys(SYS_SYNC, a!())); }
 }
 
-#[no_mangle]
-pub extern "C" fn fsync(fd: c_int) -> c_int {
-    do_sync(SYNC_FSYNC, fd, false, || sys(SYS_FSYNC, a!(fd))) as c_int
+/// The record closure of a one-path operation: kind, argument `a`, the path as payload.
+fn path_rec(kind: u8, arg: u64) -> impl FnOnce(i64, [&[u8]; 2]) {
+    move |r, [p, _]| emit(kind, 0, r, [arg, 0, 0], &[Iov(p.as_ptr(), p.len())])
 }
-#[no_mangle]
-pub extern "C" fn fdatasync(fd: c_int) -> c_int {
-    do_sync(SYNC_FDATASYNC, fd, false, || sys(SYS_FDATASYNC, a!(fd))) as c_int
-}
-#[no_mangle]
-pub extern "C" fn sync_file_range(fd: c_int, off: i64, n: i64, flags: u32) -> c_int {
-    do_sync(SYNC_RANGE, fd, false, || sys(SYS_SYNC_FILE_RANGE, a!(fd, off, n, flags))) as c_int
-}
-#[no_mangle]
-pub extern "C" fn syncfs(fd: c_int) -> c_int {
-    do_sync(SYNC_FS, fd, true, || sys(SYS_SYNCFS, a!(fd))) as c_int
-}
-#[no_mangle]
-pub extern "C" fn sync() {
-    do_sync(SYNC_ALL, -1, true, || sys(SYS_SYNC, a!()));
-}
-
 fn rename_rec(flags: u64) -> impl FnOnce(i64, [&[u8]; 2]) {
     move |r, [from, to]| {
         let n = (from.len() as u16).to_le_bytes();
-        emit(
-            K_RENAME,
-            0,
-            r,
-            [flags, 0, 0],
-            &[Iov(n.as_ptr(), 2), Iov(from.as_ptr(), from.len()), Iov(to.as_ptr(), to.len())],
-        );
+        let parts =
+            [Iov(n.as_ptr(), 2), Iov(from.as_ptr(), from.len()), Iov(to.as_ptr(), to.len())];
+        emit(K_RENAME, 0, r, [flags, 0, 0], &parts);
     }
 }
-#[no_mangle]
-pub extern "C" fn rename(old: *const c_char, new: *const c_char) -> c_int {
-    let op = || sys(SYS_RENAME, a!(old, new));
-    path_op([(AT_FDCWD, old), (AT_FDCWD, new)], op, rename_rec(0)) as c_int
-}
-#[no_mangle]
-pub extern "C" fn renameat(od: c_int, old: *const c_char, nd: c_int, new: *const c_char) -> c_int {
-    let op = || sys(SYS_RENAMEAT, a!(od as isize, old, nd as isize, new));
-    path_op([(od, old), (nd, new)], op, rename_rec(0)) as c_int
-}
-#[no_mangle]
-pub extern "C" fn renameat2(
-    od: c_int,
-    old: *const c_char,
-    nd: c_int,
-    new: *const c_char,
-    fl: u32,
-) -> c_int {
-    // SAFETY: five-argument raw syscall; the kernel validates the path pointers.
-    let op = || unsafe { syscall(SYS_RENAMEAT2, od as c_long, old, nd as c_long, new, fl) };
-    path_op([(od, old), (nd, new)], op, rename_rec(fl as u64)) as c_int
-}
 
-fn unlink_rec(flags: u64) -> impl FnOnce(i64, [&[u8]; 2]) {
-    move |r, [path, _]| emit(K_UNLINK, 0, r, [flags, 0, 0], &[Iov(path.as_ptr(), path.len())])
-}
-const NOPATH: (c_int, *const c_char) = (0, core::ptr::null());
-#[no_mangle]
-pub extern "C" fn unlink(p: *const c_char) -> c_int {
-    path_op([(AT_FDCWD, p), NOPATH], || sys(SYS_UNLINK, a!(p)), unlink_rec(0)) as c_int
-}
-#[no_mangle]
-pub extern "C" fn unlinkat(d: c_int, p: *const c_char, flags: c_int) -> c_int {
-    let op = || sys(SYS_UNLINKAT, a!(d as isize, p, flags));
-    path_op([(d, p), NOPATH], op, unlink_rec(flags as u64)) as c_int
-}
-#[no_mangle]
-pub extern "C" fn rmdir(p: *const c_char) -> c_int {
-    path_op([(AT_FDCWD, p), NOPATH], || sys(SYS_RMDIR, a!(p)), unlink_rec(AT_REMOVEDIR)) as c_int
-}
-fn mkdir_rec(mode: u32) -> impl FnOnce(i64, [&[u8]; 2]) {
-    move |r, [path, _]| emit(K_MKDIR, 0, r, [mode as u64, 0, 0], &[Iov(path.as_ptr(), path.len())])
-}
-#[no_mangle]
-pub extern "C" fn mkdir(p: *const c_char, mode: u32) -> c_int {
-    path_op([(AT_FDCWD, p), NOPATH], || sys(SYS_MKDIR, a!(p, mode)), mkdir_rec(mode)) as c_int
-}
-#[no_mangle]
-pub extern "C" fn mkdirat(d: c_int, p: *const c_char, mode: u32) -> c_int {
-    let op = || sys(SYS_MKDIRAT, a!(d as isize, p, mode));
-    path_op([(d, p), NOPATH], op, mkdir_rec(mode)) as c_int
+// Names: recorded when a path (either path of a rename) is under the dir.
+export! {
+    fn rename(old: Path, new: Path) -> c_int {
+        path_op([(AT, old), (AT, new)], || sys(SYS_RENAME, a!(old, new)), rename_rec(0)) as c_int
+    }
+    fn renameat(od: c_int, old: Path, nd: c_int, new: Path) -> c_int {
+        let op = || sys(SYS_RENAMEAT, a!(od as isize, old, nd as isize, new));
+        path_op([(od, old), (nd, new)], op, rename_rec(0)) as c_int
+    }
+    fn renameat2(od: c_int, old: Path, nd: c_int, new: Path, fl: u32) -> c_int {
+        // SAFETY: a five-argument raw syscall; the kernel validates the path pointers.
+        let op = || unsafe { syscall(SYS_RENAMEAT2, od as c_long, old, nd as c_long, new, fl as c_long) };
+        path_op([(od, old), (nd, new)], op, rename_rec(fl as u64)) as c_int
+    }
+    fn unlink(p: Path) -> c_int { path_op([(AT, p), NOPATH], || sys(SYS_UNLINK, a!(p)), path_rec(K_UNLINK, 0)) as c_int }
+    fn unlinkat(d: c_int, p: Path, fl: c_int) -> c_int {
+        let op = || sys(SYS_UNLINKAT, a!(d as isize, p, fl));
+        path_op([(d, p), NOPATH], op, path_rec(K_UNLINK, fl as u64)) as c_int
+    }
+    fn rmdir(p: Path) -> c_int {
+        path_op([(AT, p), NOPATH], || sys(SYS_RMDIR, a!(p)), path_rec(K_UNLINK, AT_REMOVEDIR)) as c_int
+    }
+    fn mkdir(p: Path, mode: u32) -> c_int {
+        path_op([(AT, p), NOPATH], || sys(SYS_MKDIR, a!(p, mode)), path_rec(K_MKDIR, mode as u64)) as c_int
+    }
+    fn mkdirat(d: c_int, p: Path, mode: u32) -> c_int {
+        let op = || sys(SYS_MKDIRAT, a!(d as isize, p, mode));
+        path_op([(d, p), NOPATH], op, path_rec(K_MKDIR, mode as u64)) as c_int
+    }
+    fn truncate(p: Path, len: i64) -> c_int {
+        let rec = |r, [p, _]: [&[u8]; 2]| emit(K_TRUNCATE, 0, r, [0, len as u64, 0], &[Iov(p.as_ptr(), p.len())]);
+        path_op([(AT, p), NOPATH], || sys(SYS_TRUNCATE, a!(p, len)), rec) as c_int
+    }
+    fn truncate64(p: Path, len: i64) -> c_int { truncate(p, len) }
 }
 
 /// The real stdio function `i`, resolved in init (or now, if we are called before it ran).
@@ -882,75 +775,43 @@ fn real(i: usize) -> usize {
     }
     // SAFETY: as in init(): RTLD_NEXT and a NUL-terminated name.
     let f = unsafe { dlsym(usize::MAX as *mut c_void, STDIO_NAMES[i].as_ptr().cast()) } as usize;
+    if f == 0 {
+        // SAFETY: as in panic(). Without glibc's function there is nothing to forward the call to.
+        unsafe { abort() }
+    }
     STDIO[i].store(f, Relaxed);
     f
 }
-type FopenFn = extern "C" fn(*const c_char, *const c_char) -> *mut c_void;
+type File = *mut c_void;
 
-#[no_mangle]
-pub extern "C" fn fopen(p: *const c_char, mode: *const c_char) -> *mut c_void {
-    // SAFETY: real(FOPEN) is glibc's fopen, whose C signature FopenFn matches.
-    let f: FopenFn = unsafe { core::mem::transmute(real(FOPEN)) };
-    let mut fp = core::ptr::null_mut();
+/// The open(2) flags an fopen mode string stands for.
+fn fopen_flags(mode: Path) -> c_int {
     let mut m = [0u8; PATH];
-    let flags = match cstr(mode, &mut m).map(|n| (m[0], m[..n].contains(&b'+'))) {
-        Some((b'w', plus)) => O_CREAT | O_TRUNC | if plus { O_RDWR } else { O_WRONLY },
-        Some((b'a', plus)) => O_CREAT | O_APPEND | if plus { O_RDWR } else { O_WRONLY },
-        Some((_, plus)) => {
-            if plus {
-                O_RDWR
-            } else {
-                0
-            }
-        }
-        None => 0,
-    };
-    let rec = |r: i64, [path, _]: [&[u8]; 2]| {
-        let (ino, kind, size) = if r >= 0 { track(r as c_int, true) } else { (0, 0, 0) };
-        emit(
-            K_OPEN,
-            kind,
-            r,
-            [ino, flags as u64 | 0o666 << 32, size],
-            &[Iov(path.as_ptr(), path.len())],
-        );
-    };
-    let op = || {
-        fp = f(p, mode);
-        // SAFETY: a non-null result of fopen is a valid FILE.
-        if fp.is_null() {
-            -1
-        } else {
-            unsafe { fileno(fp) as c_long }
-        }
-    };
-    path_op([(AT_FDCWD, p), NOPATH], op, rec);
-    fp
-}
-#[no_mangle]
-pub extern "C" fn fopen64(p: *const c_char, mode: *const c_char) -> *mut c_void {
-    fopen(p, mode)
+    let plus = |n: usize, m: &[u8]| m[..n].contains(&b'+');
+    match cstr(mode, &mut m) {
+        Some(n) if m[0] == b'w' => O_CREAT | O_TRUNC | if plus(n, &m) { O_RDWR } else { O_WRONLY },
+        Some(n) if m[0] == b'a' => O_CREAT | O_APPEND | if plus(n, &m) { O_RDWR } else { O_WRONLY },
+        Some(n) if plus(n, &m) => O_RDWR,
+        _ => 0,
+    }
 }
 
-/// After a stdio call on a tracked stream: record what reached the file.
-fn after_stdio(fp: *mut c_void) {
+/// After a stdio call on a tracked stream (or fflush(NULL)): record what reached the file.
+fn after_stdio(fp: File) {
     let e = errno();
     // SAFETY: `fp` was just accepted by glibc, so it is a valid FILE.
     let fd = if fp.is_null() { -1 } else { unsafe { fileno(fp) } };
     let stdio = |fd: c_int| tracked(fd).is_some_and(|(_, k)| k & FD_STDIO != 0);
     if (fp.is_null() || stdio(fd)) && matches!(lock(), Lock::Held) {
-        if fp.is_null() {
-            (0..=MAX_FD.load(Relaxed) as c_int).filter(|&f| stdio(f)).for_each(|f| capture(f, -1));
-        } else {
-            capture(fd, -1);
-        }
+        let all = 0..=MAX_FD.load(Relaxed) as c_int;
+        all.filter(|&f| if fp.is_null() { stdio(f) } else { f == fd }).for_each(|f| capture(f, -1));
         unlock();
     }
     set_errno(e);
 }
 /// True when glibc will copy `n` bytes into the stream's buffer without calling write(2):
 /// fully buffered and enough room left (struct _IO_FILE: _flags@0, write_ptr@40, write_end@48).
-fn fits(fp: *mut c_void, n: usize) -> bool {
+fn fits(fp: File, n: usize) -> bool {
     // SAFETY: `fp` is a valid glibc FILE passed by the caller; we only read three fields.
     let (flags, ptr, end) = unsafe {
         let b = fp as *const u8;
@@ -958,58 +819,80 @@ fn fits(fp: *mut c_void, n: usize) -> bool {
     };
     flags & 0x202 == 0 && ptr != 0 && end >= ptr && n < end - ptr
 }
-macro_rules! stdio_write {
-    ($name:ident, $idx:expr, ($($arg:ident: $t:ty),*), $fp:ident, $n:expr, $ret:ty) => {
-        #[no_mangle]
-        pub extern "C" fn $name($($arg: $t),*) -> $ret {
-            // SAFETY: real($idx) is glibc's function of this very signature.
-            let f: extern "C" fn($($t),*) -> $ret = unsafe { core::mem::transmute(real($idx)) };
-            // SAFETY: a non-null stream handed to a stdio call is a valid FILE.
-            let skip = $fp.is_null() || tracked(unsafe { fileno($fp) }).is_none() || fits($fp, $n);
-            let r = f($($arg),*);
-            if !skip {
-                after_stdio($fp);
-            }
-            r
-        }
-    };
+/// Calls the real stdio write function `f`, then captures what it pushed to the file (skipped
+/// when it can only have filled the buffer).
+fn stdio_write<R>(fp: File, n: usize, f: impl FnOnce() -> R) -> R {
+    // SAFETY: a non-null stream handed to a stdio call is a valid FILE.
+    let skip = fp.is_null() || tracked(unsafe { fileno(fp) }).is_none() || fits(fp, n);
+    let r = f();
+    if !skip {
+        after_stdio(fp);
+    }
+    r
 }
-stdio_write!(fwrite, FWRITE, (p: *const c_void, s: usize, n: usize, fp: *mut c_void), fp, s.saturating_mul(n), usize);
-stdio_write!(fputc, FPUTC, (c: c_int, fp: *mut c_void), fp, 1, c_int);
-stdio_write!(putc, FPUTC, (c: c_int, fp: *mut c_void), fp, 1, c_int);
-stdio_write!(fputs, FPUTS, (s: *const c_char, fp: *mut c_void), fp, usize::MAX, c_int);
+type FwriteFn = extern "C" fn(*const c_void, usize, usize, File) -> usize;
+type PutcFn = extern "C" fn(c_int, File) -> c_int;
+type FputsFn = extern "C" fn(Path, File) -> c_int;
+type FileFn = extern "C" fn(File) -> c_int;
+type FopenFn = extern "C" fn(Path, Path) -> File;
 
-#[no_mangle]
-pub extern "C" fn fflush(fp: *mut c_void) -> c_int {
-    // SAFETY: glibc's fflush has this signature.
-    let f: extern "C" fn(*mut c_void) -> c_int = unsafe { core::mem::transmute(real(FFLUSH)) };
-    let r = f(fp);
-    after_stdio(fp);
-    r
-}
-#[no_mangle]
-pub extern "C" fn fclose(fp: *mut c_void) -> c_int {
-    // SAFETY: glibc's fclose has this signature; `fp` is the caller's open FILE.
-    let f: extern "C" fn(*mut c_void) -> c_int = unsafe { core::mem::transmute(real(FCLOSE)) };
-    // SAFETY: a non-null `fp` given to fclose is an open FILE.
-    let fd = if fp.is_null() { -1 } else { unsafe { fileno(fp) } };
-    let Some((ino, _)) = tracked(fd) else {
-        return f(fp);
-    };
-    if !matches!(lock(), Lock::Held) {
-        return f(fp);
+// stdio: glibc writes a stream's buffer with an internal write(2) no preload can see, so the
+// bytes are read back from the file after each call that may have flushed.
+// SAFETY (every transmute below): real(X) is glibc's function X, whose C signature the type names.
+export! {
+    fn fwrite(p: *const c_void, s: usize, n: usize, fp: File) -> usize {
+        let f: FwriteFn = unsafe { core::mem::transmute(real(FWRITE)) };
+        stdio_write(fp, s.saturating_mul(n), || f(p, s, n, fp))
     }
-    // fclose flushes then closes: a descriptor of our own lets us read back what the flush wrote.
-    let rd = reader(fd);
-    let r = f(fp);
-    let e = errno();
-    if rd >= 0 {
-        capture(fd, rd);
-        sys(SYS_CLOSE, a!(rd));
+    fn fputc(c: c_int, fp: File) -> c_int {
+        let f: PutcFn = unsafe { core::mem::transmute(real(FPUTC)) };
+        stdio_write(fp, 1, || f(c, fp))
     }
-    untrack(fd);
-    emit(K_CLOSE, 0, result(r as c_long, e), [ino, 0, 0], &[]);
-    unlock();
-    set_errno(e);
-    r
+    fn putc(c: c_int, fp: File) -> c_int { fputc(c, fp) }
+    fn fputs(s: Path, fp: File) -> c_int {
+        let f: FputsFn = unsafe { core::mem::transmute(real(FPUTS)) };
+        stdio_write(fp, usize::MAX, || f(s, fp))
+    }
+    fn fflush(fp: File) -> c_int {
+        let f: FileFn = unsafe { core::mem::transmute(real(FFLUSH)) };
+        let r = f(fp);
+        after_stdio(fp);
+        r
+    }
+    fn fopen(p: Path, mode: Path) -> File {
+        let f: FopenFn = unsafe { core::mem::transmute(real(FOPEN)) };
+        let flags = fopen_flags(mode) as u64 | 0o666 << 32;
+        let mut fp = core::ptr::null_mut();
+        let rec = |r: i64, [path, _]: [&[u8]; 2]| {
+            let (ino, kind, size) = if r >= 0 { track(r as c_int, true) } else { (0, 0, 0) };
+            emit(K_OPEN, kind, r, [ino, flags, size], &[Iov(path.as_ptr(), path.len())]);
+        };
+        // SAFETY: a non-null result of fopen is a valid FILE.
+        let op = || { fp = f(p, mode); if fp.is_null() { -1 } else { unsafe { fileno(fp) as c_long } } };
+        path_op([(AT, p), NOPATH], op, rec);
+        fp
+    }
+    fn fopen64(p: Path, mode: Path) -> File { fopen(p, mode) }
+    fn fclose(fp: File) -> c_int {
+        let f: FileFn = unsafe { core::mem::transmute(real(FCLOSE)) };
+        // SAFETY: a non-null `fp` given to fclose is an open FILE.
+        let fd = if fp.is_null() { -1 } else { unsafe { fileno(fp) } };
+        let Some((ino, _)) = tracked(fd) else { return f(fp) };
+        if !matches!(lock(), Lock::Held) {
+            return f(fp);
+        }
+        // fclose flushes then closes: a descriptor of our own reads back what the flush wrote.
+        let rd = reader(fd);
+        let r = f(fp);
+        let e = errno();
+        if rd >= 0 {
+            capture(fd, rd);
+            sys(SYS_CLOSE, a!(rd));
+        }
+        untrack(fd);
+        emit(K_CLOSE, 0, result(r as c_long, e), [ino, 0, 0], &[]);
+        unlock();
+        set_errno(e);
+        r
+    }
 }
