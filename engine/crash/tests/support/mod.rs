@@ -1,6 +1,8 @@
 //! Running real servers under the recorder for the integration tests: find a binary (skip when
 //! missing, fail when CI=true), start it on a free loopback port, talk RESP, SIGKILL it.
 #![allow(dead_code)] // each test file uses a different part
+
+pub mod traces;
 use redis_persist_crash::{parse_killed, DirState, Recorder, Trace};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
