@@ -1,0 +1,22 @@
+//! Power-loss testing of Redis-compatible servers: an LD_PRELOAD recorder of file-system calls,
+//! its trace format and parser, and the crash images a power loss could leave under two models.
+//!
+//! Run an unmodified server with [`Recorder::attach`]; after killing it, read the trace with
+//! [`parse_killed`] and enumerate [`crash_images`] under [`Model::Posix`] or [`Model::Ordered`];
+//! [`Image::materialize`] writes one into a fresh directory for the server to restart on.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod image;
+mod ordered;
+pub mod parse;
+mod posix;
+pub mod recorder;
+pub mod replay;
+pub mod trace;
+pub mod tree;
+
+pub use image::{crash_images, final_state, CrashImages, DirState, Image, Model, Options};
+pub use parse::{parse, parse_killed, parse_prefix, ParseError, ParseErrorKind, Trace};
+pub use recorder::{prepare_trace, Recorder};
+pub use replay::BuildError;
