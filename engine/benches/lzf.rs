@@ -40,33 +40,24 @@ const WORDS: &[&str] = &[
     "cache",
 ];
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
+use redis_persist_engine::rng::Rng;
 
 /// `VALUES` values of `SIZE` bytes back to back: even ones text, odd ones random.
 fn values() -> Vec<u8> {
-    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut rng = Rng::new(0x1234_5678_9abc_def1);
     let mut data = Vec::with_capacity(VALUES * SIZE);
     let mut v = Vec::with_capacity(SIZE + 32);
     for i in 0..VALUES {
         v.clear();
         if i % 2 == 0 {
             while v.len() < SIZE {
-                v.extend_from_slice(WORDS[(rng.next() % WORDS.len() as u64) as usize].as_bytes());
+                v.extend_from_slice(
+                    WORDS[(rng.next_u64() % WORDS.len() as u64) as usize].as_bytes(),
+                );
                 v.push(b' ');
             }
         } else {
-            v.extend((0..SIZE).map(|_| rng.next() as u8));
+            v.extend((0..SIZE).map(|_| rng.next_u64() as u8));
         }
         data.extend_from_slice(&v[..SIZE]);
     }

@@ -11,3 +11,4 @@ pub mod format;
 pub mod keyspace;
 pub mod live;
 pub mod persist;
+pub mod rng;

@@ -20,7 +20,7 @@ fn differential(build: &str, seed: u64, steps: usize, wide: bool) {
     let mut wire = server.client().expect("connect");
     let mut k = Keyspace::new();
     let mut s = Session::new();
-    let mut r = Rng(seed);
+    let mut r = Rng::new(seed);
     let mut stream_ms = 1;
     let mut mismatches = Vec::new();
     let mut multi_left: Option<u64> = None;
@@ -97,7 +97,7 @@ fn hyperloglog_bytes_match_redis_7_4() {
     let mut wire = server.client().expect("connect");
     let mut k = Keyspace::new();
     let mut s = Session::new();
-    let mut r = Rng(42);
+    let mut r = Rng::new(42);
     let keys = ["h0", "h1", "h2"];
     let mut seen = [false; 2];
     for step in 0..1500 {

@@ -142,7 +142,7 @@ fn propagation(seed: u64, steps: usize) {
     ];
     let server = RunningServer::start(&build, dir.path(), &args).expect("server starts");
     let mut wire = server.client().expect("connect");
-    let mut r = Rng(seed);
+    let mut r = Rng::new(seed);
     let mut stream_ms = 1;
     for _ in 0..steps {
         let args = if r.below(4) == 0 {

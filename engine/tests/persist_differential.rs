@@ -13,15 +13,7 @@ use std::time::{Duration, Instant};
 /// 2100-01-01: expiries far enough that nothing expires while the test runs.
 const FAR_MS: i64 = 4_102_444_800_000;
 
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
+use redis_persist_engine::rng::Rng;
 
 fn command(r: &mut Rng) -> Vec<String> {
     let k = format!("k{}", r.below(12));
@@ -159,7 +151,7 @@ fn files_of_both_servers_decode_to_the_same_dataset() {
         let storage = RealDir::new(edir.path()).unwrap();
         let mut srv = Server::open(storage, SystemClock, cfg).unwrap();
         let mut session = Session::new();
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed);
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ seed);
         send(&mut c, &mut srv, &mut session, &mut rng, 1500);
         c.call_str(&["SAVE"]).unwrap();
         assert!(matches!(srv.execute(&mut session, &[b"SAVE"]), Reply::Ok));

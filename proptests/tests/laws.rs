@@ -127,17 +127,9 @@ quickcheck! {
     }
 }
 
-/// Expands a seed into `len` pseudo-random bytes (xorshift), the generator's raw material.
-fn expand(mut state: u64, len: usize) -> Vec<u8> {
-    state |= 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
+/// Expands a seed into `len` pseudo-random bytes, the generator's raw material.
+fn expand(state: u64, len: usize) -> Vec<u8> {
+    redis_persist_engine::rng::Rng::new(state).bytes(len)
 }
 
 /// A whole arbitrary dataset at every target that holds it: see `proptests::check::rdb_roundtrip`.

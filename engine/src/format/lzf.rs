@@ -342,23 +342,16 @@ impl Compressor {
 mod tests {
     use super::*;
 
-    /// Deterministic xorshift64* stream.
-    struct Rng(u64);
+    use crate::rng::Rng;
 
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            self.0 = x;
-            x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-        fn bytes(&mut self, n: usize) -> Vec<u8> {
-            (0..n).map(|_| self.next() as u8).collect()
+    /// Indexes drawn from the shared test generator.
+    trait Upto {
+        fn upto(&mut self, n: usize) -> usize;
+    }
+
+    impl Upto for Rng {
+        fn upto(&mut self, n: usize) -> usize {
+            self.below(n as u64) as usize
         }
     }
 
@@ -395,8 +388,8 @@ mod tests {
     fn text(rng: &mut Rng, len: usize) -> Vec<u8> {
         let mut v = Vec::with_capacity(len + 32);
         while v.len() < len {
-            v.extend_from_slice(WORDS[rng.below(WORDS.len())].as_bytes());
-            v.push(if rng.below(8) == 0 { b'\n' } else { b' ' });
+            v.extend_from_slice(WORDS[rng.upto(WORDS.len())].as_bytes());
+            v.push(if rng.upto(8) == 0 { b'\n' } else { b' ' });
         }
         v.truncate(len);
         v
@@ -405,33 +398,33 @@ mod tests {
     /// Mixed compressibility: random stretches, byte runs, copies from up to ~9 KiB back
     /// (overlapping included), text, small-alphabet noise.
     fn mixed(rng: &mut Rng, len: usize) -> Vec<u8> {
-        let random_weight = rng.below(4);
+        let random_weight = rng.upto(4);
         let mut v = Vec::with_capacity(len + 600);
         while v.len() < len {
-            match rng.below(5 + random_weight) {
+            match rng.upto(5 + random_weight) {
                 0 => {
-                    let b = rng.next() as u8;
-                    let k = 1 + rng.below(600);
+                    let b = rng.next_u64() as u8;
+                    let k = 1 + rng.upto(600);
                     v.resize(v.len() + k, b);
                 }
                 1 if !v.is_empty() => {
-                    let dist = 1 + rng.below(v.len().min(9000));
-                    let k = 1 + rng.below(300);
+                    let dist = 1 + rng.upto(v.len().min(9000));
+                    let k = 1 + rng.upto(300);
                     for _ in 0..k {
                         let b = v[v.len() - dist];
                         v.push(b);
                     }
                 }
                 2 => {
-                    let k = 1 + rng.below(200);
+                    let k = 1 + rng.upto(200);
                     v.extend(text(rng, k));
                 }
                 3 => {
-                    let k = 1 + rng.below(100);
-                    v.extend((0..k).map(|_| b'a' + (rng.next() % 3) as u8));
+                    let k = 1 + rng.upto(100);
+                    v.extend((0..k).map(|_| b'a' + (rng.next_u64() % 3) as u8));
                 }
                 _ => {
-                    let k = 1 + rng.below(64);
+                    let k = 1 + rng.upto(64);
                     v.extend(rng.bytes(k));
                 }
             }
@@ -594,7 +587,7 @@ mod tests {
 
     #[test]
     fn short_inputs() {
-        let mut rng = Rng(0x5eed_0001);
+        let mut rng = Rng::new(0x5eed_0001);
         let mut c = Compressor::new();
         for len in 1..=40 {
             let inputs = [
@@ -648,7 +641,7 @@ mod tests {
 
     #[test]
     fn random_bytes_do_not_fit_redis_limit() {
-        let mut rng = Rng(0x5eed_0002);
+        let mut rng = Rng::new(0x5eed_0002);
         let mut c = Compressor::new();
         for len in [21, 31, 32, 33, 64, 100, 1000, 5000, 70_000] {
             let input = rng.bytes(len);
@@ -671,7 +664,7 @@ mod tests {
 
     #[test]
     fn text_inputs() {
-        let mut rng = Rng(0x5eed_0003);
+        let mut rng = Rng::new(0x5eed_0003);
         let mut c = Compressor::new();
         for len in [21, 50, 100, 101, 500, 1000, 10_000, 100_000] {
             let input = text(&mut rng, len);
@@ -715,7 +708,7 @@ mod tests {
 
     /// `[7] R filler R zeros`: the second `R` is `dist` bytes after the first.
     fn two_copies(rng: &mut Rng, dist: usize) -> Vec<u8> {
-        let r: Vec<u8> = (0..8).map(|_| 1 + rng.below(255) as u8).collect();
+        let r: Vec<u8> = (0..8).map(|_| 1 + rng.upto(255) as u8).collect();
         let mut input = vec![7];
         input.extend(&r);
         input.resize(1 + dist, 0);
@@ -726,7 +719,7 @@ mod tests {
 
     #[test]
     fn offset_boundary() {
-        let mut rng = Rng(0x5eed_0004);
+        let mut rng = Rng::new(0x5eed_0004);
         let mut c = Compressor::new();
         for _ in 0..20 {
             // Distance 8192 is the farthest reference (stored offset 8191).
@@ -759,7 +752,7 @@ mod tests {
 
     #[test]
     fn length_boundary() {
-        let mut rng = Rng(0x5eed_0005);
+        let mut rng = Rng::new(0x5eed_0005);
         let mut c = Compressor::new();
         for k in [
             3, 4, 8, 9, 10, 200, 262, 263, 264, 265, 266, 300, 527, 528, 529, 1000,
@@ -789,7 +782,7 @@ mod tests {
 
     #[test]
     fn large_inputs() {
-        let mut rng = Rng(0x5eed_0006);
+        let mut rng = Rng::new(0x5eed_0006);
         let mut c = Compressor::new();
         for len in [65_535, 65_536, 65_537, 200_000, (1 << 20) + 1, 3 << 20] {
             let input = mixed(&mut rng, len);
@@ -802,11 +795,11 @@ mod tests {
 
     #[test]
     fn we_decode_the_lzf_crate() {
-        let mut rng = Rng(0x5eed_0007);
+        let mut rng = Rng::new(0x5eed_0007);
         let mut out = Vec::new();
         let mut decoded = 0;
         for i in 0..400 {
-            let len = 2 + rng.below(if i % 10 == 0 { 100_000 } else { 3000 });
+            let len = 2 + rng.upto(if i % 10 == 0 { 100_000 } else { 3000 });
             let input = mixed(&mut rng, len);
             if let Ok(comp) = ::lzf::compress(&input) {
                 decompress(&comp, input.len(), &mut out).expect("decodes");
@@ -819,11 +812,11 @@ mod tests {
 
     #[test]
     fn reuse_is_byte_equal_to_fresh() {
-        let mut rng = Rng(0x5eed_0008);
+        let mut rng = Rng::new(0x5eed_0008);
         let mut reused = Compressor::new();
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for i in 0..600 {
-            let len = 1 + rng.below(if i % 50 == 0 { 200_000 } else { 400 });
+            let len = 1 + rng.upto(if i % 50 == 0 { 200_000 } else { 400 });
             let input = if i % 3 == 0 {
                 text(&mut rng, len)
             } else {
@@ -833,7 +826,7 @@ mod tests {
                 0 => usize::MAX,
                 1 => len,
                 2 => len.saturating_sub(4),
-                _ => rng.below(len + 8),
+                _ => rng.upto(len + 8),
             };
             let ok_reused = reused.compress(&input, &mut a, limit);
             let ok_fresh = Compressor::new().compress(&input, &mut b, limit);
@@ -848,7 +841,7 @@ mod tests {
 
     #[test]
     fn position_space_wraparound() {
-        let mut rng = Rng(0x5eed_0009);
+        let mut rng = Rng::new(0x5eed_0009);
         for start in [
             u32::MAX - 5000,
             u32::MAX - 150,
@@ -863,7 +856,7 @@ mod tests {
                 *s = start.wrapping_sub(i as u32 % 3000);
             }
             for _ in 0..50 {
-                let len = 1 + rng.below(300);
+                let len = 1 + rng.upto(300);
                 let input = mixed(&mut rng, len);
                 let (mut a, mut b) = (Vec::new(), Vec::new());
                 assert_eq!(
@@ -883,26 +876,26 @@ mod tests {
     /// also why Redis's uninitialized table does not make its output depend on earlier calls.
     #[test]
     fn table_contents_never_change_the_output() {
-        let mut rng = Rng(0x5eed_000a);
+        let mut rng = Rng::new(0x5eed_000a);
         let mut c = Compressor::new();
         let (mut out, mut fresh) = (Vec::new(), Vec::new());
         for i in 0..400 {
-            let len = 1 + rng.below(if i % 20 == 0 { 100_000 } else { 3000 });
+            let len = 1 + rng.upto(if i % 20 == 0 { 100_000 } else { 3000 });
             let input = if i % 3 == 0 {
                 text(&mut rng, len)
             } else {
                 mixed(&mut rng, len)
             };
-            c.next_base = rng.next() as u32;
-            let spread = 1 + rng.below(2 * len);
-            let shift = c.next_base.wrapping_sub(rng.below(100) as u32);
+            c.next_base = rng.next_u64() as u32;
+            let spread = 1 + rng.upto(2 * len);
+            let shift = c.next_base.wrapping_sub(rng.upto(100) as u32);
             for s in c.table.iter_mut() {
-                *s = match rng.below(4) {
-                    0 => rng.next() as u32,
-                    _ => shift.wrapping_add(rng.below(spread) as u32),
+                *s = match rng.upto(4) {
+                    0 => rng.next_u64() as u32,
+                    _ => shift.wrapping_add(rng.upto(spread) as u32),
                 };
             }
-            let limit = if rng.below(2) == 0 {
+            let limit = if rng.upto(2) == 0 {
                 usize::MAX
             } else {
                 input.len()
@@ -922,7 +915,7 @@ mod tests {
     /// success; the `lzf` crate (limit = input length) is the oracle.
     #[test]
     fn near_limit_decisions_match_crate() {
-        let mut rng = Rng(0x5eed_000d);
+        let mut rng = Rng::new(0x5eed_000d);
         let mut c = Compressor::new();
         let (mut ok, mut refused) = (0, 0);
         for m in 1..200 {
@@ -940,7 +933,7 @@ mod tests {
                 }
                 // Random bytes, then a run, then random bytes.
                 let mut input = r.clone();
-                input.resize(m + k, rng.next() as u8);
+                input.resize(m + k, rng.next_u64() as u8);
                 input.extend(rng.bytes(k % 4));
                 match assert_matches_crate(&mut c, &input) {
                     Some(_) => ok += 1,
@@ -959,6 +952,24 @@ mod tests {
     /// zeroing the table: all agree), compressed these 5000 inputs at 3 limits each; 11612 of the
     /// 15000 calls succeeded and the FNV-1a hash of every result (length as u32 LE, 0 for a
     /// refusal, then the bytes) is below. Inputs include 1 MiB and up to 100 KiB ones.
+    /// The xorshift64* stream the golden's inputs were generated from (with `below(n)` as
+    /// `next % n`); it is part of the vector, so it stays as it was when the C code ran.
+    struct GoldenStream(u64);
+
+    impl GoldenStream {
+        fn next_u64(&mut self) -> u64 {
+            let mut x = self.0;
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            self.0 = x;
+            x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn upto(&mut self, n: usize) -> usize {
+            (self.next_u64() % n as u64) as usize
+        }
+    }
+
     #[test]
     fn matches_redis_liblzf_golden() {
         const WORDS: &[&str] = &[
@@ -974,7 +985,7 @@ mod tests {
             " ",
             "\n",
         ];
-        let mut rng = Rng(0x901d_3e7c_0ffe_e123);
+        let mut rng = GoldenStream(0x901d_3e7c_0ffe_e123);
         let mut hash = 0xcbf2_9ce4_8422_2325u64;
         let mut fnv = |bytes: &[u8]| {
             for &b in bytes {
@@ -988,33 +999,33 @@ mod tests {
             let len = if i == 7 {
                 (1 << 20) + 12345
             } else if i % 97 == 0 {
-                1000 + rng.below(100_000)
+                1000 + rng.upto(100_000)
             } else {
-                rng.below(300)
+                rng.upto(300)
             };
             input.clear();
             match i % 4 {
                 0 => {
                     while input.len() < len {
-                        input.extend_from_slice(WORDS[rng.below(WORDS.len())].as_bytes());
+                        input.extend_from_slice(WORDS[rng.upto(WORDS.len())].as_bytes());
                     }
                     input.truncate(len);
                 }
-                1 => input.extend((0..len).map(|_| rng.next() as u8)),
-                2 => input.extend((0..len).map(|_| b'a' + rng.below(3) as u8)),
+                1 => input.extend((0..len).map(|_| rng.next_u64() as u8)),
+                2 => input.extend((0..len).map(|_| b'a' + rng.upto(3) as u8)),
                 _ => {
-                    let p = 1 + rng.below(40);
+                    let p = 1 + rng.upto(40);
                     for k in 0..len {
                         let b = if k < p {
-                            rng.next() as u8
+                            rng.next_u64() as u8
                         } else {
                             input[k - p]
                         };
                         input.push(b);
                     }
                     for b in input.iter_mut() {
-                        if rng.below(16) == 0 {
-                            *b = rng.next() as u8;
+                        if rng.upto(16) == 0 {
+                            *b = rng.next_u64() as u8;
                         }
                     }
                 }
@@ -1062,11 +1073,11 @@ mod tests {
     /// unlimited output length (liblzf's slack); the bytes never depend on the limit.
     #[test]
     fn limit_threshold() {
-        let mut rng = Rng(0x5eed_000b);
+        let mut rng = Rng::new(0x5eed_000b);
         let mut c = Compressor::new();
         let mut out = Vec::new();
         for _ in 0..500 {
-            let len = 1 + rng.below(600);
+            let len = 1 + rng.upto(600);
             let input = mixed(&mut rng, len);
             let full = compress_unlimited(&input);
             let mut seen_ok = false;
@@ -1085,15 +1096,15 @@ mod tests {
 
     #[test]
     fn quickcheck_mixed_inputs() {
-        let mut rng = Rng(0x5eed_000c);
+        let mut rng = Rng::new(0x5eed_000c);
         let mut reused = Compressor::new();
         let mut out = Vec::new();
         let (mut same_as_crate, mut overshoots) = (0, 0);
         for i in 0..3000 {
             let len = match i % 10 {
-                0 => rng.below(20_000),
-                1..=3 => rng.below(40),
-                _ => rng.below(1500),
+                0 => rng.upto(20_000),
+                1..=3 => rng.upto(40),
+                _ => rng.upto(1500),
             };
             let input = mixed(&mut rng, len);
             let comp = if input.is_empty() {

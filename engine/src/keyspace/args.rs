@@ -9,6 +9,11 @@ pub(crate) fn is(arg: &[u8], name: &str) -> bool {
 
 pub(crate) use crate::format::int::parse_i64;
 
+/// Bytes as text for an error message (invalid UTF-8 replaced).
+pub(crate) fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
 /// A double as `strtod` reads it for Redis (`getDoubleFromObject`): the whole argument, no
 /// leading space, `inf`/`-inf`/`infinity` allowed, NaN refused.
 pub(crate) fn parse_f64(b: &[u8]) -> Option<f64> {

@@ -1,10 +1,11 @@
 //! Conversion between the keyspace and the logical [`Dataset`]: `from_dataset` then `to_dataset`
 //! is the identity on canonical datasets; `to_dataset(Some(now))` leaves out what has expired.
-use super::db::{FxHashSet, Obj, Slot, Stats};
+use super::db::{Obj, Slot, Stats};
 use super::functions::library_name;
-use super::hashes::HashObj;
+use super::fxhash::FxHashSet;
+use super::hash_type::HashObj;
 use super::stream_type::{ConsumerObj, GroupObj, Nack, NodeLimits, StreamObj};
-use super::zsets::{ZsetLimits, ZsetObj};
+use super::zset_type::{ZsetLimits, ZsetObj};
 use super::{Config, Keyspace};
 use crate::dataset::{
     Consumer, Dataset, Entry, Group, HashField, PendingEntry, Stream, StreamEntry, Value,

@@ -3,9 +3,7 @@
 use super::args::is;
 use super::reply::{err, CmdResult, CommandError, Reply};
 use super::{arity_ok, spec, Cx, Keyspace, Spec};
-use crate::format::rdb::string::{self as rdbstr, Scratch};
-use crate::format::source::Source;
-use crate::format::Limits;
+use crate::format::rdb::{payload, ReadOptions};
 use std::collections::BTreeMap;
 
 pub(crate) const COMMANDS: &[Spec] = &[spec("function", -2, function)];
@@ -13,8 +11,6 @@ pub(crate) const COMMANDS: &[Spec] = &[spec("function", -2, function)];
 /// A FUNCTION subcommand handler.
 type Sub = fn(&mut Keyspace, &[&[u8]]) -> Reply;
 
-/// RDB opcode of a function library record (FUNCTION2).
-const OPCODE_FUNCTION2: u8 = 245;
 /// Newest RDB version whose function payloads this engine reads (Redis 7.4 writes 12).
 const MAX_RDB_VERSION: u16 = 12;
 
@@ -133,34 +129,19 @@ fn list(k: &mut Keyspace, _: &[&[u8]]) -> Reply {
     Reply::bulks(k.functions.keys().cloned())
 }
 
-/// The library sources in a FUNCTION DUMP payload: `0xF5 <rdb string>` records, then the 2-byte
-/// RDB version and the CRC-64 (a zero CRC is accepted, as with `rdbchecksum no`).
+/// The library sources in a FUNCTION DUMP payload (`format::rdb::payload`), with RESTORE's
+/// reply texts: the footer is checked first (a zero CRC is accepted, as with `rdbchecksum no`).
 pub(crate) fn parse_dump(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let bad = || "ERR DUMP payload version or checksum are wrong".to_string();
-    if payload.len() < 10 {
-        return Err(bad());
+    match payload::split(payload) {
+        Ok((_, f)) if f.version <= MAX_RDB_VERSION && f.crc_ok() => {}
+        _ => return Err(bad()),
     }
-    let (body, footer) = payload.split_at(payload.len() - 10);
-    let ver = u16::from_le_bytes([footer[0], footer[1]]);
-    let crc = u64::from_le_bytes(footer[2..].try_into().map_err(|_| bad())?);
-    let computed = crate::format::crc64::checksum(&payload[..payload.len() - 8]);
-    if ver > MAX_RDB_VERSION || (crc != 0 && crc != computed) {
-        return Err(bad());
+    match payload::decode_functions(payload, ReadOptions::default()) {
+        Ok((libs, _)) => Ok(libs),
+        Err(e) if e.what == "function record" => Err("ERR given type is not a function".into()),
+        Err(_) => Err("ERR failed loading the given functions payload".into()),
     }
-    let mut src = Source::new(body, Some(body.len() as u64), Limits::default());
-    let mut scratch = Scratch::default();
-    let mut out = Vec::new();
-    while src.pos() < body.len() as u64 {
-        let ty = src.u8("function opcode").map_err(|_| bad())?;
-        if ty != OPCODE_FUNCTION2 {
-            return Err("ERR given type is not a function".into());
-        }
-        match rdbstr::read(&mut src, &mut scratch, "function library") {
-            Ok(s) => out.push(s.bytes.to_vec()),
-            Err(_) => return Err("ERR failed loading the given functions payload".into()),
-        }
-    }
-    Ok(out)
 }
 
 /// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE] (APPEND by default).

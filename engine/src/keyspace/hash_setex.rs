@@ -2,9 +2,12 @@
 //! field TTLs into it, so AOF replay needs it in exactly its propagated form.
 use super::args::{is, parse_i64};
 use super::db::{Obj, Slot};
-use super::hashes::{hash_mut, HashObj, HFE_MAX_ABS_TIME_MSEC};
+use super::hash_type::{HashObj, HFE_MAX_ABS_TIME_MSEC};
+use super::hashes::hash_mut;
 use super::reply::{err, CmdResult, Reply};
-use super::{Cx, Keyspace};
+use super::{spec, Cx, Keyspace, Spec};
+
+pub(crate) const COMMANDS: &[Spec] = &[spec("hsetex", -6, hsetex)];
 
 /// The expiry option: none (fields lose their TTL), KEEPTTL, or an absolute time in ms.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -16,7 +19,7 @@ enum Ttl {
 
 /// `HSETEX key [NX|XX] [FNX|FXX] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL] FIELDS n f v [f v ...]`:
 /// 1 when the fields were set, 0 when a condition was not met.
-pub(crate) fn hsetex(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
+fn hsetex(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     let (mut key_cond, mut field_cond, mut ttl) = (None, None, Ttl::Clear);
     let mut i = 2;
     let syntax = || err("ERR syntax error");

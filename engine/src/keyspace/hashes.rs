@@ -1,7 +1,8 @@
 //! Hash commands on a fast-hashed `field → (value, expiry)` map, with Redis 7.4 field expiration:
 //! HSET/HMSET/HSETNX/HDEL/HINCRBY/HINCRBYFLOAT, HEXPIRE family, HPERSIST, and the reads.
 use super::args::{self, is, parse_i64};
-use super::db::{Db, FxHashMap, Obj, Slot};
+use super::db::{Db, Obj, Slot};
+use super::hash_type::{field_expired, HashObj, HFE_MAX_ABS_TIME_MSEC};
 use super::reply::{arity_reply, err, msg, CmdResult, CommandError, Reply};
 use super::{spec, Cx, Keyspace, Spec};
 
@@ -9,7 +10,6 @@ pub(crate) const COMMANDS: &[Spec] = &[
     spec("hset", -4, hset),
     spec("hmset", -4, hmset),
     spec("hsetnx", 4, hsetnx),
-    spec("hsetex", -6, super::hash_setex::hsetex),
     spec("hdel", -3, hdel),
     spec("hincrby", 4, hincrby),
     spec("hincrbyfloat", 4, hincrbyfloat),
@@ -28,28 +28,6 @@ pub(crate) const COMMANDS: &[Spec] = &[
     spec("hlen", 2, hlen),
     spec("hexists", 3, hexists),
 ];
-
-/// The largest absolute field expiry Redis accepts (`EB_EXPIRE_TIME_MAX >> 2`).
-pub(crate) const HFE_MAX_ABS_TIME_MSEC: i64 = ((1i64 << 48) - 1) >> 2;
-
-/// A hash: field → (value, absolute-ms expiry).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct HashObj {
-    pub(crate) map: FxHashMap<Vec<u8>, (Vec<u8>, Option<i64>)>,
-}
-
-/// Whether a field expiring at `exp` is gone at `now` (Redis: `expireAt < now`).
-#[inline]
-fn field_expired(exp: Option<i64>, now: i64) -> bool {
-    exp.is_some_and(|e| e < now)
-}
-
-impl HashObj {
-    /// The value of a field that has not expired at `now`.
-    fn live(&self, f: &[u8], now: i64) -> Option<&(Vec<u8>, Option<i64>)> {
-        self.map.get(f).filter(|(_, e)| !field_expired(*e, now))
-    }
-}
 
 /// The hash at `key`; in live mode the named fields that have expired are deleted first (and the
 /// key, if that empties it), as Redis's lazy field expiry does.

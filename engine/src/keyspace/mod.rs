@@ -27,7 +27,9 @@ mod control;
 mod dataset;
 mod db;
 mod functions;
+mod fxhash;
 mod hash_setex;
+mod hash_type;
 mod hashes;
 mod hll;
 mod keys;
@@ -42,9 +44,10 @@ mod stream_type;
 mod streams;
 mod strings;
 mod zset_ranges;
+mod zset_type;
 mod zsets;
 
-pub use db::{FxBuild, FxHashMap, FxHashSet, FxHasher};
+pub use fxhash::{FxBuild, FxHashMap, FxHashSet, FxHasher};
 pub use reply::{CommandError, Reply};
 
 use db::Db;
@@ -214,6 +217,7 @@ fn table() -> &'static Table {
             lists::COMMANDS,
             sets::COMMANDS,
             hashes::COMMANDS,
+            hash_setex::COMMANDS,
             zsets::COMMANDS,
             zset_ranges::COMMANDS,
             streams::COMMANDS,

@@ -5,7 +5,7 @@ use super::dataset::obj_from_value;
 use super::db::{Slot, Stats};
 use super::reply::{err, msg, CmdResult, Reply};
 use super::{spec, Cx, Keyspace, Spec};
-use crate::format::rdb::{read_dataset, ReadOptions};
+use crate::format::rdb::{payload, ReadOptions};
 
 pub(crate) const COMMANDS: &[Spec] = &[spec("restore", -4, restore)];
 
@@ -14,36 +14,17 @@ const MAX_REDIS_VERSION: u16 = 12;
 /// Valkey 9's RDB version, written with the `VALKEY` magic.
 const VALKEY_VERSION: u16 = 80;
 
-/// Decodes a DUMP payload (`type, value, RDB version u16 LE, CRC-64 LE`; a zero CRC is accepted)
-/// by wrapping it in a one-key RDB file.
+/// Decodes a DUMP payload (`format::rdb::payload`) with RESTORE's rules and reply texts: the
+/// footer's version must be one this engine reads and its CRC must match (zero is accepted).
 pub(crate) fn decode_dump(payload: &[u8]) -> Result<crate::dataset::Value, String> {
-    let bad = || "ERR DUMP payload version or checksum are wrong".to_string();
-    if payload.len() < 10 {
-        return Err(bad());
+    match payload::split(payload) {
+        Ok((_, f))
+            if (f.version <= MAX_REDIS_VERSION || f.version == VALKEY_VERSION) && f.crc_ok() => {}
+        _ => return Err("ERR DUMP payload version or checksum are wrong".into()),
     }
-    let (body, footer) = payload.split_at(payload.len() - 10);
-    let ver = u16::from_le_bytes([footer[0], footer[1]]);
-    let crc = u64::from_le_bytes(footer[2..].try_into().map_err(|_| bad())?);
-    let computed = crate::format::crc64::checksum(&payload[..payload.len() - 8]);
-    if (crc != 0 && crc != computed) || !(ver <= MAX_REDIS_VERSION || ver == VALKEY_VERSION) {
-        return Err(bad());
-    }
-    let (&ty, value) = body.split_first().ok_or_else(bad)?;
-    let mut rdb = if ver == VALKEY_VERSION {
-        format!("VALKEY{ver:03}").into_bytes()
-    } else {
-        format!("REDIS{ver:04}").into_bytes()
-    };
-    rdb.push(ty);
-    rdb.extend_from_slice(&[1, b'k']);
-    rdb.extend_from_slice(value);
-    rdb.push(0xFF);
-    if ver >= 5 {
-        rdb.extend_from_slice(&[0; 8]);
-    }
-    match read_dataset(&rdb, ReadOptions::default()) {
-        Ok((mut d, _)) if d.keys.len() == 1 => Ok(d.keys.remove(0).value),
-        _ => Err("ERR Bad data format".into()),
+    match payload::decode_value(payload, ReadOptions::default()) {
+        Ok((_, v, _)) => Ok(v),
+        Err(_) => Err("ERR Bad data format".into()),
     }
 }
 

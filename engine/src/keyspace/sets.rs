@@ -1,7 +1,8 @@
 //! Set commands on a fast-hashed `HashSet`: SADD/SREM/SMOVE, SPOP (deterministic: the smallest
 //! members by bytes), the STORE algebra, and the reads SMEMBERS/SISMEMBER/SCARD/SINTER/SUNION/SDIFF.
 use super::args::parse_i64;
-use super::db::{Db, FxHashSet, Obj, Slot};
+use super::db::{Db, Obj, Slot};
+use super::fxhash::FxHashSet;
 use super::reply::{err, msg, CmdResult, Reply};
 use super::{spec, Cx, Keyspace, Spec};
 

@@ -1,9 +1,8 @@
 //! Claiming pending entries: XCLAIM (including the propagated `TIME/RETRYCOUNT/FORCE/JUSTID/LASTID`
 //! form every rewrite and XREADGROUP propagation uses) and XAUTOCLAIM, with Redis's clock rules.
-use super::args::{is, parse_i64};
+use super::args::{is, parse_i64, text};
 use super::reply::{err, msg, CmdResult, Reply};
-use super::stream_groups::text;
-use super::stream_type::{incr_id, parse_id, GroupObj, Nack, StreamObj};
+use super::stream_type::{incr_id, parse_id, GroupObj, StreamObj};
 use super::streams::{entry_reply, stream_mut};
 use super::{spec, Cx, Keyspace, Spec};
 use crate::dataset::StreamId;
@@ -32,28 +31,6 @@ fn stream_and_group<'a>(
         Ok(Some(s)) if s.groups.contains_key(group) => Ok(s),
         Ok(_) => Err(no_group(key, group)),
         Err(e) => Err(Ok(e)),
-    }
-}
-
-/// Gives pending entry `id` to `consumer` with the given time and count.
-pub(crate) fn assign(g: &mut GroupObj, id: StreamId, consumer: &[u8], time: i64, count: u64) {
-    if let Some(old) = g.pel.get(&id).map(|n| n.consumer.clone()) {
-        if old != consumer {
-            if let Some(c) = g.consumers.get_mut(&old) {
-                c.pel.remove(&id);
-            }
-        }
-    }
-    g.pel.insert(
-        id,
-        Nack {
-            consumer: consumer.to_vec(),
-            delivery_time: time,
-            delivery_count: count,
-        },
-    );
-    if let Some(c) = g.consumers.get_mut(consumer) {
-        c.pel.insert(id);
     }
 }
 
@@ -156,7 +133,7 @@ fn xclaim(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
             _ if !justid => count + 1,
             _ => count,
         };
-        assign(g, id, a[3], delivery, count);
+        GroupObj::assign(g, id, a[3], delivery, count);
         if let Some(c) = g.consumers.get_mut(a[3]) {
             c.active_time = Some(now);
         }
@@ -238,7 +215,7 @@ fn xautoclaim(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
             deleted.push(id);
             count -= 1;
         } else if minidle == 0 || now - t >= minidle {
-            assign(g, id, a[3], now, if justid { c } else { c + 1 });
+            GroupObj::assign(g, id, a[3], now, if justid { c } else { c + 1 });
             if let Some(cons) = g.consumers.get_mut(a[3]) {
                 cons.active_time = Some(now);
             }

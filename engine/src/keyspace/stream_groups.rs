@@ -3,9 +3,8 @@
 //!
 //! As Redis 7.2+ does: `seen_time` on every interaction, `active_time` when something is
 //! delivered or claimed (claims are in `stream_claims`). The only clock is the command's `now_ms`.
-use super::args::{is, parse_i64};
+use super::args::{is, parse_i64, text};
 use super::reply::{err, msg, CmdResult, CommandError, Reply};
-use super::stream_claims::assign;
 use super::stream_type::{incr_id, parse_id, GroupObj, StreamObj};
 use super::streams::{entry_reply, stream_mut};
 use super::{arity_ok, spec, Cx, Keyspace, Spec};
@@ -16,10 +15,6 @@ pub(crate) const COMMANDS: &[Spec] = &[
     spec("xack", -4, xack),
     spec("xreadgroup", -7, xreadgroup),
 ];
-
-pub(crate) fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// XGROUP <sub> key group ... (`xgroupCommand`).
 fn xgroup(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
@@ -215,7 +210,7 @@ fn serve_new(
         out.push(entry_reply(id, &s.entries[&id]));
         if !noack {
             let g = s.groups.get_mut(group).expect("exists");
-            assign(g, id, consumer, now, 1);
+            GroupObj::assign(g, id, consumer, now, 1);
             if let Some(c) = g.consumers.get_mut(consumer) {
                 c.active_time = Some(now);
             }

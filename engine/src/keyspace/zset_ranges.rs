@@ -1,9 +1,11 @@
 //! Sorted-set ranges and algebra: ZREMRANGEBYSCORE/RANK/LEX, ZRANGE/ZRANGESTORE (rank, BYSCORE,
 //! BYLEX, REV, LIMIT), ZUNIONSTORE/ZINTERSTORE (WEIGHTS, AGGREGATE), ZDIFFSTORE, ZCOUNT, ZRANK.
 use super::args::{self, is, parse_i64};
-use super::db::{Db, FxHashMap, Obj, Slot};
+use super::db::{Db, Obj, Slot};
+use super::fxhash::FxHashMap;
 use super::reply::{err, msg, CmdResult, Reply};
-use super::zsets::{with_scores, zset_mut, ZsetLimits, ZsetObj};
+use super::zset_type::{ZsetLimits, ZsetObj};
+use super::zsets::{with_scores, zset_mut};
 use super::{spec, Cx, Keyspace, Spec};
 
 pub(crate) const COMMANDS: &[Spec] = &[

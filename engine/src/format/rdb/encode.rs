@@ -7,7 +7,6 @@ use super::target::{Target, Thresholds};
 use super::{intset, listpack, ziplist};
 use crate::dataset::{HashField, Value, ZsetMember};
 use crate::format::int::parse_i64;
-use crate::format::lzf::Compressor;
 
 /// Elements at least this large go to PLAIN quicklist nodes before Redis 7.4.
 const PLAIN_THRESHOLD_OLD: usize = 1 << 30;
@@ -18,10 +17,8 @@ pub struct Encoder {
     pub target: Target,
     /// Encoding thresholds.
     pub thresholds: Thresholds,
-    /// `rdbcompression`: LZF for strings over 20 bytes when it saves space.
-    pub compress: bool,
-    lzf: Compressor,
-    lzf_out: Vec<u8>,
+    /// How strings are written (`rdbcompression`, reused LZF buffers).
+    pub strings: string::Writer,
 }
 
 impl Encoder {
@@ -30,42 +27,13 @@ impl Encoder {
         Encoder {
             target,
             thresholds,
-            compress,
-            lzf: Compressor::new(),
-            lzf_out: Vec::new(),
+            strings: string::Writer::new(compress),
         }
     }
 
-    /// Appends an RDB string as `rdbSaveRawString` does: short canonical integers fitting 32
-    /// bits as INT8/16/32, strings over 20 bytes LZF-compressed when that saves at least 4 bytes,
-    /// raw otherwise.
+    /// Appends an RDB string (see [`string::Writer::write`]).
     pub fn string(&mut self, out: &mut Vec<u8>, s: &[u8]) {
-        if s.len() <= 11 {
-            if let Some(v) = parse_i64(s) {
-                if let Ok(b) = i8::try_from(v) {
-                    length::write_encoded(out, string::ENC_INT8);
-                    out.push(b as u8);
-                    return;
-                } else if let Ok(h) = i16::try_from(v) {
-                    length::write_encoded(out, string::ENC_INT16);
-                    out.extend_from_slice(&h.to_le_bytes());
-                    return;
-                } else if let Ok(w) = i32::try_from(v) {
-                    length::write_encoded(out, string::ENC_INT32);
-                    out.extend_from_slice(&w.to_le_bytes());
-                    return;
-                }
-            }
-        }
-        if self.compress && s.len() > 20 && self.lzf.compress(s, &mut self.lzf_out, s.len() - 4) {
-            length::write_encoded(out, string::ENC_LZF);
-            length::write(out, self.lzf_out.len() as u64);
-            length::write(out, s.len() as u64);
-            out.extend_from_slice(&self.lzf_out);
-            return;
-        }
-        length::write(out, s.len() as u64);
-        out.extend_from_slice(s);
+        self.strings.write(out, s)
     }
 
     /// The type byte this target's server would write for `v`.
@@ -241,7 +209,7 @@ impl Encoder {
                 | ValueType::StreamListpacks2
                 | ValueType::StreamListpacks3,
                 Value::Stream(s),
-            ) => super::stream::write(self, out, ty, s),
+            ) => super::stream::write(&mut self.strings, &self.thresholds, out, ty, s),
             (ValueType::Module2, Value::Module(m)) => {
                 length::write(out, m.id);
                 out.extend_from_slice(&m.payload);

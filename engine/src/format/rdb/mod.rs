@@ -9,6 +9,7 @@ pub mod length;
 pub mod listpack;
 pub mod module;
 pub mod opcode;
+pub mod payload;
 pub mod reader;
 pub mod stream;
 pub mod string;

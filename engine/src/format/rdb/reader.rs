@@ -114,6 +114,58 @@ impl<R: Read> RdbReader<R> {
         })
     }
 
+    /// A reader of a headerless body (a DUMP payload's object) in the dialect of `header`.
+    pub fn headerless(inner: R, header: Header, opts: ReadOptions) -> RdbReader<R> {
+        RdbReader {
+            src: Source::new(inner, opts.total_len, opts.limits),
+            scratch: Scratch::default(),
+            key: Vec::new(),
+            field: Vec::new(),
+            payload: Vec::new(),
+            dups: Dups::default(),
+            header,
+            opts,
+            db: 0,
+            expire_ms: None,
+            idle_s: None,
+            freq: None,
+            finished: None,
+        }
+    }
+
+    /// Reads one object as a DUMP payload holds it: its type byte and its value, handed to `v`
+    /// as a key with an empty name at offset 0.
+    pub fn read_object<V: Visitor + ?Sized>(&mut self, v: &mut V) -> Result<ValueType> {
+        let at = self.src.pos();
+        let b = self.src.u8("object type")?;
+        let Some(ty) = ValueType::from_byte(b, self.header.magic) else {
+            return Err(Error::new(
+                ErrorKind::UnknownType,
+                at,
+                "object type",
+                format!(
+                    "object type {b} is not one this reader knows in {}{}",
+                    self.header.magic.as_str(),
+                    self.header.version
+                ),
+            ));
+        };
+        self.key.clear();
+        let info = KeyInfo {
+            db: 0,
+            key: &self.key,
+            value_type: ty,
+            expire_ms: None,
+            idle_s: None,
+            freq: None,
+            offset: at,
+        };
+        v.begin_key(&info)?;
+        self.read_value(ty, v)?;
+        v.end_key()?;
+        Ok(ty)
+    }
+
     /// The file header.
     pub fn header(&self) -> Header {
         self.header

@@ -324,14 +324,14 @@ fn len_id(out: &mut Vec<u8>, id: StreamId) {
 /// entries and about `stream-node-max-bytes` bytes, each keyed by its first ID, whose fields
 /// become the master fields that later entries may share.
 pub fn write(
-    enc: &mut super::encode::Encoder,
+    strings: &mut string::Writer,
+    th: &super::target::Thresholds,
     out: &mut Vec<u8>,
     ty: ValueType,
     s: &crate::dataset::Stream,
 ) {
     let v2 = ty != ValueType::StreamListpacks;
     let v3 = ty == ValueType::StreamListpacks3;
-    let th = enc.thresholds;
     let mut nodes: Vec<(StreamId, Vec<u8>)> = Vec::new();
     let mut i = 0;
     while i < s.entries.len() {
@@ -401,8 +401,8 @@ pub fn write(
     for (id, blob) in &nodes {
         let mut key = Vec::with_capacity(16);
         raw_id(&mut key, *id);
-        enc.string(out, &key);
-        enc.string(out, blob);
+        strings.write(out, &key);
+        strings.write(out, blob);
     }
     length::write(out, s.length);
     len_id(out, s.last_id);
@@ -416,7 +416,7 @@ pub fn write(
     }
     length::write(out, s.groups.len() as u64);
     for g in &s.groups {
-        enc.string(out, &g.name);
+        strings.write(out, &g.name);
         len_id(out, g.last_delivered_id);
         if v2 {
             length::write(out, g.entries_read.unwrap_or(u64::MAX));
@@ -429,7 +429,7 @@ pub fn write(
         }
         length::write(out, g.consumers.len() as u64);
         for c in &g.consumers {
-            enc.string(out, &c.name);
+            strings.write(out, &c.name);
             out.extend_from_slice(&c.seen_time_ms.to_le_bytes());
             if v3 {
                 out.extend_from_slice(&c.active_time_ms.unwrap_or(c.seen_time_ms).to_le_bytes());

@@ -181,3 +181,55 @@ fn plain(l: Length) -> u64 {
         Length::Encoded(e) => e as u64,
     }
 }
+
+/// The writing side of RDB strings: `rdbcompression` and reused LZF buffers.
+#[derive(Debug)]
+pub struct Writer {
+    /// `rdbcompression`: LZF for strings over 20 bytes when it saves space.
+    pub compress: bool,
+    lzf: lzf::Compressor,
+    lzf_out: Vec<u8>,
+}
+
+impl Writer {
+    /// A writer that compresses (or not) as `rdbcompression` says.
+    pub fn new(compress: bool) -> Writer {
+        Writer {
+            compress,
+            lzf: lzf::Compressor::new(),
+            lzf_out: Vec::new(),
+        }
+    }
+
+    /// Appends an RDB string as `rdbSaveRawString` does: short canonical integers fitting 32
+    /// bits as INT8/16/32, strings over 20 bytes LZF-compressed when that saves at least 4 bytes,
+    /// raw otherwise.
+    pub fn write(&mut self, out: &mut Vec<u8>, s: &[u8]) {
+        if s.len() <= 11 {
+            if let Some(v) = crate::format::int::parse_i64(s) {
+                if let Ok(b) = i8::try_from(v) {
+                    length::write_encoded(out, ENC_INT8);
+                    out.push(b as u8);
+                    return;
+                } else if let Ok(h) = i16::try_from(v) {
+                    length::write_encoded(out, ENC_INT16);
+                    out.extend_from_slice(&h.to_le_bytes());
+                    return;
+                } else if let Ok(w) = i32::try_from(v) {
+                    length::write_encoded(out, ENC_INT32);
+                    out.extend_from_slice(&w.to_le_bytes());
+                    return;
+                }
+            }
+        }
+        if self.compress && s.len() > 20 && self.lzf.compress(s, &mut self.lzf_out, s.len() - 4) {
+            length::write_encoded(out, ENC_LZF);
+            length::write(out, self.lzf_out.len() as u64);
+            length::write(out, s.len() as u64);
+            out.extend_from_slice(&self.lzf_out);
+            return;
+        }
+        length::write(out, s.len() as u64);
+        out.extend_from_slice(s);
+    }
+}

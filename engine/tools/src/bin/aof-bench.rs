@@ -20,18 +20,7 @@ const COMMANDS: u64 = 3_300_000;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn text(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| b'a' + (self.next() % 26) as u8).collect()
-    }
-}
+use redis_persist_engine::rng::Rng;
 
 /// The i-th command of the mix: strings (with absolute expiries and counters), lists, hashes,
 /// sets, sorted sets and streams, on a key space where collections grow.
@@ -54,7 +43,7 @@ fn command(i: u64, rng: &mut Rng) -> Vec<Vec<u8>> {
         12 | 13 => vec![
             s("ZADD"),
             s(&format!("zset:{coll}")),
-            s(&format!("{}", (rng.next() % 1_000_000) as f64 / 7.0)),
+            s(&format!("{}", (rng.next_u64() % 1_000_000) as f64 / 7.0)),
             rng.text(80),
         ],
         14 | 15 => vec![s("SADD"), s(&format!("set:{coll}")), rng.text(90)],
@@ -79,7 +68,7 @@ fn command(i: u64, rng: &mut Rng) -> Vec<Vec<u8>> {
 fn populate(port: u16) -> std::io::Result<()> {
     let mut w = TcpStream::connect(("127.0.0.1", port))?;
     let mut r = ReplyReader::new(w.try_clone()?);
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut buf = Vec::new();
     let batch = 10_000;
     for start in (0..COMMANDS).step_by(batch) {

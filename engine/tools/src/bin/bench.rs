@@ -16,19 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// Pseudo-random bytes: half of the values must not compress.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
+use redis_persist_engine::rng::Rng;
 
 /// Sends `cmds` pipelined in batches and checks every reply is not an error.
 fn pipeline(port: u16, cmds: impl Iterator<Item = Vec<Vec<u8>>>) -> std::io::Result<u64> {
@@ -60,7 +48,7 @@ fn pipeline(port: u16, cmds: impl Iterator<Item = Vec<Vec<u8>>>) -> std::io::Res
 }
 
 fn populate(port: u16) -> std::io::Result<u64> {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut n = 0;
     // 3M small strings: a third random bytes, a third compressible text, a third integers.
     n += pipeline(
@@ -74,7 +62,7 @@ fn populate(port: u16) -> std::io::Result<u64> {
             vec![b"SET".to_vec(), format!("key:{i:08}").into_bytes(), v]
         }),
     )?;
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     // Large collections: lists, hashtable hashes, hashtable and intset sets, skiplist zsets.
     for k in 0..16u64 {
         n += pipeline(

@@ -4,17 +4,9 @@ use crate::ctx::{r, Arg, Ctx};
 use crate::scenarios::{BEYOND_U32_SECONDS_MS, FAR_MS, FIELD_TTL_MAX_MS, YEAR_9999_MS};
 use std::io;
 
-/// Deterministic bytes that do not compress (xorshift64).
+/// Deterministic bytes that do not compress.
 pub fn noise(seed: u64, len: usize) -> Vec<u8> {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 24) as u8
-        })
-        .collect()
+    redis_persist_engine::rng::Rng::new(seed).bytes(len)
 }
 
 /// Runs a variadic command: `cmd key items...`.
