@@ -458,6 +458,30 @@ impl StreamObj {
     }
 }
 
+impl GroupObj {
+    /// Gives pending entry `id` to `consumer` with the given time and count.
+    pub(crate) fn assign(g: &mut GroupObj, id: StreamId, consumer: &[u8], time: i64, count: u64) {
+        if let Some(old) = g.pel.get(&id).map(|n| n.consumer.clone()) {
+            if old != consumer {
+                if let Some(c) = g.consumers.get_mut(&old) {
+                    c.pel.remove(&id);
+                }
+            }
+        }
+        g.pel.insert(
+            id,
+            Nack {
+                consumer: consumer.to_vec(),
+                delivery_time: time,
+                delivery_count: count,
+            },
+        );
+        if let Some(c) = g.consumers.get_mut(consumer) {
+            c.pel.insert(id);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,29 +534,5 @@ mod tests {
             s.nodes.iter().map(|n| n.live).collect::<Vec<_>>()
         );
         assert!(s.nodes.iter().all(|n| n.live <= 4));
-    }
-}
-
-impl GroupObj {
-    /// Gives pending entry `id` to `consumer` with the given time and count.
-    pub(crate) fn assign(g: &mut GroupObj, id: StreamId, consumer: &[u8], time: i64, count: u64) {
-        if let Some(old) = g.pel.get(&id).map(|n| n.consumer.clone()) {
-            if old != consumer {
-                if let Some(c) = g.consumers.get_mut(&old) {
-                    c.pel.remove(&id);
-                }
-            }
-        }
-        g.pel.insert(
-            id,
-            Nack {
-                consumer: consumer.to_vec(),
-                delivery_time: time,
-                delivery_count: count,
-            },
-        );
-        if let Some(c) = g.consumers.get_mut(consumer) {
-            c.pel.insert(id);
-        }
     }
 }
