@@ -8,7 +8,7 @@
 //! `engine_model` fuzz target all call it.
 use crate::neutral::{from_engine, from_model, Neutral};
 use arbitrary::Arbitrary;
-use redis_persist_engine::keyspace::{Reply, Session};
+use redis_persist_engine::keyspace::Session;
 use redis_persist_engine::persist::{
     AppendFsync, CrashImage, Op, PersistConfig, Sabotage, Server, SimClock, SimDisk,
 };
@@ -213,11 +213,10 @@ impl Machine {
         }
         let mut trial = self.model.clone();
         let mut tsession = self.msession.clone();
-        let mut last = Reply::Ok;
         for c in &wrap {
             let argv: Vec<&[u8]> = c.iter().map(|a| a.as_bytes()).collect();
             let mut s = std::mem::take(&mut self.session);
-            last = self.srv().execute(&mut s, &argv);
+            self.srv().execute(&mut s, &argv);
             self.session = s;
             let margv: Vec<Vec<u8>> = c.iter().map(|a| a.clone().into_bytes()).collect();
             trial.apply(&mut tsession, now, &margv);
@@ -226,7 +225,7 @@ impl Machine {
         if fired {
             self.dur.fault(now);
         }
-        let refused = matches!(&last, Reply::Error(e) if e.starts_with("MISCONF") || e.contains("server stopped"));
+        let refused = self.srv().last_refusal().is_some();
         let changed = from_model(&trial.snapshot(now)) != from_model(&self.model.snapshot(now));
         if self.srv().stopped().is_some() {
             if changed {

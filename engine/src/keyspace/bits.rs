@@ -3,12 +3,12 @@
 use super::args::{is, parse_i64};
 use super::db::{Obj, Slot};
 use super::reply::{err, msg, CmdResult, Reply};
-use super::{spec, Cx, Keyspace, Spec};
+use super::{readonly, spec, Cx, Keyspace, Spec};
 
 pub(crate) const COMMANDS: &[Spec] = &[
     spec("setbit", 4, setbit),
-    spec("getbit", 3, getbit),
-    spec("bitcount", -2, bitcount),
+    readonly("getbit", 3, getbit),
+    readonly("bitcount", -2, bitcount),
     spec("bitop", -4, bitop),
 ];
 

@@ -1,7 +1,7 @@
 //! The commands that are not about data: PING, ECHO, SELECT, and the MULTI family (whose work
 //! is done in `Keyspace::execute`; they are registered here for lookup and arity).
 use super::reply::{err, msg, CmdResult, Reply};
-use super::{args, spec, Cx, Keyspace, Spec, Tx};
+use super::{args, readonly, Cx, Keyspace, Spec, Tx};
 
 const fn tx(name: &'static str, tx: Tx) -> Spec {
     Spec {
@@ -9,13 +9,15 @@ const fn tx(name: &'static str, tx: Tx) -> Spec {
         arity: 1,
         run: unreachable_tx,
         tx,
+        // A transaction's commands are propagated one by one (EXEC's writes wrapped in it).
+        write: false,
     }
 }
 
 pub(crate) const COMMANDS: &[Spec] = &[
-    spec("ping", -1, ping),
-    spec("echo", 2, echo),
-    spec("select", 2, select),
+    readonly("ping", -1, ping),
+    readonly("echo", 2, echo),
+    readonly("select", 2, select),
     tx("multi", Tx::Multi),
     tx("exec", Tx::Exec),
     tx("discard", Tx::Discard),

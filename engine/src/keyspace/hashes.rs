@@ -4,7 +4,7 @@ use super::args::{self, is, parse_i64};
 use super::db::{Db, Obj, Slot};
 use super::hash_type::{field_expired, HashObj, HFE_MAX_ABS_TIME_MSEC};
 use super::reply::{arity_reply, err, msg, CmdResult, CommandError, Reply};
-use super::{spec, Cx, Keyspace, Spec};
+use super::{readonly, spec, Cx, Keyspace, Spec};
 
 pub(crate) const COMMANDS: &[Spec] = &[
     spec("hset", -4, hset),
@@ -18,15 +18,15 @@ pub(crate) const COMMANDS: &[Spec] = &[
     spec("hexpireat", -6, hexpireat),
     spec("hpexpireat", -6, hpexpireat),
     spec("hpersist", -5, hpersist),
-    spec("httl", -5, httl),
-    spec("hpttl", -5, hpttl),
-    spec("hexpiretime", -5, hexpiretime),
-    spec("hpexpiretime", -5, hpexpiretime),
-    spec("hget", 3, hget),
-    spec("hmget", -3, hmget),
-    spec("hgetall", 2, hgetall),
-    spec("hlen", 2, hlen),
-    spec("hexists", 3, hexists),
+    readonly("httl", -5, httl),
+    readonly("hpttl", -5, hpttl),
+    readonly("hexpiretime", -5, hexpiretime),
+    readonly("hpexpiretime", -5, hpexpiretime),
+    readonly("hget", 3, hget),
+    readonly("hmget", -3, hmget),
+    readonly("hgetall", 2, hgetall),
+    readonly("hlen", 2, hlen),
+    readonly("hexists", 3, hexists),
 ];
 
 /// The hash at `key`; in live mode the named fields that have expired are deleted first (and the

@@ -2,11 +2,11 @@
 //! string (`HYLL` header, sparse or dense registers), so every operation must leave the same bytes.
 use super::db::{Obj, Slot};
 use super::reply::{err, msg, CmdResult, Reply};
-use super::{spec, Cx, Keyspace, Spec};
+use super::{readonly, spec, Cx, Keyspace, Spec};
 
 pub(crate) const COMMANDS: &[Spec] = &[
     spec("pfadd", -2, pfadd),
-    spec("pfcount", -2, pfcount),
+    readonly("pfcount", -2, pfcount),
     spec("pfmerge", -2, pfmerge),
 ];
 

@@ -3,7 +3,7 @@
 use super::args::{is, parse_i64};
 use super::db::Obj;
 use super::reply::{err, msg, CmdResult, Reply};
-use super::{spec, Cx, Keyspace, Spec};
+use super::{readonly, spec, Cx, Keyspace, Spec};
 
 pub(crate) const COMMANDS: &[Spec] = &[
     spec("del", -2, del),
@@ -20,13 +20,13 @@ pub(crate) const COMMANDS: &[Spec] = &[
     spec("flushdb", -1, flushdb),
     spec("flushall", -1, flushall),
     spec("swapdb", 3, swapdb),
-    spec("exists", -2, exists),
-    spec("type", 2, type_),
-    spec("ttl", 2, ttl),
-    spec("pttl", 2, pttl),
-    spec("expiretime", 2, expiretime),
-    spec("pexpiretime", 2, pexpiretime),
-    spec("dbsize", 1, dbsize),
+    readonly("exists", -2, exists),
+    readonly("type", 2, type_),
+    readonly("ttl", 2, ttl),
+    readonly("pttl", 2, pttl),
+    readonly("expiretime", 2, expiretime),
+    readonly("pexpiretime", 2, pexpiretime),
+    readonly("dbsize", 1, dbsize),
 ];
 
 fn del(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {

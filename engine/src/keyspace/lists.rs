@@ -3,7 +3,7 @@
 use super::args::{self, is, parse_i64};
 use super::db::{Db, Obj, Slot};
 use super::reply::{err, msg, CmdResult, Reply};
-use super::{spec, Cx, Keyspace, Spec};
+use super::{readonly, spec, Cx, Keyspace, Spec};
 use std::collections::VecDeque;
 
 pub(crate) const COMMANDS: &[Spec] = &[
@@ -25,9 +25,9 @@ pub(crate) const COMMANDS: &[Spec] = &[
     spec("blmove", 6, blmove),
     spec("brpoplpush", 4, brpoplpush),
     spec("blmpop", -5, blmpop),
-    spec("lrange", 4, lrange),
-    spec("llen", 2, llen),
-    spec("lindex", 3, lindex),
+    readonly("lrange", 4, lrange),
+    readonly("llen", 2, llen),
+    readonly("lindex", 3, lindex),
 ];
 
 type List = VecDeque<Vec<u8>>;

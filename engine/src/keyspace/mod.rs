@@ -149,12 +149,14 @@ pub(crate) struct Cx {
 
 type Handler = fn(&mut Keyspace, &mut Cx, &[&[u8]]) -> CmdResult;
 
-/// A command: name, Redis arity (positive exact, negative minimum), handler.
+/// A command: name, Redis arity (positive exact, negative minimum), handler, and whether it may
+/// change the dataset (Redis's `write` flag: such a command is propagated to the AOF).
 pub(crate) struct Spec {
     pub(crate) name: &'static str,
     pub(crate) arity: i32,
     pub(crate) run: Handler,
     pub(crate) tx: Tx,
+    pub(crate) write: bool,
 }
 
 /// The transaction role of a command.
@@ -167,14 +169,29 @@ pub(crate) enum Tx {
     Discard,
 }
 
-/// Builds a [`Spec`].
+/// Builds the [`Spec`] of a command that may write.
 pub(crate) const fn spec(name: &'static str, arity: i32, run: Handler) -> Spec {
     Spec {
         name,
         arity,
         run,
         tx: Tx::No,
+        write: true,
     }
+}
+
+/// Builds the [`Spec`] of a read-only command (Redis's `readonly` flag).
+pub(crate) const fn readonly(name: &'static str, arity: i32, run: Handler) -> Spec {
+    Spec {
+        write: false,
+        ..spec(name, arity, run)
+    }
+}
+
+/// Whether the command `name` (any case) may change the dataset, from the command table:
+/// `None` for a command the keyspace does not know.
+pub fn command_writes(name: &[u8]) -> Option<bool> {
+    lookup(name).map(|s| s.write)
 }
 
 /// The command table: open addressing over a case-insensitive hash, so that a name is found

@@ -4,7 +4,7 @@ use super::args::parse_i64;
 use super::db::{Db, Obj, Slot};
 use super::fxhash::FxHashSet;
 use super::reply::{err, msg, CmdResult, Reply};
-use super::{spec, Cx, Keyspace, Spec};
+use super::{readonly, spec, Cx, Keyspace, Spec};
 
 pub(crate) const COMMANDS: &[Spec] = &[
     spec("sadd", -3, sadd),
@@ -14,12 +14,12 @@ pub(crate) const COMMANDS: &[Spec] = &[
     spec("sinterstore", -3, sinterstore),
     spec("sunionstore", -3, sunionstore),
     spec("sdiffstore", -3, sdiffstore),
-    spec("smembers", 2, smembers),
-    spec("sismember", 3, sismember),
-    spec("scard", 2, scard),
-    spec("sinter", -2, sinter),
-    spec("sunion", -2, sunion),
-    spec("sdiff", -2, sdiff),
+    readonly("smembers", 2, smembers),
+    readonly("sismember", 3, sismember),
+    readonly("scard", 2, scard),
+    readonly("sinter", -2, sinter),
+    readonly("sunion", -2, sunion),
+    readonly("sdiff", -2, sdiff),
 ];
 
 type Set = FxHashSet<Vec<u8>>;

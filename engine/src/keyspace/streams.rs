@@ -4,7 +4,7 @@ use super::args::{is, parse_i64};
 use super::db::{Db, Obj, Slot};
 use super::reply::{arity_reply, err, msg, CmdResult, Reply};
 use super::stream_type::{decr_id, incr_id, parse_id, Fields, NodeLimits, StreamObj};
-use super::{spec, Cx, Keyspace, Spec};
+use super::{readonly, spec, Cx, Keyspace, Spec};
 use crate::dataset::StreamId;
 
 pub(crate) const COMMANDS: &[Spec] = &[
@@ -12,9 +12,9 @@ pub(crate) const COMMANDS: &[Spec] = &[
     spec("xtrim", -4, xtrim),
     spec("xdel", -3, xdel),
     spec("xsetid", -3, xsetid),
-    spec("xlen", 2, xlen),
-    spec("xrange", -4, xrange),
-    spec("xrevrange", -4, xrevrange),
+    readonly("xlen", 2, xlen),
+    readonly("xrange", -4, xrange),
+    readonly("xrevrange", -4, xrevrange),
 ];
 
 /// The stream at `key` (metadata materialised for modification): `Ok(None)` when absent.

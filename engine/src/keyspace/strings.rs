@@ -3,7 +3,7 @@
 use super::args::{self, is, parse_i64};
 use super::db::{Db, Obj, Slot};
 use super::reply::{arity_reply, err, msg, CmdResult, Reply};
-use super::{spec, Cx, Keyspace, Spec};
+use super::{readonly, spec, Cx, Keyspace, Spec};
 use std::collections::hash_map::Entry;
 
 pub(crate) const COMMANDS: &[Spec] = &[
@@ -23,10 +23,10 @@ pub(crate) const COMMANDS: &[Spec] = &[
     spec("incrbyfloat", 3, incrbyfloat),
     spec("mset", -3, mset),
     spec("msetnx", -3, msetnx),
-    spec("get", 2, get),
-    spec("mget", -2, mget),
-    spec("strlen", 2, strlen),
-    spec("getrange", 4, getrange),
+    readonly("get", 2, get),
+    readonly("mget", -2, mget),
+    readonly("strlen", 2, strlen),
+    readonly("getrange", 4, getrange),
 ];
 
 /// `proto-max-bulk-len`: the largest string APPEND/SETRANGE may build.

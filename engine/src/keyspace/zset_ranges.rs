@@ -6,19 +6,19 @@ use super::fxhash::FxHashMap;
 use super::reply::{err, msg, CmdResult, Reply};
 use super::zset_type::{ZsetLimits, ZsetObj};
 use super::zsets::{with_scores, zset_mut};
-use super::{spec, Cx, Keyspace, Spec};
+use super::{readonly, spec, Cx, Keyspace, Spec};
 
 pub(crate) const COMMANDS: &[Spec] = &[
     spec("zremrangebyscore", 4, zremrangebyscore),
     spec("zremrangebyrank", 4, zremrangebyrank),
     spec("zremrangebylex", 4, zremrangebylex),
-    spec("zrange", -4, zrange),
+    readonly("zrange", -4, zrange),
     spec("zrangestore", -5, zrangestore),
     spec("zunionstore", -4, zunionstore),
     spec("zinterstore", -4, zinterstore),
     spec("zdiffstore", -4, zdiffstore),
-    spec("zcount", 4, zcount),
-    spec("zrank", -3, zrank),
+    readonly("zcount", 4, zcount),
+    readonly("zrank", -3, zrank),
 ];
 
 /// Selected members with scores, and whether WITHSCORES was asked.

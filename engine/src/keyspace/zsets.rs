@@ -4,7 +4,7 @@ use super::args::{self, is, parse_i64};
 use super::db::{Db, Obj, Slot};
 use super::reply::{err, msg, CmdResult, Reply};
 use super::zset_type::{ZsetLimits, ZsetObj};
-use super::{spec, Cx, Keyspace, Spec};
+use super::{readonly, spec, Cx, Keyspace, Spec};
 
 pub(crate) const COMMANDS: &[Spec] = &[
     spec("zadd", -4, zadd),
@@ -16,8 +16,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
     spec("bzpopmin", -3, bzpopmin),
     spec("bzpopmax", -3, bzpopmax),
     spec("bzmpop", -5, bzmpop),
-    spec("zscore", 3, zscore),
-    spec("zcard", 2, zcard),
+    readonly("zscore", 3, zscore),
+    readonly("zcard", 2, zcard),
 ];
 
 /// The sorted set at `key`: `Ok(None)` when absent, an error reply for another type.

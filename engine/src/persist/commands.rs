@@ -8,10 +8,23 @@ use super::storage::Storage;
 use crate::format::resp::{write_command, write_timestamp};
 use crate::keyspace::{Reply, Session};
 
+/// Why the server answered a command with a refusal instead of its reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The server stopped after an AOF write failed under `appendfsync always`: nothing runs,
+    /// and the command that hit the failure was not acknowledged.
+    Stopped,
+    /// A `MISCONF` error: writes are refused while the AOF cannot be written, or while the last
+    /// background save failed and save rules are set.
+    Misconf,
+}
+
 impl<S: Storage, C: Clock> Server<S, C> {
     /// Runs one command as a client would (see the module documentation).
     pub fn execute(&mut self, s: &mut Session, argv: &[&[u8]]) -> Reply {
+        self.last_refusal = None;
         if let Some(why) = &self.stopped {
+            self.last_refusal = Some(Refusal::Stopped);
             return Reply::Error(format!("ERR server stopped: {why}"));
         }
         let Some(name) = argv.first() else {
@@ -30,6 +43,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
                 if exec {
                     s.multi = None;
                 }
+                self.last_refusal = Some(Refusal::Misconf);
                 return r;
             }
         }
@@ -57,8 +71,17 @@ impl<S: Storage, C: Clock> Server<S, C> {
         self.dirty += forms.len() as u64;
         match self.append(&forms, now) {
             Ok(()) => reply,
-            Err(e) => e,
+            Err(e) => {
+                self.last_refusal = Some(Refusal::Stopped);
+                e
+            }
         }
+    }
+
+    /// Why the last command was refused (not run, or run but not acknowledged), if it was: typed,
+    /// so callers need not read error texts.
+    pub fn last_refusal(&self) -> Option<Refusal> {
+        self.last_refusal
     }
 
     /// EXEC run command by command, so each one's propagated form is known; the AOF gets them

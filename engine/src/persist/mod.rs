@@ -16,6 +16,7 @@ mod simdisk;
 mod storage;
 
 pub use clock::{Clock, SimClock, SystemClock};
+pub use commands::Refusal;
 pub use config::{parse_save, AppendFsync, PersistConfig, Sabotage, SaveRule};
 pub use propagate::{is_write, propagate};
 pub use server::{Server, Stats};

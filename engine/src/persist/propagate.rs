@@ -12,53 +12,6 @@ use crate::keyspace::{Keyspace, Reply, Session};
 /// An owned command.
 pub type Argv = Vec<Vec<u8>>;
 
-/// Commands that never change the dataset.
-const READS: &[&str] = &[
-    "get",
-    "mget",
-    "strlen",
-    "getrange",
-    "getbit",
-    "bitcount",
-    "exists",
-    "type",
-    "ttl",
-    "pttl",
-    "expiretime",
-    "pexpiretime",
-    "dbsize",
-    "lrange",
-    "llen",
-    "lindex",
-    "smembers",
-    "sismember",
-    "scard",
-    "sinter",
-    "sunion",
-    "sdiff",
-    "hget",
-    "hmget",
-    "hgetall",
-    "hlen",
-    "hexists",
-    "httl",
-    "hpttl",
-    "hexpiretime",
-    "hpexpiretime",
-    "zrange",
-    "zcount",
-    "zrank",
-    "zscore",
-    "zcard",
-    "xlen",
-    "xrange",
-    "xrevrange",
-    "pfcount",
-    "ping",
-    "echo",
-    "select",
-];
-
 fn lower(name: &[u8]) -> String {
     String::from_utf8_lossy(name).to_ascii_lowercase()
 }
@@ -67,10 +20,10 @@ fn is(a: &[u8], word: &str) -> bool {
     a.eq_ignore_ascii_case(word.as_bytes())
 }
 
-/// Whether `name` can change the dataset (and so is written to the AOF when it succeeds).
+/// Whether `name` can change the dataset (and so is written to the AOF when it succeeds): the
+/// keyspace's command table says; a command it does not know is refused, never propagated.
 pub fn is_write(name: &[u8]) -> bool {
-    let n = lower(name);
-    !READS.contains(&n.as_str()) && !matches!(n.as_str(), "multi" | "exec" | "discard")
+    crate::keyspace::command_writes(name).unwrap_or(false)
 }
 
 /// The absolute expiry of `key` after the command, or `None` when the key is gone (-2) or has

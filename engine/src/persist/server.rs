@@ -6,6 +6,7 @@
 //! test decides exactly which writes happen while a job runs.
 use super::aof_files::{join, write_atomic, AofFiles};
 use super::clock::Clock;
+use super::commands::Refusal;
 use super::config::{AppendFsync, PersistConfig};
 use super::storage::Storage;
 use crate::aof::{replay, LoadOptions};
@@ -59,6 +60,8 @@ pub struct Server<S: Storage, C: Clock> {
     /// The running rewrite, the manifest before it, and whether its base is an RDB.
     pub(crate) rewrite: Option<(Job, Manifest, bool)>,
     pub(crate) stopped: Option<String>,
+    /// Why the last command was refused, if it was.
+    pub(crate) last_refusal: Option<Refusal>,
     pub(crate) save_attempts: u64,
     /// Whether `tick` completes finished background jobs (real use); tests finish them by hand.
     pub auto_finish: bool,
@@ -93,6 +96,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             bgsave: None,
             rewrite: None,
             stopped: None,
+            last_refusal: None,
             save_attempts: 0,
             auto_finish: true,
         };
