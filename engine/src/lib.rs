@@ -12,3 +12,4 @@ pub mod keyspace;
 pub mod live;
 pub mod persist;
 pub mod rng;
+pub mod storage;

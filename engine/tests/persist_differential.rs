@@ -6,7 +6,8 @@ use redis_persist_engine::dataset::{first_difference, Dataset};
 use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
 use redis_persist_engine::keyspace::{Reply, Session};
 use redis_persist_engine::live::{require_or_skip, Client, RunningServer, TempDir};
-use redis_persist_engine::persist::{AppendFsync, PersistConfig, RealDir, Server, SystemClock};
+use redis_persist_engine::persist::{AppendFsync, PersistConfig, Server, SystemClock};
+use redis_persist_engine::storage::RealDir;
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -3,9 +3,8 @@
 //! (Redis's documentation of `appendfsync`, SAVE and BGREWRITEAOF), not from the engine.
 use redis_persist_engine::dataset::{Dataset, Value};
 use redis_persist_engine::keyspace::{Reply, Session};
-use redis_persist_engine::persist::{
-    AppendFsync, CrashImage, Op, PersistConfig, Server, SimClock, SimDisk, Storage,
-};
+use redis_persist_engine::persist::{AppendFsync, PersistConfig, Server, SimClock};
+use redis_persist_engine::storage::{CrashImage, Op, SimDisk, Storage};
 
 const T0: i64 = 1_800_000_000_000;
 

@@ -9,9 +9,8 @@
 use crate::neutral::{from_engine, from_model, Neutral};
 use arbitrary::Arbitrary;
 use redis_persist_engine::keyspace::Session;
-use redis_persist_engine::persist::{
-    AppendFsync, CrashImage, Op, PersistConfig, Sabotage, Server, SimClock, SimDisk,
-};
+use redis_persist_engine::persist::{AppendFsync, PersistConfig, Sabotage, Server, SimClock};
+use redis_persist_engine::storage::{CrashImage, Op, SimDisk};
 use redis_persist_model::durability::{Durability, Fsync};
 
 /// Clock start: 2027-01-15.

@@ -87,7 +87,8 @@ fn engine_model_crash_waits_for_background_jobs() {
         "engine_model-leak-26c755e675d556f2b3453e095145aeb62caa1a9a",
     ));
     use redis_persist_engine::keyspace::Session;
-    use redis_persist_engine::persist::{PersistConfig, Server, SimClock, SimDisk};
+    use redis_persist_engine::persist::{PersistConfig, Server, SimClock};
+    use redis_persist_engine::storage::SimDisk;
     // Job threads are named; /proc lists every thread of this process with its name.
     let bgsave_threads = || {
         std::fs::read_dir("/proc/self/task")

@@ -4,9 +4,9 @@ use super::clock::Clock;
 use super::config::AppendFsync;
 use super::propagate::{is_write, propagate, Argv};
 use super::server::Server;
-use super::storage::Storage;
 use crate::format::resp::{write_command, write_timestamp};
 use crate::keyspace::{Reply, Session};
+use crate::storage::Storage;
 
 /// Why the server answered a command with a refusal instead of its reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,11 +1,12 @@
 //! Snapshots and rewrites: SAVE, BGSAVE, the `save` rules, BGREWRITEAOF, and the persistence
 //! commands a client sends (SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, CONFIG GET/SET).
-use super::aof_files::{join, write_atomic};
 use super::clock::Clock;
 use super::server::{Job, Server};
-use super::storage::Storage;
+use crate::aof::join;
 use crate::format::aof::manifest::{FileType, Manifest};
 use crate::keyspace::Reply;
+use crate::storage::write_atomic;
+use crate::storage::Storage;
 
 impl<S: Storage, C: Clock> Server<S, C> {
     /// Handles the commands that act on persistence itself; `None` for every other command.
@@ -80,7 +81,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             (false, true) => {
                 self.abandon_rewrite();
                 let now = self.clock.now_ms();
-                self.aof = Some(super::aof_files::AofFiles::new(
+                self.aof = Some(crate::aof::AofFiles::new(
                     &self.cfg.appenddirname,
                     &self.cfg.appendfilename,
                     self.existing_manifest(),

@@ -4,14 +4,15 @@
 //! Background work (BGSAVE, BGREWRITEAOF) snapshots the dataset at its start and encodes it on
 //! another thread; its files are put in place by `*_finish` (or by `tick` when `auto_finish`), so a
 //! test decides exactly which writes happen while a job runs.
-use super::aof_files::{join, write_atomic, AofFiles};
 use super::clock::Clock;
 use super::commands::Refusal;
 use super::config::{AppendFsync, PersistConfig};
-use super::storage::Storage;
+use crate::aof::{join, AofFiles};
 use crate::aof::{replay, LoadOptions};
 use crate::dataset::Dataset;
 use crate::format::aof::manifest::{self, FileType, Manifest};
+use crate::storage::write_atomic;
+use crate::storage::Storage;
 
 use crate::format::error::{Error, ErrorKind, Result};
 use crate::format::rdb::{read_dataset, ReadOptions};

@@ -5,7 +5,8 @@
 //! temp dirs under the system temp directory (on the same disk as a server's would be).
 use redis_persist_engine::keyspace::Session;
 use redis_persist_engine::live::{Client, RunningServer, ServerBuild, TempDir};
-use redis_persist_engine::persist::{AppendFsync, PersistConfig, RealDir, Server, SystemClock};
+use redis_persist_engine::persist::{AppendFsync, PersistConfig, Server, SystemClock};
+use redis_persist_engine::storage::RealDir;
 use std::process::Command;
 use std::time::{Duration, Instant};
 

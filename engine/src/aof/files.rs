@@ -1,7 +1,7 @@
 //! The Redis 7 append-only directory as the server keeps it: a manifest naming one base and the
 //! incremental files, appends to the last one, and atomic manifest switches (temp, fsync, rename).
-use super::storage::Storage;
 use crate::format::aof::manifest::{self, FileEntry, FileType, Manifest};
+use crate::storage::{write_atomic, Atomic, Storage};
 use std::io;
 
 /// The live AOF: where appends go and what is not yet durable.
@@ -31,57 +31,8 @@ pub(crate) struct AofFiles {
 }
 
 /// `<dir>/<name>`.
-pub(crate) fn join(dir: &str, name: &str) -> String {
+pub fn join(dir: &str, name: &str) -> String {
     format!("{dir}/{name}")
-}
-
-/// How far an atomic write got before it failed.
-#[derive(Debug)]
-pub(crate) enum Atomic {
-    /// Nothing is in place (the temp file was removed): the old file stands.
-    NotRenamed(io::Error),
-    /// The new file is in place but its directory entry may not be durable.
-    Renamed(io::Error),
-}
-
-impl From<Atomic> for io::Error {
-    fn from(a: Atomic) -> io::Error {
-        match a {
-            Atomic::NotRenamed(e) | Atomic::Renamed(e) => e,
-        }
-    }
-}
-
-/// Writes `bytes` as `path` atomically: a temp file, fsynced, renamed over `path`, the
-/// directory fsynced.
-pub(crate) fn write_atomic<S: Storage>(
-    st: &mut S,
-    dir: &str,
-    name: &str,
-    bytes: &[u8],
-) -> Result<(), Atomic> {
-    let path = if dir.is_empty() {
-        name.to_owned()
-    } else {
-        join(dir, name)
-    };
-    let temp = if dir.is_empty() {
-        format!("temp-{name}")
-    } else {
-        join(dir, &format!("temp-{name}"))
-    };
-    let put = |st: &mut S| -> io::Result<()> {
-        st.create(&temp)?;
-        st.append(&temp, bytes)?;
-        st.fsync(&temp)?;
-        st.rename(&temp, &path)
-    };
-    if let Err(e) = put(st) {
-        // As Redis unlinks its temp file when a save fails.
-        let _ = st.remove(&temp);
-        return Err(Atomic::NotRenamed(e));
-    }
-    st.fsync_dir(dir).map_err(Atomic::Renamed)
 }
 
 impl AofFiles {

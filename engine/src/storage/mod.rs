@@ -1,8 +1,14 @@
 //! The storage seam: the file operations persistence needs, with durability explicit (`fsync` of a
-//! file, `fsync_dir` of a directory's entries), implemented over a real directory by [`RealDir`].
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Component, Path, PathBuf};
+//! file, `fsync_dir` of a directory's entries), over a real directory ([`RealDir`]) or a simulated
+//! disk with faults and crash images ([`SimDisk`]), and the one atomic file replacement.
+mod real;
+mod sim;
+
+pub use real::RealDir;
+pub use sim::{CrashImage, Op, SimDisk};
+
+use std::io;
+use std::path::{Component, Path};
 
 /// Files under one root. Writes are not durable until `fsync` (contents) and `fsync_dir` (the
 /// entry: a create, rename or remove) say so; a crash may lose anything else.
@@ -52,99 +58,53 @@ pub(crate) fn check(path: &str) -> io::Result<&str> {
     }
 }
 
-/// A real directory: `fsync` is `File::sync_all`, `fsync_dir` syncs the directory itself.
-#[derive(Debug, Clone)]
-pub struct RealDir {
-    root: PathBuf,
+/// How far an atomic write got before it failed.
+#[derive(Debug)]
+pub enum Atomic {
+    /// Nothing is in place (the temp file was removed): the old file stands.
+    NotRenamed(io::Error),
+    /// The new file is in place but its directory entry may not be durable.
+    Renamed(io::Error),
 }
 
-impl RealDir {
-    /// Storage rooted at `root` (created if missing).
-    pub fn new(root: impl Into<PathBuf>) -> io::Result<RealDir> {
-        let root = root.into();
-        std::fs::create_dir_all(&root)?;
-        Ok(RealDir { root })
-    }
-
-    /// The root directory.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    fn at(&self, path: &str) -> io::Result<PathBuf> {
-        Ok(self.root.join(check(path)?))
-    }
-
-    fn dir_at(&self, dir: &str) -> io::Result<PathBuf> {
-        if dir.is_empty() {
-            Ok(self.root.clone())
-        } else {
-            self.at(dir)
+impl From<Atomic> for io::Error {
+    fn from(a: Atomic) -> io::Error {
+        match a {
+            Atomic::NotRenamed(e) | Atomic::Renamed(e) => e,
         }
     }
 }
 
-impl Storage for RealDir {
-    fn create(&mut self, path: &str) -> io::Result<()> {
-        File::create(self.at(path)?).map(drop)
+/// Writes `bytes` as `path` atomically: a temp file, fsynced, renamed over `path`, the
+/// directory fsynced.
+pub fn write_atomic<S: Storage>(
+    st: &mut S,
+    dir: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(), Atomic> {
+    let path = if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    };
+    let temp = if dir.is_empty() {
+        format!("temp-{name}")
+    } else {
+        format!("{dir}/temp-{name}")
+    };
+    let put = |st: &mut S| -> io::Result<()> {
+        st.create(&temp)?;
+        st.append(&temp, bytes)?;
+        st.fsync(&temp)?;
+        st.rename(&temp, &path)
+    };
+    if let Err(e) = put(st) {
+        // As Redis unlinks its temp file when a save fails.
+        let _ = st.remove(&temp);
+        return Err(Atomic::NotRenamed(e));
     }
-
-    fn append(&mut self, path: &str, data: &[u8]) -> io::Result<()> {
-        OpenOptions::new()
-            .append(true)
-            .open(self.at(path)?)?
-            .write_all(data)
-    }
-
-    fn read(&self, path: &str) -> io::Result<Vec<u8>> {
-        std::fs::read(self.at(path)?)
-    }
-
-    fn truncate(&mut self, path: &str, len: u64) -> io::Result<()> {
-        OpenOptions::new()
-            .write(true)
-            .open(self.at(path)?)?
-            .set_len(len)
-    }
-
-    fn fsync(&mut self, path: &str) -> io::Result<()> {
-        OpenOptions::new()
-            .append(true)
-            .open(self.at(path)?)?
-            .sync_all()
-    }
-
-    fn rename(&mut self, from: &str, to: &str) -> io::Result<()> {
-        std::fs::rename(self.at(from)?, self.at(to)?)
-    }
-
-    fn remove(&mut self, path: &str) -> io::Result<()> {
-        std::fs::remove_file(self.at(path)?)
-    }
-
-    fn mkdir(&mut self, dir: &str) -> io::Result<()> {
-        std::fs::create_dir_all(self.at(dir)?)
-    }
-
-    fn fsync_dir(&mut self, dir: &str) -> io::Result<()> {
-        File::open(self.dir_at(dir)?)?.sync_all()
-    }
-
-    fn list(&self, dir: &str) -> io::Result<Vec<String>> {
-        let mut v = Vec::new();
-        for e in std::fs::read_dir(self.dir_at(dir)?)? {
-            let e = e?;
-            if e.file_type()?.is_file() {
-                v.push(e.file_name().to_string_lossy().into_owned());
-            }
-        }
-        v.sort();
-        Ok(v)
-    }
-
-    fn exists(&self, path: &str) -> bool {
-        self.at(path).is_ok_and(|p| p.is_file())
-    }
+    st.fsync_dir(dir).map_err(Atomic::Renamed)
 }
 
 #[cfg(test)]

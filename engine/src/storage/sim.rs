@@ -3,7 +3,7 @@
 //!
 //! Files are inodes; names point at them, so a rename moves an inode whose contents may not yet be
 //! durable (the classic "renamed before fsync" bug then shows as an empty file after a crash).
-use super::storage::{check, parent, Storage};
+use super::{check, parent, Storage};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 
@@ -312,5 +312,5 @@ impl Storage for SimDisk {
 }
 
 #[cfg(test)]
-#[path = "simdisk_tests.rs"]
+#[path = "sim_tests.rs"]
 mod tests;
