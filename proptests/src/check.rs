@@ -105,30 +105,40 @@ pub fn rdb_roundtrip(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<(
     Ok(())
 }
 
-/// Parsing arbitrary bytes as an AOF command stream never panics, always makes progress, stays
-/// inside the input, and the checker's strict reading never accepts what the server's refuses.
+/// Reading arbitrary bytes as an AOF command stream never panics, always makes progress, stays
+/// inside the input, and where the server's and the checker's grammars both read an item, it is the same.
 pub fn aof_parse_is_total(data: &[u8]) {
-    use redis_persist_engine::format::resp::{parse, Parsed, Strictness};
-    let mut at = 0;
+    use redis_persist_engine::format::resp::{CommandReader, Next, Strictness};
+    let mut server = CommandReader::from_slice(data, Strictness::Server);
+    let mut checker = CommandReader::from_slice(data, Strictness::Checker);
+    let mut checker_ok = true;
     loop {
-        let server = parse(data, at, Strictness::Server);
-        let checker = parse(data, at, Strictness::Checker);
-        if let Ok(Parsed::Item(item, end)) = &checker {
-            assert_eq!(
-                server.as_ref().ok(),
-                Some(&Parsed::Item(item.clone(), *end)),
-                "the checker accepted what the server reads differently at {at}"
-            );
+        let at = server.pos();
+        let s = server.next_item();
+        // Where both grammars read an item, they read the same item. They may disagree on
+        // whether there is one: `redis-check-aof` takes `*0` as an empty command, the loader
+        // refuses it; the loader takes `*1x` and a missing `\r`, the checker does not.
+        if checker_ok {
+            match checker.next_item() {
+                Ok(c @ (Next::Command { .. } | Next::Annotation { .. })) => {
+                    if let Ok(n @ (Next::Command { .. } | Next::Annotation { .. })) = &s {
+                        assert_eq!(n, &c, "the two grammars read different items at {at}");
+                        assert_eq!(checker.argv(), server.argv(), "arguments differ at {at}");
+                    } else {
+                        checker_ok = false;
+                    }
+                }
+                _ => checker_ok = false,
+            }
         }
-        match server {
-            Ok(Parsed::Item(_, end)) => {
+        match s {
+            Ok(Next::Command { at: a, end } | Next::Annotation { at: a, end }) => {
                 assert!(
-                    end > at && end <= data.len(),
+                    a == at && end > at && end <= data.len() as u64,
                     "no progress or overrun at {at}: end {end}"
                 );
-                at = end;
             }
-            Ok(Parsed::End) | Ok(Parsed::Incomplete) => return,
+            Ok(Next::End) | Ok(Next::Incomplete { .. }) => return,
             Err(e) => {
                 assert!(
                     e.offset.is_some_and(|o| o as usize <= data.len()),

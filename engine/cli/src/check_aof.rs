@@ -1,95 +1,11 @@
-//! `check` for AOFs, like `redis-check-aof`: a strict parse of every file (CRLF checked, MULTI and
-//! EXEC balanced, RDB preambles checked deeply), `--fix` and `--truncate-to-timestamp`.
-use redis_persist_engine::aof::{files, layout};
-use redis_persist_engine::format::rdb::{RdbReader, ReadOptions, Visitor};
-use redis_persist_engine::format::resp::{self, Item, Parsed, Strictness};
-use std::io::{BufRead, IsTerminal, Write};
+//! `check` for AOFs: `redis_persist_engine::check::aof`'s verdict printed with `redis-check-aof`'s
+//! figures, `--fix` (the tail is kept beside the file first) and `--truncate-to-timestamp`.
+use redis_persist_engine::check::aof::{self, AofCheck, Fix, Role};
+use redis_persist_engine::format::rdb::ReadOptions;
+use serde_json::json;
+use std::io::{BufRead, IsTerminal, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::process::ExitCode;
-
-/// Where a file stops being valid.
-struct Verdict {
-    ok_up_to: usize,
-    ok_up_to_line: usize,
-    problem: Option<String>,
-    /// Offsets of `#TS:` annotations with their values.
-    timestamps: Vec<(usize, i64)>,
-}
-
-struct Nothing;
-impl Visitor for Nothing {}
-
-fn check_file(bytes: &[u8]) -> Verdict {
-    let mut v = Verdict {
-        ok_up_to: 0,
-        ok_up_to_line: 0,
-        problem: None,
-        timestamps: Vec::new(),
-    };
-    let mut at = 0;
-    if bytes.starts_with(b"REDIS") || bytes.starts_with(b"VALKEY") {
-        let ro = ReadOptions {
-            total_len: Some(bytes.len() as u64),
-            ..ReadOptions::default()
-        };
-        match RdbReader::new(bytes, ro).and_then(|mut r| r.read_all(&mut Nothing)) {
-            Ok(t) => at = t.end_offset as usize,
-            Err(e) => {
-                v.problem = Some(format!("RDB preamble is invalid: {e}"));
-                return v;
-            }
-        }
-        v.ok_up_to = at;
-    }
-    let (mut line, mut multi): (usize, Option<(usize, usize)>) = (0, None);
-    loop {
-        match resp::parse(bytes, at, Strictness::Checker) {
-            Ok(Parsed::End) => break,
-            Ok(Parsed::Incomplete) => {
-                v.problem = Some(format!("unexpected end of file at offset {at}"));
-                break;
-            }
-            Err(e) => {
-                v.problem = Some(e.to_string());
-                break;
-            }
-            Ok(Parsed::Item(item, end)) => {
-                let lines = bytes[at..end].iter().filter(|&&b| b == b'\n').count();
-                match item {
-                    Item::Annotation(a) => {
-                        if let Some(ts) = resp::timestamp(a) {
-                            v.timestamps.push((at, ts));
-                        }
-                    }
-                    Item::Command(argv) if argv[0].eq_ignore_ascii_case(b"multi") => {
-                        if multi.is_some() {
-                            v.problem = Some(format!("unexpected MULTI at offset {at}"));
-                            break;
-                        }
-                        multi = Some((at, line));
-                    }
-                    Item::Command(argv) if argv[0].eq_ignore_ascii_case(b"exec") => {
-                        if multi.take().is_none() {
-                            v.problem = Some(format!("unexpected EXEC at offset {at}"));
-                            break;
-                        }
-                    }
-                    Item::Command(_) => {}
-                }
-                at = end;
-                line += lines;
-                if multi.is_none() {
-                    v.ok_up_to = at;
-                    v.ok_up_to_line = line;
-                }
-            }
-        }
-    }
-    if v.problem.is_none() && multi.is_some() {
-        v.problem = Some("reached EOF before reading EXEC for MULTI".into());
-    }
-    v
-}
 
 fn confirm(question: &str) -> bool {
     eprint!("{question} [y/N]: ");
@@ -98,102 +14,168 @@ fn confirm(question: &str) -> bool {
     std::io::stdin().lock().read_line(&mut s).is_ok() && matches!(s.trim(), "y" | "Y" | "yes")
 }
 
+fn report_json(path: &Path, c: &AofCheck) -> serde_json::Value {
+    let files: Vec<_> = c
+        .files
+        .iter()
+        .map(|f| {
+            json!({
+                "file": f.path.display().to_string(),
+                "role": match f.role { Role::Single => "single", Role::Base => "base", Role::Incr => "incr" },
+                "size": f.size,
+                "preamble_end": f.preamble_end,
+                "ok_up_to": f.ok_up_to,
+                "ok_up_to_line": f.ok_up_to_line,
+                "diff": f.size - f.ok_up_to.min(f.size),
+                "valid": f.valid(),
+                "problem": f.problem.as_ref().map(|p| p.to_string()),
+            })
+        })
+        .collect();
+    json!({
+        "file": path.display().to_string(),
+        "format": "aof",
+        "layout": if c.layout.is_multi() { "multi" } else { "single" },
+        "valid": c.valid(),
+        "files": files,
+    })
+}
+
 /// `redis-persist check` on an AOF file, directory or manifest.
-pub fn check(path: &Path, fix: bool, yes: bool, truncate_to: Option<i64>) -> ExitCode {
-    let l = match layout(path) {
-        Ok(l) => l,
+pub fn check(
+    path: &Path,
+    fix: bool,
+    yes: bool,
+    truncate_to: Option<i64>,
+    json_out: bool,
+) -> ExitCode {
+    let c = match aof::check(path, ReadOptions::default()) {
+        Ok(c) => c,
         Err(e) => {
-            println!("invalid: {e}");
+            if json_out {
+                println!(
+                    "{}",
+                    json!({"file": path.display().to_string(), "valid": false, "error": {"kind": e.kind.as_str(), "offset": e.offset, "message": e.to_string()}})
+                );
+            }
+            eprintln!("{}: invalid: {e}", path.display());
             return ExitCode::from(1);
         }
     };
-    let list = files(&l);
-    for (i, f) in list.iter().enumerate() {
-        let last = i + 1 == list.len();
-        let bytes = match std::fs::read(f) {
-            Ok(b) => b,
-            Err(e) => {
-                println!("invalid: {}: {e}", f.display());
-                return ExitCode::from(1);
-            }
-        };
-        let v = check_file(&bytes);
-        let cut_to = match (truncate_to, &v.problem) {
-            (Some(t), _) if last => v.timestamps.iter().find(|(_, ts)| *ts > t).map(|(o, _)| *o),
-            (Some(_), _) => None,
-            (None, Some(_)) => Some(v.ok_up_to),
-            (None, None) => None,
-        };
-        println!(
-            "AOF analyzed: filename={}, size={}, ok_up_to={}, ok_up_to_line={}, diff={}",
-            f.display(),
-            bytes.len(),
-            v.ok_up_to,
-            v.ok_up_to_line,
-            bytes.len() - v.ok_up_to
-        );
-        if let (Some(t), Some(0)) = (truncate_to, cut_to) {
-            println!(
-                "invalid: {} has nothing before timestamp {t}; aborting",
-                f.display()
-            );
-            return ExitCode::from(1);
-        }
-        let Some(cut) = cut_to else {
-            if v.problem.is_none() {
+    if json_out {
+        println!("{:#}", report_json(path, &c));
+    } else {
+        for f in &c.files {
+            if f.size == 0 {
+                println!("{}: empty", f.path.display());
                 continue;
             }
             println!(
-                "invalid: {}: {}",
-                f.display(),
-                v.problem.unwrap_or_default()
+                "AOF analyzed: filename={}, size={}, ok_up_to={}, ok_up_to_line={}, diff={}",
+                f.path.display(),
+                f.size,
+                f.ok_up_to,
+                f.ok_up_to_line,
+                f.size - f.ok_up_to.min(f.size)
             );
-            return ExitCode::from(1);
-        };
-        if truncate_to.is_none() {
-            println!(
-                "invalid: {}: {}",
-                f.display(),
-                v.problem.clone().unwrap_or_default()
-            );
-        }
-        if !(fix || truncate_to.is_some()) {
-            println!("use --fix to truncate {} to {cut} bytes", f.display());
-            return ExitCode::from(1);
-        }
-        if !last {
-            println!(
-                "failed to truncate {}: it is not the last file",
-                f.display()
-            );
-            return ExitCode::from(1);
-        }
-        let ok = yes
-            || (std::io::stdin().is_terminal()
-                && confirm(&format!(
-                    "This will shrink {} from {} to {cut} bytes. Continue?",
-                    f.display(),
-                    bytes.len()
-                )));
-        if !ok {
-            println!("not truncated (answer y, or pass --yes)");
-            return ExitCode::from(1);
-        }
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .open(f)
-            .and_then(|h| h.set_len(cut as u64).and_then(|_| h.sync_all()))
-        {
-            Ok(()) => {
-                println!("successfully truncated {} to {cut} bytes", f.display());
-                return ExitCode::SUCCESS;
-            }
-            Err(e) => {
-                println!("failed to truncate {}: {e}", f.display());
-                return ExitCode::from(1);
+            if let Some(p) = &f.problem {
+                println!("{}: invalid: {p}", f.path.display());
             }
         }
     }
-    println!("{}: valid AOF ({} files)", path.display(), list.len());
-    ExitCode::SUCCESS
+    if let Some(t) = truncate_to {
+        return match aof::timestamp_cut(&c, t) {
+            Err(why) => {
+                eprintln!("{}: not truncated: {why}", path.display());
+                ExitCode::from(1)
+            }
+            Ok(None) => {
+                println!(
+                    "{}: nothing after timestamp {t}; nothing to truncate",
+                    path.display()
+                );
+                if c.valid() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            Ok(Some((file, at))) => {
+                cut(&file, at, yes, &format!("annotations after timestamp {t}"))
+            }
+        };
+    }
+    if c.valid() {
+        if !json_out {
+            println!("{}: valid AOF ({} files)", path.display(), c.files.len());
+        }
+        return ExitCode::SUCCESS;
+    }
+    match aof::fix_plan(&c) {
+        Fix::Nothing => ExitCode::SUCCESS,
+        Fix::Refuse(why) if fix => {
+            eprintln!("{}: not fixed: {why}", path.display());
+            ExitCode::from(1)
+        }
+        Fix::Refuse(_) => ExitCode::from(1),
+        Fix::Truncate { path: file, to, .. } if fix => cut(&file, to, yes, "the invalid tail"),
+        Fix::Truncate { path: file, to, .. } => {
+            eprintln!(
+                "use --fix to cut {} to {to} bytes (the cut bytes are kept beside it)",
+                file.display()
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Cuts `file` to `to` bytes after asking (unless `yes`), keeping the cut bytes in a new file
+/// beside it, so nothing is destroyed.
+fn cut(file: &Path, to: u64, yes: bool, what: &str) -> ExitCode {
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let ok = yes
+        || (std::io::stdin().is_terminal()
+            && confirm(&format!(
+                "This will cut {what} of {} from {size} to {to} bytes (the {} bytes cut are kept in a file beside it). Continue?",
+                file.display(),
+                size - to.min(size)
+            )));
+    if !ok {
+        eprintln!("{}: not changed (answer y, or pass --yes)", file.display());
+        return ExitCode::from(1);
+    }
+    match keep_tail_then_cut(file, to) {
+        Ok(kept) => {
+            println!(
+                "{}: cut from {size} to {to} bytes; the cut bytes are in {}",
+                file.display(),
+                kept.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}: not changed: {e}", file.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Writes bytes `to..` of `file` to a new `<file>.tail-<to>` (created exclusively, fsynced),
+/// then cuts the file and fsyncs it.
+fn keep_tail_then_cut(file: &Path, to: u64) -> std::io::Result<std::path::PathBuf> {
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tail-{to}"));
+    let kept = file.with_file_name(name);
+    let mut src = std::fs::File::open(file)?;
+    src.seek(SeekFrom::Start(to))?;
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&kept)?;
+    std::io::copy(&mut src, &mut out)?;
+    out.sync_all()?;
+    let f = std::fs::OpenOptions::new().write(true).open(file)?;
+    f.set_len(to)?;
+    f.sync_all()?;
+    Ok(kept)
 }

@@ -153,16 +153,16 @@ pub fn server_writes(build: &ServerBuild, case: &Case) -> Got {
     let mut resp = Vec::new();
     redis_persist_engine::format::aof::rewrite::write_dataset(&mut resp, &want, None);
     let r = srv.client().and_then(|mut c| {
-        let mut at = 0;
-        use redis_persist_engine::format::resp::{parse, Item, Parsed, Strictness};
-        while let Ok(Parsed::Item(item, end)) = parse(&resp, at, Strictness::Server) {
-            if let Item::Command(argv) = item {
+        use redis_persist_engine::format::resp::{CommandReader, Next, Strictness};
+        let mut r = CommandReader::from_slice(&resp, Strictness::Server);
+        while let Ok(n @ (Next::Command { .. } | Next::Annotation { .. })) = r.next_item() {
+            if matches!(n, Next::Command { .. }) {
+                let argv = r.argv();
                 if let redis_persist_engine::live::Reply::Error(e) = c.cmd(&argv)? {
                     let name = String::from_utf8_lossy(argv[0]);
                     return Err(std::io::Error::other(format!("{name}: {e}")));
                 }
             }
-            at = end;
         }
         c.call_str(&["SAVE"])?;
         c.call_str(&["BGREWRITEAOF"])?;

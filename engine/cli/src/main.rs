@@ -185,10 +185,12 @@ fn main() -> ExitCode {
             // An RDB is checked in one pass; only a RESP tail after its trailer (a preamble AOF),
             // a directory, a manifest or a RESP file goes to the AOF checker.
             if input::is_aof(&file, || None) {
-                check_aof::check(&file, fix, yes, truncate_to_timestamp)
+                check_aof::check(&file, fix, yes, truncate_to_timestamp, json)
             } else {
                 match dump::check(&file, json, ignore_checksum) {
-                    dump::Checked::Tail => check_aof::check(&file, fix, yes, truncate_to_timestamp),
+                    dump::Checked::Tail => {
+                        check_aof::check(&file, fix, yes, truncate_to_timestamp, json)
+                    }
                     dump::Checked::Done(code) => code,
                 }
             }

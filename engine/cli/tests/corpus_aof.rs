@@ -9,7 +9,6 @@ use redis_persist_engine::corpus::{Case, Format, Index};
 use redis_persist_engine::dataset::{first_difference, forget_unreported};
 use redis_persist_engine::format::rdb::ReadOptions;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn index() -> Index {
     Index::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus")).expect("corpus index")
@@ -32,8 +31,9 @@ fn now_ms() -> i64 {
 
 /// The last file of a case: what a cut or a check verdict refers to.
 fn last_file(root: &Path) -> PathBuf {
-    let l = redis_persist_engine::aof::layout(root).expect("layout");
-    redis_persist_engine::aof::files(&l)
+    redis_persist_engine::aof::Layout::find(root)
+        .expect("layout")
+        .files()
         .pop()
         .expect("at least one file")
 }
@@ -103,10 +103,22 @@ fn aof_cases_load_as_the_real_server_loaded_them() {
     );
 }
 
-/// `ok_up_to=N` of the last file our `check` analyzed.
-fn our_ok_up_to(out: &str) -> Option<u64> {
-    let t = out.rsplit("ok_up_to=").next()?;
-    t.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+/// The figures of every "AOF analyzed:" line of a verdict: (size, ok_up_to, ok_up_to_line).
+fn analyzed(verdict: &str) -> Vec<(u64, u64, u64)> {
+    verdict
+        .split("AOF analyzed: ")
+        .skip(1)
+        .map(|part| {
+            let field = |k: &str| -> u64 {
+                part.split([',', ';'])
+                    .map(str::trim)
+                    .find_map(|f| f.strip_prefix(k))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(u64::MAX)
+            };
+            (field("size="), field("ok_up_to="), field("ok_up_to_line="))
+        })
+        .collect()
 }
 
 /// Cases where the real checker is wrong about a file its own server loads, with the reason. Each
@@ -118,25 +130,25 @@ const CHECKER_BUGS: &[(&str, &str)] = &[(
      own server's VALKEY080 base a format error at offset 0; valkey-server 9.1.2 loads it",
 )];
 
+/// Our `check` (the library the CLI prints) against the real `redis-check-aof` of the build
+/// that wrote each case: the same verdict, and for every file the real tool analyzed the same
+/// size, `ok_up_to` and `ok_up_to_line`.
 #[test]
-fn check_gives_the_real_checkers_verdict() {
+fn check_gives_the_real_checkers_verdict_and_figures() {
+    use redis_persist_engine::check::aof;
     let mut failures = Vec::new();
     let index = index();
     let cases = aof_cases(&index);
+    let mut figures = 0;
     for case in &cases {
         let file = index.file(case);
-        let out = Command::new(env!("CARGO_BIN_EXE_redis-persist"))
-            .arg("check")
-            .arg(&file)
-            .output()
-            .expect("runs");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let ours = aof::check(&file, ReadOptions::default()).expect("the layout reads");
         let real = case
             .check_aof
             .as_ref()
             .expect("every AOF case records check_aof");
         let real_valid = real.status == 0;
-        let ours_valid = out.status.success();
+        let ours_valid = ours.valid();
         let name = &case.name;
         if let Some((_, why)) = CHECKER_BUGS.iter().find(|(n, _)| name == n) {
             let still = !real_valid && case.accept && ours_valid;
@@ -149,23 +161,36 @@ fn check_gives_the_real_checkers_verdict() {
         }
         if real_valid != ours_valid {
             failures.push(format!(
-                "{name}: redis-check-aof says {}, we say {}:\n{text}",
+                "{name}: redis-check-aof says {}, we say {}: {:?}",
                 real.verdict,
-                if ours_valid { "valid" } else { "invalid" }
+                if ours_valid { "valid" } else { "invalid" },
+                ours.failed()
+                    .and_then(|f| f.problem.as_ref())
+                    .map(|p| p.to_string())
             ));
             continue;
         }
-        // Where the real checker names the end of the valid part, ours names the same byte.
-        if !real_valid {
-            let want = real.ok_up_to;
-            let got = our_ok_up_to(&text);
-            if want != got {
-                failures.push(format!(
-                    "{name}: redis-check-aof ok_up_to={want:?}, ours {got:?}:\n{text}"
-                ));
+        let theirs = analyzed(&real.verdict);
+        let mine: Vec<(u64, u64, u64)> = ours
+            .files
+            .iter()
+            .filter(|f| f.size > 0)
+            .map(|f| (f.size, f.ok_up_to, f.ok_up_to_line))
+            .collect();
+        if theirs != mine {
+            failures.push(format!(
+                "{name}: redis-check-aof analyzed (size, ok_up_to, ok_up_to_line) {theirs:?}, we {mine:?}"
+            ));
+        }
+        figures += theirs.len();
+        if let (false, Some(want)) = (real_valid, real.ok_up_to) {
+            let got = ours.failed().map(|f| f.ok_up_to);
+            if got != Some(want) {
+                failures.push(format!("{name}: ok_up_to {want}, ours {got:?}"));
             }
         }
     }
+    assert!(figures >= 40, "only {figures} analyzed files compared");
     assert!(
         failures.is_empty(),
         "{} of {} verdicts differ:\n{}",

@@ -1,5 +1,6 @@
 //! The Redis 7 append-only directory as the server keeps it: a manifest naming one base and the
 //! incremental files, appends to the last one, and atomic manifest switches (temp, fsync, rename).
+use super::join;
 use crate::format::aof::manifest::{self, FileEntry, FileType, Manifest};
 use crate::storage::{write_atomic, Atomic, Storage};
 use std::io;
@@ -28,11 +29,6 @@ pub(crate) struct AofFiles {
     /// The manifest was switched but its directory entry not made durable: nothing more may be
     /// appended until it is (appends would follow a manifest a crash can take back).
     pub(crate) dir_unsynced: bool,
-}
-
-/// `<dir>/<name>`.
-pub fn join(dir: &str, name: &str) -> String {
-    format!("{dir}/{name}")
 }
 
 impl AofFiles {

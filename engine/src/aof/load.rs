@@ -1,11 +1,13 @@
-//! Loading an AOF as Redis does: a single file (with or without an RDB preamble) or a Redis 7
-//! manifest directory, replayed through the keyspace, with Redis's truncation and MULTI rules.
+//! Loading an AOF as Redis does: each file streamed once (an RDB preamble, then RESP commands)
+//! through the keyspace, with Redis's truncation and MULTI rules; memory O(largest command) plus the dataset.
+use super::layout::{AofSource, Layout};
 use crate::dataset::{Dataset, SourceInfo};
-use crate::format::aof::manifest::{self, Manifest};
 use crate::format::error::{Error, ErrorKind, Result};
 use crate::format::rdb::{Collector, RdbReader, ReadOptions};
-use crate::format::resp::{self, Item, Parsed, Strictness};
+use crate::format::resp::{CommandReader, Next, Strictness};
+use crate::format::source::Source;
 use crate::keyspace::{CommandError, Config, Keyspace, Session};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// How to load.
@@ -16,7 +18,7 @@ pub struct LoadOptions {
     pub load_truncated: bool,
     /// The load's clock, Unix ms (relative expiries and `*` IDs, if any, resolve against it).
     pub now_ms: i64,
-    /// RDB preamble reading.
+    /// RDB preamble reading, and the limits every item is held to.
     pub rdb: ReadOptions,
 }
 
@@ -46,133 +48,35 @@ pub struct Loaded {
     pub commands: u64,
 }
 
-/// How the AOF at a path is laid out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Layout {
-    /// One file (Redis 6 and earlier).
-    Single(PathBuf),
-    /// A manifest and the directory holding its files.
-    Multi {
-        /// The manifest file.
-        manifest: PathBuf,
-        /// Its parsed contents.
-        parsed: Manifest,
-    },
-}
-
-fn io_err(path: &Path, e: std::io::Error) -> Error {
-    Error {
-        kind: ErrorKind::Io,
-        offset: None,
-        what: "AOF file",
-        detail: format!("{}: {e}", path.display()),
-    }
-}
-
-/// Whether `bytes` look like a manifest: the first line that is not a comment starts with `file`.
-pub fn looks_like_manifest(bytes: &[u8]) -> bool {
-    bytes
-        .split(|&b| b == b'\n')
-        .find(|l| !l.starts_with(b"#"))
-        .is_some_and(|l| l.trim_ascii_start().starts_with(b"file "))
-}
-
-/// Finds the layout at `path`: a directory holding one manifest, a manifest, or a single file.
-pub fn layout(path: &Path) -> Result<Layout> {
-    let manifest_path = if path.is_dir() {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| io_err(path, e))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "manifest"))
-            .collect();
-        found.sort();
-        match found.len() {
-            1 => found.remove(0),
-            0 => {
-                return Err(Error {
-                    kind: ErrorKind::BadManifest,
-                    offset: None,
-                    what: "AOF directory",
-                    detail: format!("no *.manifest in {}", path.display()),
-                })
-            }
-            _ => {
-                return Err(Error {
-                    kind: ErrorKind::BadManifest,
-                    offset: None,
-                    what: "AOF directory",
-                    detail: format!("several manifests in {}: name one", path.display()),
-                })
-            }
-        }
-    } else {
-        let head = std::fs::read(path).map_err(|e| io_err(path, e))?;
-        if !looks_like_manifest(&head) {
-            return Ok(Layout::Single(path.to_path_buf()));
-        }
-        path.to_path_buf()
-    };
-    let text = std::fs::read(&manifest_path).map_err(|e| io_err(&manifest_path, e))?;
-    let parsed = manifest::parse(&text)?;
-    Ok(Layout::Multi {
-        manifest: manifest_path,
-        parsed,
-    })
-}
-
-/// The files a layout loads, in order (history files are never loaded).
-pub fn files(l: &Layout) -> Vec<PathBuf> {
-    match l {
-        Layout::Single(p) => vec![p.clone()],
-        Layout::Multi { manifest, parsed } => {
-            let dir = manifest.parent().unwrap_or(Path::new("."));
-            let name =
-                |e: &manifest::FileEntry| dir.join(String::from_utf8_lossy(&e.name).as_ref());
-            parsed.base.iter().chain(&parsed.incr).map(name).collect()
-        }
-    }
+/// What replaying one file did.
+#[derive(Debug, Clone, Default)]
+pub struct Replayed {
+    /// Commands executed.
+    pub commands: u64,
+    /// Valid prefix length and reason, when the tail was cut.
+    pub cut: Option<(u64, &'static str)>,
+    /// The file's length.
+    pub len: u64,
 }
 
 /// Loads the AOF at `path` (file, directory or manifest). The input is never modified.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
-    let l = layout(path)?;
-    let files = files(&l);
+    let l = Layout::find(path)?;
+    let src = l.source();
     let mut ks = Keyspace::with_config(Config::replay());
-    let mut session = Session::new();
-    let mut truncated = None;
-    let mut commands = 0;
-    for (i, f) in files.iter().enumerate() {
-        let bytes = std::fs::read(f).map_err(|e| io_err(f, e))?;
-        let last = i + 1 == files.len();
-        let multi = matches!(l, Layout::Multi { .. });
-        let r = replay(&bytes, &mut ks, &mut session, opts, last).map_err(|e| {
-            if multi {
-                Error {
-                    detail: format!("{}: {}", f.display(), e.detail),
-                    ..e
-                }
-            } else {
-                e
-            }
-        })?;
-        commands += r.commands;
-        if let Some((valid, reason)) = r.cut {
-            truncated = Some(Truncation {
-                file: f.clone(),
-                valid_len: valid,
-                file_len: bytes.len() as u64,
-                reason,
-            });
-        }
-    }
+    let done = replay_files(&src, l.names(), &mut ks, opts)?;
+    let files: Vec<PathBuf> = l.names().iter().map(|n| src.path(n)).collect();
+    let truncated = done.iter().zip(&files).find_map(|(r, f)| {
+        r.cut.map(|(valid_len, reason)| Truncation {
+            file: f.clone(),
+            valid_len,
+            file_len: r.len,
+            reason,
+        })
+    });
     let mut dataset = ks.to_dataset(None);
     dataset.source = Some(SourceInfo {
-        kind: if matches!(l, Layout::Single(_)) {
-            "aof".into()
-        } else {
-            "aof-dir".into()
-        },
+        kind: if l.is_multi() { "aof-dir" } else { "aof" }.into(),
         magic: None,
         version: None,
         aux: Vec::new(),
@@ -181,37 +85,61 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
         dataset,
         files,
         truncated,
-        commands,
+        commands: done.iter().map(|r| r.commands).sum(),
     })
 }
 
-/// What replaying one file did.
-#[derive(Debug, Clone, Default)]
-pub struct Replayed {
-    /// Commands executed.
-    pub commands: u64,
-    /// Valid prefix length and reason, when the tail was cut.
-    pub cut: Option<(u64, &'static str)>,
+/// Replays the files `names` of `src` in order into `ks`; only the last may end short. A file's
+/// name is added to any error of a multi-file AOF.
+pub fn replay_files<A: AofSource + ?Sized>(
+    src: &A,
+    names: &[Vec<u8>],
+    ks: &mut Keyspace,
+    opts: &LoadOptions,
+) -> Result<Vec<Replayed>> {
+    let mut session = Session::new();
+    let mut out = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        let last = i + 1 == names.len();
+        let named = |e: Error| {
+            if names.len() > 1 {
+                Error {
+                    detail: format!("{}: {}", src.display(name), e.detail),
+                    ..e
+                }
+            } else {
+                e
+            }
+        };
+        let (reader, len) = src.open(name).map_err(|e| Error {
+            kind: ErrorKind::Io,
+            offset: None,
+            what: "AOF file",
+            detail: format!("{}: {e}", src.display(name)),
+        })?;
+        let r = replay(reader, Some(len), ks, &mut session, opts, last).map_err(named)?;
+        out.push(r);
+    }
+    Ok(out)
 }
 
-/// Replays one file's bytes into `ks`: an RDB preamble if the content starts with one, then RESP.
-pub fn replay(
-    bytes: &[u8],
+/// Replays one file, read as a stream (`len` when known): an RDB preamble if it starts with one,
+/// then RESP commands.
+pub fn replay<R: Read>(
+    r: R,
+    len: Option<u64>,
     ks: &mut Keyspace,
     s: &mut Session,
     opts: &LoadOptions,
     last: bool,
 ) -> Result<Replayed> {
-    let mut at = 0usize;
-    if bytes.starts_with(b"REDIS") || bytes.starts_with(b"VALKEY") {
-        let ro = ReadOptions {
-            total_len: Some(bytes.len() as u64),
-            ..opts.rdb
-        };
-        let mut reader = RdbReader::new(bytes, ro)?;
-        let mut c = Collector::new(ro.limits);
-        let trailer = reader.read_all(&mut c)?;
-        let ds = c.finish()?;
+    let ro = ReadOptions {
+        total_len: len,
+        ..opts.rdb
+    };
+    let mut src = Source::new(r, len, ro.limits);
+    let head = src.peek(6, "file header")?;
+    if head.starts_with(b"REDIS") || head.starts_with(b"VALKEY") {
         // A preamble is the whole state so far: it only ever starts the first file loaded.
         if !ks.is_empty() {
             return Err(Error::corrupt(
@@ -220,20 +148,35 @@ pub fn replay(
                 "an RDB preamble in a file that is not the first one loaded",
             ));
         }
-        *ks = Keyspace::from_dataset_with(Config::replay(), &ds);
-        at = trailer.end_offset as usize;
+        let mut reader = RdbReader::from_source(src, ro)?;
+        let mut c = Collector::new(ro.limits);
+        reader.read_all(&mut c)?;
+        *ks = Keyspace::from_dataset_with(Config::replay(), &c.finish()?);
+        src = reader.into_source();
     }
-    let mut out = Replayed::default();
-    let mut multi_start: Option<usize> = None;
+    let mut cr = CommandReader::new(src, Strictness::Server);
+    let mut out = Replayed {
+        len: len.unwrap_or(0),
+        ..Replayed::default()
+    };
+    let mut multi_start: Option<u64> = None;
     loop {
-        match resp::parse(bytes, at, Strictness::Server)? {
-            Parsed::End => break,
-            Parsed::Incomplete => {
-                let valid = multi_start.unwrap_or(at);
-                return cut(out, s, opts, last, valid, at, "short read");
+        match cr.next_item()? {
+            Next::End => break,
+            Next::Incomplete { at } => {
+                return cut(
+                    out,
+                    s,
+                    opts,
+                    last,
+                    multi_start.unwrap_or(at),
+                    at,
+                    "short read",
+                );
             }
-            Parsed::Item(Item::Annotation(_), end) => at = end,
-            Parsed::Item(Item::Command(argv), end) => {
+            Next::Annotation { .. } => {}
+            Next::Command { at, .. } => {
+                let argv = cr.argv();
                 if argv[0].eq_ignore_ascii_case(b"multi") {
                     multi_start = Some(at);
                 } else if argv[0].eq_ignore_ascii_case(b"exec") {
@@ -243,27 +186,37 @@ pub fn replay(
                     Ok(_) => {}
                     Err(CommandError::UnknownCommand(name)) => {
                         return Err(Error::corrupt(
-                            at as u64,
+                            at,
                             "command",
                             format!("unknown command '{name}' reading the append only file"),
                         ));
                     }
                     Err(e) => {
                         return Err(Error::corrupt(
-                            at as u64,
+                            at,
                             "command",
-                            format!("{e:?} reading the append only file"),
+                            format!("{e} reading the append only file"),
                         ))
                     }
                 }
                 out.commands += 1;
-                at = end;
             }
         }
     }
+    if len.is_none() {
+        out.len = cr.pos();
+    }
     if s.multi.is_some() {
-        let valid = multi_start.unwrap_or(at);
-        return cut(out, s, opts, last, valid, at, "unfinished MULTI");
+        let at = cr.pos();
+        return cut(
+            out,
+            s,
+            opts,
+            last,
+            multi_start.unwrap_or(at),
+            at,
+            "unfinished MULTI",
+        );
     }
     Ok(out)
 }
@@ -273,14 +226,14 @@ fn cut(
     s: &mut Session,
     opts: &LoadOptions,
     last: bool,
-    valid: usize,
-    at: usize,
+    valid: u64,
+    at: u64,
     reason: &'static str,
 ) -> Result<Replayed> {
     if !opts.load_truncated {
         return Err(Error::new(
             ErrorKind::Truncated,
-            at as u64,
+            at,
             "append only file",
             format!("unexpected end of file ({reason}); aof-load-truncated is off"),
         ));
@@ -288,13 +241,13 @@ fn cut(
     if !last {
         return Err(Error::new(
             ErrorKind::Truncated,
-            at as u64,
+            at,
             "append only file",
             format!("{reason} in a file that is not the last one of the manifest"),
         ));
     }
     // The partial transaction is rolled back, as Redis does by cutting before its MULTI.
     s.multi = None;
-    out.cut = Some((valid as u64, reason));
+    out.cut = Some((valid, reason));
     Ok(out)
 }

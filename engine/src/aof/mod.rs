@@ -2,11 +2,18 @@
 //! out (manifest, base, incremental files, RDB preamble), loading it as Redis does, and the live
 //! directory a persisting server appends to, switches and rewrites.
 mod files;
+mod layout;
 mod load;
 
-pub use files::join;
 pub(crate) use files::AofFiles;
-pub use load::{
-    files, layout, load, looks_like_manifest, replay, Layout, LoadOptions, Loaded, Replayed,
-    Truncation,
-};
+pub use layout::{looks_like_manifest, AofSource, FsDir, Layout, StorageDir};
+pub use load::{load, replay, replay_files, LoadOptions, Loaded, Replayed, Truncation};
+
+/// `<dir>/<name>` (just `name` in the root).
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}

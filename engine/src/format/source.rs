@@ -270,6 +270,51 @@ impl<R: Read> Source<R> {
         Ok(())
     }
 
+    /// Up to `n` (≤ 64 KiB) next bytes without consuming them; fewer only at the end of input.
+    pub fn peek(&mut self, n: usize, what: &'static str) -> Result<&[u8]> {
+        let n = n.min(1 << 16).min(self.buf.len());
+        let got = self.fill(n, what)?.min(n);
+        Ok(&self.buf[self.start..self.start + got])
+    }
+
+    /// Whether the input is exhausted.
+    pub fn at_end(&mut self) -> Result<bool> {
+        Ok(self.fill(1, "end of input")? == 0)
+    }
+
+    /// Reads a line through its `\n` and lends it without the `\n` (a `\r` before it is kept).
+    /// `Ok(None)` when a line longer than `max` bytes has no `\n` in reach, `Truncated` when the
+    /// input ends first.
+    pub fn line(&mut self, max: usize, what: &'static str) -> Result<Option<&[u8]>> {
+        let want = (max + 1).min(self.buf.len());
+        let mut scanned = 0;
+        loop {
+            let avail = self.end - self.start;
+            if let Some(i) = self.buf[self.start + scanned..self.end]
+                .iter()
+                .position(|&b| b == b'\n')
+            {
+                let s = self.start;
+                let len = scanned + i;
+                self.start += len + 1;
+                return Ok(Some(&self.buf[s..s + len]));
+            }
+            scanned = avail;
+            if avail >= want {
+                return Ok(None);
+            }
+            let got = self.fill(avail + 1, what)?;
+            if got == avail {
+                return Err(Error::truncated(
+                    self.pos(),
+                    what,
+                    avail as u64 + 1,
+                    avail as u64,
+                ));
+            }
+        }
+    }
+
     /// Reads whatever is left (bounded by the string limit) and returns how many bytes it was.
     pub fn drain(&mut self) -> Result<u64> {
         let mut n = 0u64;
@@ -317,6 +362,22 @@ mod tests {
             assert_eq!(&rest[..], &data[1 + BUF_CAP * 2..]);
             assert_eq!(s.finish_crc(), crate::format::crc64::checksum(&data));
         }
+    }
+
+    #[test]
+    fn lines_peeks_and_the_end_under_the_worst_chunking() {
+        let data = b"*1\r\n$4\r\nPING\r\nno newline";
+        let mut s = Source::new(OneByte(data), None, Limits::DEFAULT);
+        assert_eq!(s.peek(2, "p").unwrap(), b"*1");
+        assert_eq!(s.line(1024, "l").unwrap(), Some(&b"*1\r"[..]));
+        assert_eq!(s.pos(), 4);
+        assert_eq!(s.line(1024, "l").unwrap(), Some(&b"$4\r"[..]));
+        assert_eq!(s.take(6, "t").unwrap(), b"PING\r\n");
+        assert_eq!(s.line(4, "l").unwrap(), None, "no newline within 4 bytes");
+        let e = s.line(1024, "l").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Truncated);
+        let mut s = Source::new(&b""[..], Some(0), Limits::DEFAULT);
+        assert!(s.at_end().unwrap());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::clock::Clock;
 use super::commands::Refusal;
 use super::config::{AppendFsync, PersistConfig};
 use crate::aof::{join, AofFiles};
-use crate::aof::{replay, LoadOptions};
+use crate::aof::{replay_files, LoadOptions, StorageDir};
 use crate::dataset::Dataset;
 use crate::format::aof::manifest::{self, FileType, Manifest};
 use crate::storage::write_atomic;
@@ -16,7 +16,7 @@ use crate::storage::Storage;
 
 use crate::format::error::{Error, ErrorKind, Result};
 use crate::format::rdb::{read_dataset, ReadOptions};
-use crate::keyspace::{Keyspace, Session};
+use crate::keyspace::Keyspace;
 use std::thread::JoinHandle;
 
 /// A background job: its thread encodes a snapshot taken when it started.
@@ -163,26 +163,27 @@ impl<S: Storage, C: Clock> Server<S, C> {
             now_ms: now,
             rdb: ReadOptions::default(),
         };
-        let list: Vec<_> = m.base.iter().chain(&m.incr).collect();
-        let mut session = Session::new();
-        for (i, e) in list.iter().enumerate() {
-            let path = join(&dir, &String::from_utf8_lossy(&e.name));
-            let bytes = self
-                .storage
-                .read(&path)
-                .map_err(|e| io_error("AOF file", e))?;
-            let last = i + 1 == list.len();
-            let r = replay(&bytes, ks, &mut session, &opts, last)?;
+        let names: Vec<Vec<u8>> = m
+            .base
+            .iter()
+            .chain(&m.incr)
+            .map(|e| e.name.clone())
+            .collect();
+        let src = StorageDir {
+            storage: &self.storage,
+            dir: dir.clone(),
+        };
+        let done = replay_files(&src, &names, ks, &opts)?;
+        if let (Some(r), Some(name)) = (done.last(), names.last()) {
+            let path = join(&dir, &String::from_utf8_lossy(name));
             if let Some((valid, _)) = r.cut {
                 // Redis cuts the file in place before it goes on.
                 self.storage
                     .truncate(&path, valid)
                     .map_err(|e| io_error("AOF file", e))?;
             }
-            if last {
-                if let Some(a) = &mut self.aof {
-                    a.incr_len = r.cut.map_or(bytes.len() as u64, |(v, _)| v);
-                }
+            if let Some(a) = &mut self.aof {
+                a.incr_len = r.cut.map_or(r.len, |(v, _)| v);
             }
         }
         Ok(())

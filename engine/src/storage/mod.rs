@@ -19,6 +19,8 @@ pub trait Storage {
     fn append(&mut self, path: &str, data: &[u8]) -> io::Result<()>;
     /// The whole file.
     fn read(&self, path: &str) -> io::Result<Vec<u8>>;
+    /// The file as a stream, with its length (for inputs larger than memory).
+    fn open(&self, path: &str) -> io::Result<(Box<dyn io::Read + '_>, u64)>;
     /// Cuts a file to `len` bytes.
     fn truncate(&mut self, path: &str, len: u64) -> io::Result<()>;
     /// Makes a file's contents durable.

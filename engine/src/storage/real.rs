@@ -53,6 +53,12 @@ impl Storage for RealDir {
         std::fs::read(self.at(path)?)
     }
 
+    fn open(&self, path: &str) -> io::Result<(Box<dyn io::Read + '_>, u64)> {
+        let f = File::open(self.at(path)?)?;
+        let len = f.metadata()?.len();
+        Ok((Box::new(f), len))
+    }
+
     fn truncate(&mut self, path: &str, len: u64) -> io::Result<()> {
         OpenOptions::new()
             .write(true)

@@ -94,7 +94,12 @@ pub struct RdbReader<R> {
 impl<R: Read> RdbReader<R> {
     /// Reads and checks the header.
     pub fn new(inner: R, opts: ReadOptions) -> Result<RdbReader<R>> {
-        let mut src = Source::new(inner, opts.total_len, opts.limits);
+        RdbReader::from_source(Source::new(inner, opts.total_len, opts.limits), opts)
+    }
+
+    /// Reads and checks the header from a cursor already set up (an AOF's preamble, whose RESP
+    /// tail the same cursor reads next: see [`RdbReader::into_source`]).
+    pub fn from_source(mut src: Source<R>, opts: ReadOptions) -> Result<RdbReader<R>> {
         let magic: [u8; 9] = src.array("file header")?;
         let header = Header::parse(&magic)?;
         Ok(RdbReader {
@@ -377,7 +382,7 @@ impl<R: Read> RdbReader<R> {
         self.src.drain()
     }
 
-    /// Gives back the underlying reader (bytes already buffered are lost).
+    /// Gives back the cursor, positioned just after the last record read, buffer and all.
     pub fn into_source(self) -> Source<R> {
         self.src
     }

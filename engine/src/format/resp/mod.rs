@@ -2,9 +2,10 @@
 //! (with its `#` annotations), and replies as clients read them. Pure: bytes in, values out.
 pub mod command;
 pub mod reply;
+pub mod stream;
 
 pub use command::{
-    encode_command, parse, timestamp, write_command, write_timestamp, Item, Parsed, Strictness,
-    LINE_MAX,
+    encode_command, timestamp, write_command, write_timestamp, Strictness, LINE_MAX,
 };
 pub use reply::{parse_reply, Reply, ReplyReader};
+pub use stream::{CommandReader, Next};

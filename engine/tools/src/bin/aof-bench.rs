@@ -6,7 +6,7 @@
 use redis_persist_engine::aof::{load, replay, LoadOptions};
 use redis_persist_engine::format::rdb::ReadOptions;
 use redis_persist_engine::format::resp::ReplyReader;
-use redis_persist_engine::format::resp::{self, Item, Parsed, Strictness};
+use redis_persist_engine::format::resp::{self, CommandReader, Next, Strictness};
 use redis_persist_engine::keyspace::{Config, Keyspace, Session};
 use redis_persist_engine::live::{Client, Reply, RunningServer, ServerBuild, TempDir};
 use std::io::Write;
@@ -155,8 +155,10 @@ fn replay_once(file: &Path) {
     let t = Instant::now();
     let mut ks = Keyspace::with_config(Config::replay());
     let mut session = Session::new();
-    let bytes = std::fs::read(file).unwrap();
-    let r = replay(&bytes, &mut ks, &mut session, &opts, true).unwrap();
+    // Streamed from the file, as a server load reads it.
+    let f = std::fs::File::open(file).unwrap();
+    let len = f.metadata().unwrap().len();
+    let r = replay(f, Some(len), &mut ks, &mut session, &opts, true).unwrap();
     println!("{} {}", t.elapsed().as_secs_f64(), r.commands);
     // The process exits without freeing the keyspace, as a server never frees it either.
     std::mem::forget(ks);
@@ -211,17 +213,17 @@ fn main() {
     let mut commands = 0u64;
     for _ in 0..runs {
         let t = Instant::now();
-        let (mut at, mut n) = (0usize, 0u64);
+        let mut n = 0u64;
+        let mut r = CommandReader::from_slice(&bytes, Strictness::Server);
         loop {
-            match resp::parse(&bytes, at, Strictness::Server).unwrap() {
-                Parsed::Item(Item::Command(argv), end) => {
-                    std::hint::black_box(&argv);
+            match r.next_item().unwrap() {
+                Next::Command { .. } => {
+                    std::hint::black_box(r.argv());
                     n += 1;
-                    at = end;
                 }
-                Parsed::Item(_, end) => at = end,
-                Parsed::End => break,
-                Parsed::Incomplete => panic!("the server's AOF ends mid-command"),
+                Next::Annotation { .. } => {}
+                Next::End => break,
+                Next::Incomplete { .. } => panic!("the server's AOF ends mid-command"),
             }
         }
         parse.push(t.elapsed().as_secs_f64());
