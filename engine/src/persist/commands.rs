@@ -3,21 +3,10 @@
 use super::clock::Clock;
 use super::config::AppendFsync;
 use super::propagate::{is_write, propagate, Argv};
-use super::server::Server;
+use super::server::{Refusal, Server};
 use crate::format::resp::{write_command, write_timestamp};
 use crate::keyspace::{Reply, Session};
 use crate::storage::Storage;
-
-/// Why the server answered a command with a refusal instead of its reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// The server stopped after an AOF write failed under `appendfsync always`: nothing runs,
-    /// and the command that hit the failure was not acknowledged.
-    Stopped,
-    /// A `MISCONF` error: writes are refused while the AOF cannot be written, or while the last
-    /// background save failed and save rules are set.
-    Misconf,
-}
 
 impl<S: Storage, C: Clock> Server<S, C> {
     /// Runs one command as a client would (see the module documentation).

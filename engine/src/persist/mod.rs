@@ -13,7 +13,6 @@ mod propagate;
 mod server;
 
 pub use clock::{Clock, SimClock, SystemClock};
-pub use commands::Refusal;
 pub use config::{parse_save, AppendFsync, PersistConfig, Sabotage, SaveRule};
 pub use propagate::{is_write, propagate};
-pub use server::{Server, Stats};
+pub use server::{Refusal, Server, Stats};

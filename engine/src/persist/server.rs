@@ -5,7 +5,6 @@
 //! another thread; its files are put in place by `*_finish` (or by `tick` when `auto_finish`), so a
 //! test decides exactly which writes happen while a job runs.
 use super::clock::Clock;
-use super::commands::Refusal;
 use super::config::{AppendFsync, PersistConfig};
 use crate::aof::{join, AofFiles};
 use crate::aof::{replay_files, LoadOptions, StorageDir};
@@ -25,6 +24,17 @@ pub(crate) struct Job {
     /// Changes counted when it started (a successful save subtracts them).
     pub(crate) dirty_at_start: u64,
     pub(crate) started_ms: i64,
+}
+
+/// Why the server answered a command with a refusal instead of its reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The server stopped after an AOF write failed under `appendfsync always`: nothing runs,
+    /// and the command that hit the failure was not acknowledged.
+    Stopped,
+    /// A `MISCONF` error: writes are refused while the AOF cannot be written, or while the last
+    /// background save failed and save rules are set.
+    Misconf,
 }
 
 /// What tests and tools can see of the server's persistence state.

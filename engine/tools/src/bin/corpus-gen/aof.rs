@@ -1,8 +1,8 @@
 //! AOF cases: a real server writes its append-only files under a chosen config; derived cases cut
 //! or damage a copy. Every expectation is what the same build loads from the files, or its refusal.
-use crate::aof_damage::damage;
+use crate::aof_damage::{damage, Damage};
+use crate::ctx::FAR_MS;
 use crate::ctx::{r, Ctx};
-use crate::scenarios::FAR_MS;
 use redis_persist_engine::dataset::{self, Dataset};
 use redis_persist_engine::live::copy_tree;
 use redis_persist_engine::live::{
@@ -28,20 +28,6 @@ enum Source {
     RewriteResp,
     /// `aof-timestamp-enabled yes`.
     Timestamps,
-}
-
-/// What is done to a copy of the files before the build loads them.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Damage {
-    None,
-    /// The last file ends inside a command.
-    CutInCommand,
-    /// The last file ends after MULTI and a queued command, before EXEC.
-    CutInMulti,
-    /// A command's `*` in the middle of the last file becomes `!`.
-    CorruptMarker,
-    /// A bulk length in the middle of the last file is one too large.
-    CorruptLength,
 }
 
 /// One AOF case per build.

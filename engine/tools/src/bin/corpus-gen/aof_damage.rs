@@ -1,8 +1,21 @@
 //! Damage done to a copy of a real AOF's last file: a cut inside a command, a cut inside an open
 //! MULTI, a bad command marker, a bulk length one too large; each described for the index.
-use crate::aof::Damage;
 use std::io;
 use std::path::Path;
+
+/// What is done to a copy of the files before the build loads them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Damage {
+    None,
+    /// The last file ends inside a command.
+    CutInCommand,
+    /// The last file ends after MULTI and a queued command, before EXEC.
+    CutInMulti,
+    /// A command's `*` in the middle of the last file becomes `!`.
+    CorruptMarker,
+    /// A bulk length in the middle of the last file is one too large.
+    CorruptLength,
+}
 
 /// Offsets where each command (`*` at a line start) begins.
 fn command_starts(bytes: &[u8]) -> Vec<usize> {

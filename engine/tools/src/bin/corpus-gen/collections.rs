@@ -1,7 +1,7 @@
 //! Keys of the plain collection types, at every encoding boundary a server has: int-encoded and
 //! LZF strings, quicklist nodes, intset widths, listpacks, hashtables, skiplists, hash field TTLs.
 use crate::ctx::{r, Arg, Ctx};
-use crate::scenarios::{BEYOND_U32_SECONDS_MS, FAR_MS, FIELD_TTL_MAX_MS, YEAR_9999_MS};
+use crate::ctx::{BEYOND_U32_SECONDS_MS, FAR_MS, FIELD_TTL_MAX_MS, YEAR_9999_MS};
 use std::io;
 
 /// Deterministic bytes that do not compress.

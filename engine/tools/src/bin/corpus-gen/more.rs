@@ -1,8 +1,8 @@
 //! Scenarios beyond plain collections: streams with groups, functions, LFU/LRU statistics, module
 //! values, checksum-less files and cluster-mode files.
 use crate::collections::variadic;
+use crate::ctx::FAR_MS;
 use crate::ctx::{r, Ctx};
-use crate::scenarios::FAR_MS;
 use redis_persist_engine::dataset::Dataset;
 use std::io;
 use std::time::{Duration, Instant};

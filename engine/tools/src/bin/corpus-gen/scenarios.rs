@@ -8,15 +8,6 @@ use redis_persist_engine::live::{Flavor, ObjectStat, ServerBuild};
 use std::io;
 use std::path::Path;
 
-/// 2100-01-01T00:00:00Z: far enough that nothing expires between readback and SAVE.
-pub const FAR_MS: i64 = 4_102_444_800_000;
-/// An expiry whose seconds do not fit 32 bits (2106+), to catch 32-bit truncation.
-pub const BEYOND_U32_SECONDS_MS: i64 = 4_294_967_296_000 + 12_345;
-/// 9999-12-31T23:59:59.999Z.
-pub const YEAR_9999_MS: i64 = 253_402_300_799_999;
-/// The largest field expiry Redis 7.4 accepts (`EB_EXPIRE_TIME_MAX >> 2`, year 4199).
-pub const FIELD_TTL_MAX_MS: i64 = 70_368_744_177_663;
-
 /// One corpus case per build.
 pub struct Scenario {
     /// Case name (file stem).
