@@ -6,7 +6,7 @@ use crate::format::error::{Error, ErrorKind, Result};
 use crate::format::rdb::{Collector, RdbReader, ReadOptions};
 use crate::format::resp::{CommandReader, Next, Strictness};
 use crate::format::source::Source;
-use crate::keyspace::{CommandError, Config, Keyspace, Session};
+use crate::keyspace::{Config, Keyspace, Session};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -182,22 +182,10 @@ pub fn replay<R: Read>(
                 } else if argv[0].eq_ignore_ascii_case(b"exec") {
                     multi_start = None;
                 }
-                match ks.execute(s, opts.now_ms, &argv) {
-                    Ok(_) => {}
-                    Err(CommandError::UnknownCommand(name)) => {
-                        return Err(Error::corrupt(
-                            at,
-                            "command",
-                            format!("unknown command '{name}' reading the append only file"),
-                        ));
-                    }
-                    Err(e) => {
-                        return Err(Error::corrupt(
-                            at,
-                            "command",
-                            format!("{e} reading the append only file"),
-                        ))
-                    }
+                // An unknown command or a wrong argument count stops the load, as in Redis.
+                if let Err(e) = ks.execute(s, opts.now_ms, &argv) {
+                    let detail = format!("{e} reading the append only file");
+                    return Err(Error::corrupt(at, "command", detail));
                 }
                 out.commands += 1;
             }

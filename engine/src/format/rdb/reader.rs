@@ -102,27 +102,21 @@ impl<R: Read> RdbReader<R> {
     pub fn from_source(mut src: Source<R>, opts: ReadOptions) -> Result<RdbReader<R>> {
         let magic: [u8; 9] = src.array("file header")?;
         let header = Header::parse(&magic)?;
-        Ok(RdbReader {
-            src,
-            scratch: Scratch::default(),
-            key: Vec::new(),
-            field: Vec::new(),
-            payload: Vec::new(),
-            dups: Dups::default(),
-            header,
-            opts,
-            db: 0,
-            expire_ms: None,
-            idle_s: None,
-            freq: None,
-            finished: None,
-        })
+        Ok(RdbReader::with_header(src, header, opts))
     }
 
     /// A reader of a headerless body (a DUMP payload's object) in the dialect of `header`.
     pub fn headerless(inner: R, header: Header, opts: ReadOptions) -> RdbReader<R> {
+        RdbReader::with_header(
+            Source::new(inner, opts.total_len, opts.limits),
+            header,
+            opts,
+        )
+    }
+
+    fn with_header(src: Source<R>, header: Header, opts: ReadOptions) -> RdbReader<R> {
         RdbReader {
-            src: Source::new(inner, opts.total_len, opts.limits),
+            src,
             scratch: Scratch::default(),
             key: Vec::new(),
             field: Vec::new(),
