@@ -9,6 +9,7 @@ mod aof_files;
 mod clock;
 mod commands;
 mod config;
+mod group_commit;
 mod jobs;
 mod propagate;
 mod server;
