@@ -9,4 +9,5 @@ pub mod dataset;
 pub mod format;
 pub mod keyspace;
 pub mod persist;
+pub mod serve;
 pub mod server;

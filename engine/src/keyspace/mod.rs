@@ -35,6 +35,7 @@ mod lists;
 mod reply;
 mod restore;
 mod scripts;
+mod served;
 mod sets;
 mod stream_claims;
 mod stream_groups;
@@ -46,6 +47,7 @@ mod zsets;
 
 pub use db::{FxBuild, FxHashMap, FxHashSet, FxHasher};
 pub use reply::{CommandError, Reply};
+pub use served::{glob_match, knows, NAMES as SERVED_READS};
 
 use db::Db;
 use reply::CmdResult;
@@ -225,6 +227,7 @@ fn table() -> &'static Table {
             bits::COMMANDS,
             hll::COMMANDS,
             scripts::COMMANDS,
+            served::COMMANDS,
         ] {
             for s in family {
                 let mut i = name_hash(s.name.as_bytes()) as usize & mask;

@@ -12,6 +12,7 @@ mod config;
 mod group_commit;
 mod jobs;
 mod propagate;
+mod served;
 mod server;
 mod simdisk;
 mod storage;

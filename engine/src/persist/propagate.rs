@@ -70,7 +70,9 @@ fn is(a: &[u8], word: &str) -> bool {
 /// Whether `name` can change the dataset (and so is written to the AOF when it succeeds).
 pub fn is_write(name: &[u8]) -> bool {
     let n = lower(name);
-    !READS.contains(&n.as_str()) && !matches!(n.as_str(), "multi" | "exec" | "discard")
+    !READS.contains(&n.as_str())
+        && !crate::keyspace::SERVED_READS.contains(&n.as_str())
+        && !matches!(n.as_str(), "multi" | "exec" | "discard" | "zrank")
 }
 
 /// The absolute expiry of `key` after the command, or `None` when the key is gone (-2) or has
