@@ -58,6 +58,17 @@ impl<S: Storage, C: Clock> Server<S, C> {
         Ok(())
     }
 
+    /// Opens an incremental AOF file when the manifest lists none (an AOF upgraded from Redis's
+    /// single-file form lists only its base, as Redis 7 does before it opens one).
+    pub fn ensure_incr_file(&mut self) -> std::io::Result<()> {
+        if let Some(aof) = &mut self.aof {
+            if aof.manifest.incr.is_empty() {
+                aof.open_new_incr(&mut self.storage)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The incremental AOF file's length so far, and bytes waiting to be written.
     pub fn aof_lengths(&self) -> Option<(u64, usize)> {
         self.aof.as_ref().map(|a| (a.incr_len, a.pending.len()))

@@ -579,6 +579,96 @@ impl State {
     }
 }
 
+/// The function names a Lua library registers (`redis.register_function('name', ...)` or
+/// `redis.register_function{function_name='name', ...}`).
+fn registered_functions(src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in src.split("register_function").skip(1) {
+        let t = part.trim_start();
+        let t = if let Some(r) = t.strip_prefix('(') {
+            r.trim_start()
+        } else if let Some(r) = t.strip_prefix('{') {
+            match r.find("function_name") {
+                Some(i) => r[i + "function_name".len()..]
+                    .trim_start()
+                    .trim_start_matches('=')
+                    .trim_start(),
+                None => continue,
+            }
+        } else {
+            continue;
+        };
+        let Some(q) = t.chars().next().filter(|c| *c == '\'' || *c == '"') else {
+            continue;
+        };
+        if let Some(end) = t[1..].find(q) {
+            out.push(t[1..1 + end].to_owned());
+        }
+    }
+    out
+}
+
+impl State {
+    /// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]: one map per library.
+    pub fn function_list(&mut self, argv: &[&[u8]]) -> Reply {
+        let (mut pattern, mut code) = (None, false);
+        let mut i = 2;
+        while i < argv.len() {
+            let a = text(argv[i]).to_ascii_lowercase();
+            if a == "withcode" {
+                code = true;
+            } else if a == "libraryname" && i + 1 < argv.len() {
+                i += 1;
+                pattern = Some(argv[i].to_vec());
+            } else {
+                return err(format!("ERR Unknown argument {}", text(argv[i])));
+            }
+            i += 1;
+        }
+        let mut out = Vec::new();
+        for (name, src) in self.srv.keyspace().functions() {
+            if pattern.as_ref().is_some_and(|p| !glob_match(p, name)) {
+                continue;
+            }
+            let body = String::from_utf8_lossy(src);
+            let engine = body
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("#!"))
+                .and_then(|l| l.split_whitespace().next())
+                .unwrap_or("lua")
+                .to_ascii_uppercase();
+            let functions = registered_functions(&body)
+                .into_iter()
+                .map(|f| {
+                    Reply::Array(vec![
+                        bulk("name"),
+                        bulk(f),
+                        bulk("description"),
+                        Reply::Nil,
+                        bulk("flags"),
+                        Reply::Array(vec![]),
+                    ])
+                })
+                .collect();
+            let mut lib = vec![
+                bulk("library_name"),
+                bulk(name),
+                bulk("engine"),
+                bulk(engine),
+                bulk("functions"),
+                Reply::Array(functions),
+            ];
+            if code {
+                lib.push(bulk("library_code"));
+                lib.push(bulk(src));
+            }
+            out.push(Reply::Array(lib));
+        }
+        Reply::Array(out)
+    }
+}
+
 fn valid_name(n: &[u8]) -> Result<(), Reply> {
     if n.iter().any(|&b| b <= b' ' || b > b'~') {
         return Err(err(

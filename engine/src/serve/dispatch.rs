@@ -180,6 +180,10 @@ impl State {
                     encode(&mut c.out, &r, c.resp, shape_of(&name, argv));
                 }
             }
+            "function" if argv.len() >= 2 && argv[1].eq_ignore_ascii_case(b"list") => {
+                let r = self.function_list(argv);
+                encode(&mut c.out, &r, c.resp, shape_of(&name, argv));
+            }
             _ if blocking(&name) => self.blocking_command(c, &name, argv),
             _ => {
                 let r = self.srv.execute(&mut c.session, argv);

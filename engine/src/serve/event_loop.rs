@@ -94,7 +94,8 @@ fn bind_addrs(cfg: &ServeConfig) -> io::Result<Vec<SocketAddr>> {
 
 /// Redis 7's upgrade of a single-file AOF: with `appendonly yes`, no manifest and an
 /// `appendfilename` file in the directory, the file becomes the base of a new AOF directory
-/// (moved into it and listed by a new manifest, beside an empty incremental file).
+/// (moved into it and listed alone by a new manifest, so that a truncated tail is still the
+/// last file's; the incremental file is opened after loading).
 fn upgrade_legacy_aof(cfg: &ServeConfig, log: &mut Log) -> io::Result<()> {
     let p = &cfg.persist;
     if !p.appendonly {
@@ -107,13 +108,8 @@ fn upgrade_legacy_aof(cfg: &ServeConfig, log: &mut Log) -> io::Result<()> {
         return Ok(());
     }
     std::fs::create_dir_all(&dir)?;
-    let incr = format!("{}.1.incr.aof", p.appendfilename);
-    std::fs::File::create(dir.join(&incr))?.sync_all()?;
     std::fs::rename(&legacy, dir.join(&p.appendfilename))?;
-    let text = format!(
-        "file {} seq 1 type b\nfile {incr} seq 1 type i\n",
-        p.appendfilename
-    );
+    let text = format!("file {} seq 1 type b\n", p.appendfilename);
     let temp = dir.join(format!("temp-{}.manifest", p.appendfilename));
     std::fs::write(&temp, text)?;
     std::fs::File::open(&temp)?.sync_all()?;
@@ -172,6 +168,8 @@ fn run_inner(cfg: ServeConfig, log: &mut Log) -> Result<i32, String> {
         "DB loaded from {what}: {:.3} seconds",
         t0.elapsed().as_secs_f64()
     ));
+    srv.ensure_incr_file()
+        .map_err(|e| format!("Can't open the append-only file: {e}"))?;
     srv.auto_finish = false;
     srv.set_group_commit(true)?;
 
