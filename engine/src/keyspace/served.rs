@@ -423,10 +423,18 @@ fn object(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
                 .collect(),
         ));
     }
-    if !matches!(sub.as_str(), "encoding" | "freq" | "idletime" | "refcount") || a.len() != 3 {
+    if !matches!(
+        sub.as_str(),
+        "encoding" | "freq" | "idletime" | "refcount" | "help"
+    ) {
         return err(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try OBJECT HELP.",
+            "ERR unknown subcommand '{}'. Try OBJECT HELP.",
             String::from_utf8_lossy(a[1])
+        ));
+    }
+    if a.len() != 3 {
+        return err(format!(
+            "ERR wrong number of arguments for 'object|{sub}' command"
         ));
     }
     let Some(slot) = live(k, cx, a[2]) else {
@@ -727,15 +735,19 @@ fn xinfo_stream(s: &StreamObj, full: Option<usize>) -> Reply {
 
 fn xinfo(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     let sub = String::from_utf8_lossy(a[1]).to_ascii_lowercase();
-    let wrong = || {
-        err(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
-            String::from_utf8_lossy(a[1])
-        ))
-    };
     let key = match (sub.as_str(), a.len()) {
         ("stream", 3..) | ("groups", 3) | ("consumers", 4) => a[2],
-        _ => return wrong(),
+        ("stream" | "groups" | "consumers", _) => {
+            return err(format!(
+                "ERR wrong number of arguments for 'xinfo|{sub}' command"
+            ))
+        }
+        _ => {
+            return err(format!(
+                "ERR unknown subcommand '{}'. Try XINFO HELP.",
+                String::from_utf8_lossy(a[1])
+            ))
+        }
     };
     let now = cx.now;
     let s = match live(k, cx, key) {
