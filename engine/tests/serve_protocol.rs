@@ -337,3 +337,144 @@ fn config_file_command_line_and_refusals() {
     assert!(v.starts_with("Redis server v=7.4.1 "), "{v}");
     assert!(v.contains("redis-persist-server"), "{v}");
 }
+
+fn info_field(c: &mut Client, name: &str) -> String {
+    let text = c
+        .call_str(&["INFO", "persistence"])
+        .unwrap()
+        .into_text()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .unwrap_or_else(|| panic!("INFO persistence lacks {name}: {text}"))
+        .to_owned()
+}
+
+fn wait_field(c: &mut Client, name: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while info_field(c, name) != want {
+        assert!(Instant::now() < deadline, "{name} never became {want}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn background_jobs_multi_key_blocking_and_shutdown_save() {
+    let d = tmp("serve-admin");
+    let mut s = Served::start(d.path(), &["--appendonly", "yes"]);
+    let mut c = s.client();
+    for i in 0..100 {
+        cmd(&mut c, &["SET", &format!("k{i}"), "v"]);
+    }
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "100");
+    // BGSAVE, and a BGREWRITEAOF asked for meanwhile is scheduled, then runs.
+    let r = cmd(&mut c, &["BGSAVE"]);
+    assert_eq!(r, Reply::Simple("Background saving started".into()));
+    let r = cmd(&mut c, &["BGREWRITEAOF"]);
+    assert!(
+        matches!(&r, Reply::Simple(t) if t.starts_with("Background append only file rewriting")),
+        "{r:?}"
+    );
+    wait_field(&mut c, "rdb_bgsave_in_progress", "0");
+    wait_field(&mut c, "aof_rewrite_scheduled", "0");
+    wait_field(&mut c, "aof_rewrite_in_progress", "0");
+    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&mut c, "aof_last_bgrewrite_status"), "ok");
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+    assert!(d.path().join("dump.rdb").is_file());
+    let last = cmd(&mut c, &["LASTSAVE"]);
+    assert!(
+        matches!(last, Reply::Int(t) if t > 1_700_000_000),
+        "{last:?}"
+    );
+
+    // OBJECT statistics.
+    assert_eq!(cmd(&mut c, &["OBJECT", "IDLETIME", "k1"]), Reply::Int(0));
+    assert!(matches!(
+        cmd(&mut c, &["OBJECT", "FREQ", "k1"]),
+        Reply::Error(e) if e.starts_with("ERR An LFU maxmemory policy is not selected")
+    ));
+    // Collection scans.
+    cmd(&mut c, &["HSET", "h", "a", "1", "b", "2"]);
+    cmd(&mut c, &["SADD", "s", "x"]);
+    cmd(&mut c, &["ZADD", "z", "1", "m"]);
+    let r = cmd(&mut c, &["HSCAN", "h", "0", "MATCH", "a"]);
+    assert_eq!(
+        r,
+        Reply::Array(Some(vec![
+            bulk("0"),
+            Reply::Array(Some(vec![bulk("a"), bulk("1")]))
+        ]))
+    );
+    let r = cmd(&mut c, &["SSCAN", "s", "0"]);
+    assert_eq!(
+        r,
+        Reply::Array(Some(vec![bulk("0"), Reply::Array(Some(vec![bulk("x")]))]))
+    );
+    let r = cmd(&mut c, &["ZSCAN", "z", "0"]);
+    assert_eq!(
+        r,
+        Reply::Array(Some(vec![
+            bulk("0"),
+            Reply::Array(Some(vec![bulk("m"), bulk("1")]))
+        ]))
+    );
+
+    // BLMPOP and BZMPOP wake on pushes to any of their keys.
+    let port = s.port;
+    let lm = std::thread::spawn(move || {
+        let mut c = Client::connect(port).unwrap();
+        cmd(
+            &mut c,
+            &["BLMPOP", "5", "2", "la", "lb", "LEFT", "COUNT", "2"],
+        )
+    });
+    let zm = std::thread::spawn(move || {
+        let mut c = Client::connect(port).unwrap();
+        cmd(&mut c, &["BZMPOP", "5", "1", "zq", "MAX"])
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    cmd(&mut c, &["RPUSH", "lb", "1", "2", "3"]);
+    cmd(&mut c, &["ZADD", "zq", "1", "low", "9", "high"]);
+    assert_eq!(
+        lm.join().unwrap(),
+        Reply::Array(Some(vec![
+            bulk("lb"),
+            Reply::Array(Some(vec![bulk("1"), bulk("2")]))
+        ]))
+    );
+    assert_eq!(
+        zm.join().unwrap(),
+        Reply::Array(Some(vec![
+            bulk("zq"),
+            Reply::Array(Some(vec![Reply::Array(Some(vec![
+                bulk("high"),
+                bulk("9")
+            ]))]))
+        ]))
+    );
+
+    // QUIT answers OK and closes.
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    raw.write_all(b"QUIT\r\nPING\r\n").unwrap();
+    assert_eq!(read_n(&mut raw, 1 << 16), b"+OK\r\n");
+
+    // SHUTDOWN SAVE writes a dump even without save rules, then exits 0.
+    std::fs::remove_file(d.path().join("dump.rdb")).unwrap();
+    cmd(&mut c, &["SET", "last", "1"]);
+    let _ = c.cmd(&[b"SHUTDOWN", b"SAVE"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+    let rdb = std::fs::read(d.path().join("dump.rdb")).unwrap();
+    let (ds, _) =
+        engine::format::rdb::read_dataset(&rdb, engine::format::rdb::ReadOptions::default())
+            .unwrap();
+    assert_eq!(ds.keys.len(), 100 + 3 + 2 + 1, "{:?}", ds.keys.len());
+}
