@@ -478,3 +478,24 @@ fn background_jobs_multi_key_blocking_and_shutdown_save() {
             .unwrap();
     assert_eq!(ds.keys.len(), 100 + 3 + 2 + 1, "{:?}", ds.keys.len());
 }
+
+#[test]
+fn save_rules_start_a_background_save_from_the_cron() {
+    let d = tmp("serve-rules");
+    // Test defaults put `--save ""` first; this later `save` line sets the rule.
+    let s = Served::start(d.path(), &["--save", "1 1"]);
+    let mut c = s.client();
+    cmd(&mut c, &["SET", "a", "1"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while info_field(&mut c, "rdb_changes_since_last_save") != "0" {
+        assert!(Instant::now() < deadline, "no save by the rule");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(d.path().join("dump.rdb").is_file());
+    let log = s.log_text();
+    assert!(log.contains("1 changes in 1 seconds. Saving..."), "{log}");
+    assert!(
+        log.contains("Background saving terminated with success"),
+        "{log}"
+    );
+}

@@ -284,10 +284,8 @@ impl ServeConfig {
                 if vals.is_empty() {
                     return Err("wrong number of arguments".into());
                 }
-                self.bind = vals
-                    .iter()
-                    .map(|v| v.trim_start_matches('-').to_owned())
-                    .collect();
+                // A `-` prefix marks an address that may be unavailable.
+                self.bind = vals.to_vec();
             }
             "unixsocket" => {
                 let v = one()?;
@@ -512,7 +510,7 @@ mod tests {
         assert!(c.persist.save.is_empty());
         assert!(c.persist.appendonly);
         assert_eq!(c.persist.appendfsync, AppendFsync::Always);
-        assert_eq!(c.bind, vec!["127.0.0.1", "::1"]);
+        assert_eq!(c.bind, vec!["127.0.0.1", "-::1"]);
         assert_eq!(c.ignored_value("loglevel"), Some("warning"));
         let c = parse(&["--save", "900 1", "--save", "60 5"]).unwrap();
         assert_eq!(c.persist.save.len(), 2);

@@ -101,7 +101,8 @@ impl State {
     pub fn call(&mut self, c: &mut Client, argv: &[&[u8]]) {
         self.counters.commands += 1;
         let name = lower(argv[0]);
-        c.last_cmd = name.clone();
+        c.last_cmd.clear();
+        c.last_cmd.push_str(&name);
         let known = table::supported(&name);
         if c.multi.is_some() && !runs_in_multi(&name) {
             let refused = if !known {

@@ -76,18 +76,28 @@ pub struct State {
     pub tcp_port: u16,
     /// BGREWRITEAOF was asked for while a BGSAVE ran: it starts when that ends.
     pub rewrite_scheduled: bool,
+    /// When a `save` rule last started a BGSAVE (Unix ms).
+    last_save_try_ms: i64,
 }
 
-fn bind_addrs(cfg: &ServeConfig) -> io::Result<Vec<SocketAddr>> {
+/// The addresses to listen on, each with whether it is optional (`-` prefix).
+fn bind_addrs(cfg: &ServeConfig) -> io::Result<Vec<(SocketAddr, bool)>> {
     let mut out = Vec::new();
     for b in &cfg.bind {
-        let host = match b.as_str() {
+        let (optional, b) = match b.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, b.as_str()),
+        };
+        let host = match b {
             "*" => "0.0.0.0",
             "::*" => "::",
             h => h,
         };
-        let addrs = (host, cfg.port).to_socket_addrs()?;
-        out.extend(addrs);
+        match (host, cfg.port).to_socket_addrs() {
+            Ok(addrs) => out.extend(addrs.map(|a| (a, optional))),
+            Err(_) if optional => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(out)
 }
@@ -176,10 +186,20 @@ fn run_inner(cfg: ServeConfig, log: &mut Log) -> Result<i32, String> {
     let mut poll = Poll::new().map_err(|e| e.to_string())?;
     let mut tcp = Vec::new();
     if cfg.port != 0 {
-        for addr in bind_addrs(&cfg).map_err(|e| e.to_string())? {
-            let mut l = TcpListener::bind(addr).map_err(|e| {
-                format!("Warning: Could not create server TCP listening socket {addr}: bind: {e}")
-            })?;
+        for (addr, optional) in bind_addrs(&cfg).map_err(|e| e.to_string())? {
+            let mut l = match TcpListener::bind(addr) {
+                Ok(l) => l,
+                // A `-`-prefixed bind address may be unavailable, as in Redis.
+                Err(e) if optional => {
+                    log.notice(&format!("Skipping the optional bind address {addr}: {e}"));
+                    continue;
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "Warning: Could not create server TCP listening socket {addr}: bind: {e}"
+                    ))
+                }
+            };
             poll.registry()
                 .register(&mut l, Token(TCP_BASE + tcp.len()), Interest::READABLE)
                 .map_err(|e| e.to_string())?;
@@ -254,6 +274,7 @@ fn run_inner(cfg: ServeConfig, log: &mut Log) -> Result<i32, String> {
         loose_config: Vec::new(),
         tcp_port,
         rewrite_scheduled: false,
+        last_save_try_ms: 0,
     };
     std::mem::swap(&mut st.log, log);
     let code = st.serve(&mut poll, &mut tcp, unix.as_mut(), &mut sig_read);
@@ -563,6 +584,33 @@ impl State {
     }
 
     fn cron(&mut self) {
+        // `save` rules start a BGSAVE that finishes in a later cron, as Redis's fork does
+        // (the persisting server's own tick would save synchronously, stalling every client).
+        let (st, now) = (self.srv.stats(), self.srv.now_ms());
+        let since = now - st.lastsave_ms;
+        let due = self
+            .srv
+            .config()
+            .save
+            .iter()
+            .find(|r| st.dirty >= r.changes && since >= r.secs as i64 * 1000)
+            .copied();
+        // After a failed save, Redis waits 5 seconds before the next try.
+        let retry_ok = st.last_bgsave_ok || now - self.last_save_try_ms >= 5000;
+        if let Some(rule) = due.filter(|_| {
+            st.dirty > 0 && !st.bgsave_in_progress && !st.rewrite_in_progress && retry_ok
+        }) {
+            self.last_save_try_ms = now;
+            self.log.notice(&format!(
+                "{} changes in {} seconds. Saving...",
+                rule.changes, rule.secs
+            ));
+            if let Err(e) = self.srv.bgsave_start() {
+                self.log.warning(&format!("Can't save in background: {e}"));
+            } else {
+                self.log.notice("Background saving started");
+            }
+        }
         self.srv.tick();
         if self.srv.bgsave_finished() {
             let started = self.srv.jobs_started_ms().0.unwrap_or(0);
