@@ -84,8 +84,13 @@ impl Pair {
                     // WATCH, a write by the other client (or not), then a transaction.
                     let k = format!("k{}", rng.below(12));
                     self.s(0, &["WATCH", &k]);
-                    if rng.below(2) == 0 {
-                        self.s(1, &["SET", &k, "changed"]);
+                    match rng.below(5) {
+                        0 => self.s(1, &["SET", &k, "changed"]),
+                        // Writes that change nothing do not touch the key.
+                        1 => self.s(1, &["PERSIST", &k]),
+                        2 => self.s(1, &["SREM", &k, "never-a-member"]),
+                        3 => self.s(1, &["HDEL", &k, "never-a-field"]),
+                        _ => {}
                     }
                     self.s(0, &["MULTI"]);
                     self.s(0, &["SET", &k, "in-tx"]);

@@ -96,6 +96,50 @@ fn block_timeout(name: &str, argv: &[&[u8]]) -> Result<Option<Duration>, String>
     }
 }
 
+/// Whether a write's reply says it changed nothing, so that (as in Redis, which signals only
+/// real modifications) watchers and blocked clients are not disturbed.
+fn unchanged(name: &str, argv: &[&[u8]], r: &Reply) -> bool {
+    match r {
+        Reply::Int(0) => matches!(
+            name,
+            "del"
+                | "unlink"
+                | "expire"
+                | "pexpire"
+                | "expireat"
+                | "pexpireat"
+                | "persist"
+                | "srem"
+                | "hdel"
+                | "zrem"
+                | "lrem"
+                | "smove"
+                | "renamenx"
+                | "msetnx"
+                | "setnx"
+                | "hsetnx"
+                | "sadd"
+                | "lpushx"
+                | "rpushx"
+                | "zremrangebyscore"
+                | "zremrangebyrank"
+                | "zremrangebylex"
+                | "xdel"
+                | "xack"
+                | "pfadd"
+                | "copy"
+                | "move"
+        ),
+        Reply::Nil => {
+            matches!(
+                name,
+                "lpop" | "rpop" | "spop" | "getdel" | "lmove" | "rpoplpush" | "lmpop" | "zmpop"
+            ) || (name == "set" && !argv.iter().any(|a| a.eq_ignore_ascii_case(b"get")))
+        }
+        _ => false,
+    }
+}
+
 impl State {
     /// Runs one command for `c` and appends its reply.
     pub fn call(&mut self, c: &mut Client, argv: &[&[u8]]) {
@@ -202,7 +246,7 @@ impl State {
         let Some(info) = table::info(name) else {
             return;
         };
-        if !info.is_write() {
+        if !info.is_write() || unchanged(name, argv, r) {
             return;
         }
         let db = c.session.db;
