@@ -150,7 +150,7 @@ impl Client {
 
     /// Reads what the socket has; `false` when the peer closed or the socket failed.
     pub fn read_available(&mut self) -> bool {
-        let mut chunk = [0u8; 16 * 1024];
+        let mut chunk = [0u8; 64 * 1024];
         loop {
             match self.stream.read(&mut chunk) {
                 Ok(0) => return false,
