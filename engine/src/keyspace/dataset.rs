@@ -125,7 +125,7 @@ pub(crate) fn obj_from_value(v: &Value, cfg: &Config) -> Obj {
     }
 }
 
-fn value_of(obj: &Obj, now_ms: Option<i64>) -> Value {
+pub(crate) fn value_of(obj: &Obj, now_ms: Option<i64>) -> Value {
     match obj {
         Obj::Str(s) => Value::String(s.clone()),
         Obj::List(l) => Value::List(l.iter().cloned().collect()),

@@ -37,6 +37,7 @@ mod lists;
 mod reply;
 mod restore;
 mod scripts;
+mod served;
 mod sets;
 mod stream_claims;
 mod stream_groups;
@@ -49,6 +50,7 @@ mod zsets;
 
 pub use fxhash::{FxBuild, FxHashMap, FxHashSet, FxHasher};
 pub use reply::{CommandError, Reply};
+pub use served::glob_match;
 
 use db::Db;
 use reply::CmdResult;
@@ -246,6 +248,7 @@ fn table() -> &'static Table {
             bits::COMMANDS,
             hll::COMMANDS,
             scripts::COMMANDS,
+            served::COMMANDS,
         ] {
             for s in family {
                 let mut i = name_hash(s.name.as_bytes()) as usize & mask;

@@ -24,7 +24,9 @@ impl<S: Storage, C: Clock> Server<S, C> {
             return r;
         }
         let now = self.clock.now_ms();
-        self.retry_pending(now);
+        if self.group.is_none() {
+            self.retry_pending(now);
+        }
         let exec = lname == "exec" && s.multi.is_some();
         let writes = exec || (s.multi.is_none() && is_write(name));
         if writes {
@@ -139,6 +141,12 @@ impl<S: Storage, C: Clock> Server<S, C> {
         let Some(aof) = &mut self.aof else {
             return Ok(());
         };
+        if let Some(turn) = &mut self.group {
+            // Group commit: the bytes wait in `pending` for `sync_turn`, which writes the turn's
+            // commands at once and fsyncs under `always` before any of their replies is sent.
+            turn.buffer(aof, forms, now, ts, always);
+            return Ok(());
+        }
         let mut bytes = Vec::new();
         if ts {
             write_timestamp(&mut bytes, now / 1000);

@@ -8,8 +8,10 @@
 mod clock;
 mod commands;
 mod config;
+mod group_commit;
 mod jobs;
 mod propagate;
+mod served;
 mod server;
 
 pub use clock::{Clock, SimClock, SystemClock};

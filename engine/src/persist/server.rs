@@ -76,6 +76,8 @@ pub struct Server<S: Storage, C: Clock> {
     pub(crate) save_attempts: u64,
     /// Whether `tick` completes finished background jobs (real use); tests finish them by hand.
     pub auto_finish: bool,
+    /// Group commit (see `group_commit.rs`): AOF bytes wait for [`Server::sync_turn`].
+    pub(crate) group: Option<super::group_commit::Turn>,
 }
 
 fn io_error(what: &'static str, e: std::io::Error) -> Error {
@@ -110,6 +112,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             last_refusal: None,
             save_attempts: 0,
             auto_finish: true,
+            group: None,
         };
         let now = srv.clock.now_ms();
         srv.lastsave_ms = now;

@@ -11,50 +11,9 @@ use redis_persist_engine::storage::RealDir;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// 2100-01-01: expiries far enough that nothing expires while the test runs.
-const FAR_MS: i64 = 4_102_444_800_000;
-
-use redis_persist_engine::rng::Rng;
-
-fn command(r: &mut Rng) -> Vec<String> {
-    let k = format!("k{}", r.below(12));
-    let k2 = format!("k{}", r.below(12));
-    let m = format!("m{}", r.below(8));
-    let n = r.below(100).to_string();
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    match r.below(24) {
-        0 => s(&["SET", &k, &m]),
-        1 => s(&[
-            "SET",
-            &k,
-            &n,
-            "PXAT",
-            &(FAR_MS + r.below(1000) as i64).to_string(),
-        ]),
-        2 => s(&["INCRBY", &k, &n]),
-        3 => s(&["APPEND", &k, &m]),
-        4 => s(&["DEL", &k]),
-        5 => s(&["RPUSH", &k, &m, &n]),
-        6 => s(&["LPOP", &k]),
-        7 => s(&["LPUSH", &k, &m]),
-        8 => s(&["SADD", &k, &m, &n]),
-        9 => s(&["SREM", &k, &m]),
-        10 => s(&["HSET", &k, &m, &n]),
-        11 => s(&["HDEL", &k, &m]),
-        12 => s(&["ZADD", &k, &n, &m]),
-        13 => s(&["ZINCRBY", &k, "1.5", &m]),
-        14 => s(&["ZREM", &k, &m]),
-        15 => s(&["PEXPIREAT", &k, &(FAR_MS + 7).to_string()]),
-        16 => s(&["PERSIST", &k]),
-        17 => s(&["RENAME", &k, &k2]),
-        18 => s(&["SELECT", &r.below(2).to_string()]),
-        19 => s(&["XADD", &k, "*", "f", &m]),
-        20 => s(&["COPY", &k, &k2, "REPLACE"]),
-        21 => s(&["SMOVE", &k, &k2, &m]),
-        22 => s(&["LMOVE", &k, &k2, "LEFT", "RIGHT"]),
-        _ => s(&["HINCRBY", &k, &m, &n]),
-    }
-}
+#[path = "serve_support/history.rs"]
+mod history;
+use history::{command, Rng};
 
 /// Sends `n` random commands to both; they must agree on which ones fail.
 fn send(
@@ -152,7 +111,7 @@ fn files_of_both_servers_decode_to_the_same_dataset() {
         let storage = RealDir::new(edir.path()).unwrap();
         let mut srv = Server::open(storage, SystemClock, cfg).unwrap();
         let mut session = Session::new();
-        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ seed);
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed);
         send(&mut c, &mut srv, &mut session, &mut rng, 1500);
         c.call_str(&["SAVE"]).unwrap();
         assert!(matches!(srv.execute(&mut session, &[b"SAVE"]), Reply::Ok));
