@@ -193,30 +193,8 @@ pub fn shape_of(name: &str, argv: &[&[u8]]) -> Shape {
 
 fn push_len(out: &mut Vec<u8>, tag: u8, n: usize) {
     out.push(tag);
-    let mut b = itoa_buf(n as i64);
-    out.append(&mut b);
+    redis_persist_engine::format::int::write_decimal(out, n as i64);
     out.extend_from_slice(b"\r\n");
-}
-
-fn itoa_buf(v: i64) -> Vec<u8> {
-    let mut buf = [0u8; 20];
-    let neg = v < 0;
-    let mut u = v.unsigned_abs();
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    let mut out = Vec::with_capacity(21);
-    if neg {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&buf[i..]);
-    out
 }
 
 /// A simple-string or error line, with CR/LF replaced by spaces as Redis does.
@@ -291,7 +269,7 @@ pub fn encode(out: &mut Vec<u8>, r: &Reply, proto: u8, shape: Shape) {
         (Reply::Error(e), _) => push_line(out, b'-', e),
         (Reply::Int(i), _) => {
             out.push(b':');
-            out.append(&mut itoa_buf(*i));
+            redis_persist_engine::format::int::write_decimal(out, *i);
             out.extend_from_slice(b"\r\n");
         }
         (Reply::Nil, s) => push_null(
