@@ -133,13 +133,16 @@ pub fn crash(a: Args) -> ExitCode {
     };
     bar.finish_and_clear();
     let prefix = format!("redis-persist crash --server {}", a.server.display());
+    let fs = match kill {
+        KillMode::Power => format!(", fs {}", a.fs),
+        KillMode::Process => String::new(),
+    };
     println!(
-        "crash: {} histories against {} ({}), kill {}, fs {}",
+        "crash: {} histories against {} ({}), kill {}{fs}",
         outcome.results.len(),
         cfg.launch.name,
         a.server.display(),
         a.kill,
-        a.fs
     );
     for r in &outcome.results {
         let extra = match (&r.violation, &r.error) {

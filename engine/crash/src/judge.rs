@@ -147,14 +147,14 @@ pub fn judge(
         } else {
             ""
         };
-        format!("the AOF: the state after acknowledged write {lo}..={acked} of {acked}{tail}")
+        format!("the AOF: the state after {lo} to {acked} of the {acked} acknowledged writes{tail}")
     } else {
         let idx: Vec<String> = allowed
             .iter()
             .map(|k| index_of(states, k).map_or_else(|| "?".into(), |i| i.to_string()))
             .collect();
         format!(
-            "a snapshot: the state after acknowledged write {} of {acked}",
+            "a snapshot: the state after {} of the {acked} acknowledged writes",
             idx.join(" or ")
         )
     };
@@ -181,7 +181,7 @@ pub fn judge(
         .unwrap_or(0);
     let (recovered, lost) = match found {
         Some(i) => (
-            format!("the state after acknowledged write {i} of {acked}"),
+            format!("the state after {i} of the {acked} acknowledged writes"),
             promised.saturating_sub(i),
         ),
         None => ("a state that is no prefix of the history".into(), 0),
@@ -240,7 +240,7 @@ mod tests {
         let one = Ok(dataset_of(&states[1]));
         let f = judge(&one, &dur, &states, None, true, 10).expect("a finding");
         assert_eq!(f.lost, 2);
-        assert!(f.recovered.contains("write 1 of 3"), "{f:?}");
+        assert!(f.recovered.contains("after 1 of the 3"), "{f:?}");
         assert!(f.difference.contains("missing db 0 key"), "{f:?}");
     }
 }
