@@ -41,6 +41,9 @@ pub struct Args {
     /// Shrink each violation for at most this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 90)]
     shrink_budget: u64,
+    /// Shrink at most this many violations per file-system model (others are reported unshrunk).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    shrink_max: usize,
     /// Run only these steps of each history (as a reproducer prints them: 0,3,5-7).
     #[arg(long, value_name = "LIST")]
     keep: Option<String>,
@@ -98,6 +101,7 @@ pub fn crash(a: Args) -> ExitCode {
         jobs: a.jobs,
         time_budget: a.time_budget.map(Duration::from_secs),
         shrink_budget: Duration::from_secs(a.shrink_budget),
+        shrink_max: a.shrink_max,
         keep,
         images: ImageOptions {
             torn: a.torn,
@@ -145,9 +149,16 @@ pub fn crash(a: Args) -> ExitCode {
         a.kill,
     );
     for r in &outcome.results {
-        let extra = match (&r.violation, &r.error) {
-            (Some(v), _) => format!("{} image {}", v.fs.map_or("process", |m| m.name()), v.image),
-            (None, Some(e)) => e.lines().next().unwrap_or_default().to_string(),
+        let extra = match (r.violations.is_empty(), &r.error) {
+            (false, _) => {
+                let v: Vec<String> = r
+                    .violations
+                    .iter()
+                    .map(|v| format!("{} image {}", v.fs.map_or("process", |m| m.name()), v.image))
+                    .collect();
+                v.join(", ")
+            }
+            (true, Some(e)) => e.lines().next().unwrap_or_default().to_string(),
             _ => String::new(),
         };
         println!(

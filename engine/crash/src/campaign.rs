@@ -56,6 +56,9 @@ pub struct Config {
     pub time_budget: Option<Duration>,
     /// At most this long shrinking each violation.
     pub shrink_budget: Duration,
+    /// Shrink at most this many violations per file-system model (the rest are reported as
+    /// found, with the command that reruns them).
+    pub shrink_max: usize,
     /// Only these steps of each history (a shrunk reproducer).
     pub keep: Option<Vec<usize>>,
     /// Torn-tail and random images per model (the seed is the history's).
@@ -127,8 +130,8 @@ pub struct HistoryResult {
     pub writes: usize,
     /// Distinct images judged.
     pub images: usize,
-    /// The violation found, shrunk.
-    pub violation: Option<Violation>,
+    /// The violations found, one per file-system model that showed one.
+    pub violations: Vec<Violation>,
     /// Why the history could not be run or judged (not a violation).
     pub error: Option<String>,
     /// Replies where the server and the model disagree.
@@ -151,7 +154,7 @@ pub struct Outcome {
 impl Outcome {
     /// The violations found.
     pub fn violations(&self) -> impl Iterator<Item = &Violation> {
-        self.results.iter().filter_map(|r| r.violation.as_ref())
+        self.results.iter().flat_map(|r| r.violations.iter())
     }
 }
 
@@ -188,6 +191,16 @@ struct Attempt {
 struct Ctx<'a> {
     cfg: &'a Config,
     recorder: &'a Recorder,
+    /// Violations shrunk so far, per model (posix, ordered, process kill).
+    shrunk: [AtomicUsize; 3],
+}
+
+fn slot(m: Option<Model>) -> usize {
+    match m {
+        Some(Model::Posix) => 0,
+        Some(Model::Ordered) => 1,
+        None => 2,
+    }
 }
 
 fn state_key(s: &DirState) -> u64 {
@@ -284,9 +297,17 @@ impl Ctx<'_> {
         })
     }
 
-    /// The violation to report from an attempt: the image that drops the least.
-    fn pick(att: &Attempt) -> Option<&Found> {
-        att.found.iter().min_by_key(|f| f.image.description.len())
+    /// The violation to report per model: the image that drops the least.
+    fn pick(att: &Attempt) -> Vec<Found> {
+        let mut out: Vec<Found> = Vec::new();
+        for f in &att.found {
+            match out.iter_mut().find(|o| o.fs == f.fs) {
+                Some(o) if f.image.description.len() < o.image.description.len() => *o = f.clone(),
+                Some(_) => {}
+                None => out.push(f.clone()),
+            }
+        }
+        out
     }
 
     /// Drops chunks of steps while the violation (same model) reproduces, until `deadline`.
@@ -342,7 +363,7 @@ impl Ctx<'_> {
             steps: h.steps.len(),
             writes: 0,
             images: 0,
-            violation: None,
+            violations: Vec::new(),
             error: None,
             divergences: Vec::new(),
             seconds: 0.0,
@@ -355,18 +376,23 @@ impl Ctx<'_> {
                 r.images = att.images;
                 r.divergences = att.rec.divergences.clone();
                 r.log = att.rec.log.clone();
-                if let Some(found) = Self::pick(&att).cloned() {
-                    progress(Progress::Shrinking(index));
-                    let mut until = Instant::now() + self.cfg.shrink_budget;
-                    if let Some(d) = deadline {
-                        until = until.min(d);
-                    }
+                for found in Self::pick(&att) {
                     let first = Repro {
                         found,
                         log: att.rec.log.clone(),
                     };
-                    let (small, Repro { found, log }, runs) = self.shrink(&h, first, until);
-                    r.violation = Some(Violation {
+                    let n = self.shrunk[slot(first.found.fs)].fetch_add(1, Ordering::SeqCst);
+                    let (small, Repro { found, log }, runs) = if n < self.cfg.shrink_max {
+                        progress(Progress::Shrinking(index));
+                        let mut until = Instant::now() + self.cfg.shrink_budget;
+                        if let Some(d) = deadline {
+                            until = until.min(d);
+                        }
+                        self.shrink(&h, first, until)
+                    } else {
+                        (h.clone(), first, 0)
+                    };
+                    r.violations.push(Violation {
                         seed,
                         policy,
                         fs: found.fs,
@@ -383,7 +409,7 @@ impl Ctx<'_> {
             }
         }
         r.seconds = t.elapsed().as_secs_f64();
-        progress(Progress::Done(index, r.violation.is_some()));
+        progress(Progress::Done(index, !r.violations.is_empty()));
         r
     }
 }
@@ -398,6 +424,7 @@ pub fn run(cfg: &Config, progress: &(dyn Fn(Progress) + Sync)) -> Result<Outcome
     let ctx = Ctx {
         cfg,
         recorder: &recorder,
+        shrunk: Default::default(),
     };
     let start = Instant::now();
     let deadline = cfg.time_budget.map(|b| start + b);

@@ -80,16 +80,16 @@ fn result_json(r: &HistoryResult, kill: KillMode, prefix: &str) -> J {
         "error": r.error,
         "divergences": r.divergences,
         "log": r.log,
-        "violation": r.violation.as_ref().map(|v| violation_json(v, kill, prefix)),
+        "violations": r.violations.iter().map(|v| violation_json(v, kill, prefix)).collect::<Vec<_>>(),
     })
 }
 
 /// `pass`, `violation` or `error`.
 pub fn verdict(r: &HistoryResult) -> &'static str {
-    match (&r.violation, &r.error) {
-        (Some(_), _) => "violation",
-        (None, Some(_)) => "error",
-        (None, None) => "pass",
+    match (r.violations.is_empty(), &r.error) {
+        (false, _) => "violation",
+        (true, Some(_)) => "error",
+        (true, None) => "pass",
     }
 }
 
@@ -141,12 +141,19 @@ pub fn junit(cfg: &Config, o: &Outcome, prefix: &str) -> String {
             r.seed,
             r.seconds
         ));
-        match (&r.violation, &r.error) {
-            (Some(v), _) => out.push_str(&format!(
-                "><failure message=\"{}\">{}</failure></testcase>\n",
-                xml(&v.finding.difference),
-                xml(&text(v, cfg.kill, prefix))
-            )),
+        match (r.violations.first(), &r.error) {
+            (Some(v), _) => {
+                let all: Vec<String> = r
+                    .violations
+                    .iter()
+                    .map(|v| text(v, cfg.kill, prefix))
+                    .collect();
+                out.push_str(&format!(
+                    "><failure message=\"{}\">{}</failure></testcase>\n",
+                    xml(&v.finding.difference),
+                    xml(&all.join("\n"))
+                ))
+            }
             (None, Some(e)) => {
                 out.push_str(&format!("><error message=\"{}\"/></testcase>\n", xml(e)))
             }

@@ -26,6 +26,7 @@ fn config(bin: &Path, policies: &[Policy], model: Model, histories: usize, seed:
         jobs: 2,
         time_budget: None,
         shrink_budget: Duration::from_secs(20),
+        shrink_max: 2,
         keep: None,
         images: Options {
             torn: 3,
