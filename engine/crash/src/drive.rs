@@ -258,7 +258,14 @@ impl Driver {
                 }
                 match (name.as_str(), value.as_str()) {
                     ("appendfsync", v) => self.fsync = v.to_string(),
-                    ("save", v) => self.save_rules = v == "1 1",
+                    ("save", v) => {
+                        self.save_rules = v == "1 1";
+                        if self.save_rules {
+                            // The first rule-driven snapshot may hold the state of right now.
+                            let s = self.model.clone();
+                            self.snapshot(s, false);
+                        }
+                    }
                     ("appendonly", "no") if self.aof_on => {
                         self.aof_on = false;
                         self.rewrite = false;
