@@ -128,6 +128,29 @@ fn index_of(states: &[Keyspace], want: &Keyspace) -> Option<usize> {
     states.iter().rposition(|s| s == want)
 }
 
+/// `1, 3 to 5 or 7`: sorted indices as ranges.
+fn ranges(idx: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && idx[j + 1] == idx[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j {
+            idx[i].to_string()
+        } else {
+            format!("{} to {}", idx[i], idx[j])
+        });
+        i = j + 1;
+    }
+    match parts.len() {
+        0 => "?".into(),
+        1 => parts.remove(0),
+        n => format!("{} or {}", parts[..n - 1].join(", "), parts[n - 1]),
+    }
+}
+
 /// Judges `recovered` against `dur`'s promise at `crash_ms`; `None` when it is allowed.
 pub fn judge(
     recovered: &Result<Dataset, String>,
@@ -149,13 +172,12 @@ pub fn judge(
         };
         format!("the AOF: the state after {lo} to {acked} of the {acked} acknowledged writes{tail}")
     } else {
-        let idx: Vec<String> = allowed
-            .iter()
-            .map(|k| index_of(states, k).map_or_else(|| "?".into(), |i| i.to_string()))
-            .collect();
+        let mut idx: Vec<usize> = allowed.iter().filter_map(|k| index_of(states, k)).collect();
+        idx.sort_unstable();
+        idx.dedup();
         format!(
             "a snapshot: the state after {} of the {acked} acknowledged writes",
-            idx.join(" or ")
+            ranges(&idx)
         )
     };
     let got = match recovered {
@@ -204,6 +226,12 @@ mod tests {
     fn run(k: &mut Keyspace, line: &str) {
         let argv: Vec<Vec<u8>> = line.split(' ').map(|a| a.as_bytes().to_vec()).collect();
         k.apply(&mut Session::default(), 1, &argv);
+    }
+
+    #[test]
+    fn indices_read_as_ranges() {
+        assert_eq!(ranges(&[1, 3, 4, 5, 7]), "1, 3 to 5 or 7");
+        assert_eq!(ranges(&[2]), "2");
     }
 
     #[test]
