@@ -174,6 +174,9 @@ pub fn crash(a: Args) -> ExitCode {
         for d in r.divergences.iter().take(3) {
             println!("           model divergence: {d}");
         }
+        for w in r.warnings.iter().take(3) {
+            println!("           trace warning: {w}");
+        }
     }
     for v in outcome.violations() {
         println!();

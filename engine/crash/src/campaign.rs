@@ -136,6 +136,8 @@ pub struct HistoryResult {
     pub error: Option<String>,
     /// Replies where the server and the model disagree.
     pub divergences: Vec<String>,
+    /// What the trace replay found odd (e.g. a record lost to a re-entrant signal handler).
+    pub warnings: Vec<String>,
     /// Wall time, shrinking included.
     pub seconds: f64,
     /// The driver's log of the first run (each step with its reply and time).
@@ -186,6 +188,7 @@ struct Attempt {
     rec: Recorded,
     found: Vec<Found>,
     images: usize,
+    warnings: Vec<String>,
 }
 
 struct Ctx<'a> {
@@ -236,6 +239,7 @@ impl Ctx<'_> {
             ..self.cfg.images
         };
         let mut sets: Vec<(Option<Model>, Vec<Image>)> = Vec::new();
+        let mut warnings: Vec<String> = Vec::new();
         match self.cfg.kill {
             KillMode::Process => sets.push((
                 None,
@@ -253,6 +257,23 @@ impl Ctx<'_> {
                     }
                     let c = crash_images(&rec.trace, m, &opts)
                         .map_err(|e| format!("the trace does not replay: {e}"))?;
+                    for w in c.warnings {
+                        if !warnings.contains(&w) {
+                            warnings.push(w);
+                        }
+                    }
+                    // The all-kept image is the replay of the whole trace: it must be what the
+                    // kill left (a kill between an operation and its record can put it one behind).
+                    let diff = c.images[0].state.diff(&rec.real);
+                    if !diff.is_empty() {
+                        let w = format!(
+                            "the trace's end differs from the directory: {}",
+                            diff.join("; ")
+                        );
+                        if !warnings.contains(&w) {
+                            warnings.push(w);
+                        }
+                    }
                     sets.push((Some(m), c.images));
                 }
             }
@@ -294,6 +315,7 @@ impl Ctx<'_> {
             images: cache.len(),
             rec,
             found,
+            warnings,
         })
     }
 
@@ -366,6 +388,7 @@ impl Ctx<'_> {
             violations: Vec::new(),
             error: None,
             divergences: Vec::new(),
+            warnings: Vec::new(),
             seconds: 0.0,
             log: Vec::new(),
         };
@@ -376,6 +399,7 @@ impl Ctx<'_> {
                 r.images = att.images;
                 r.divergences = att.rec.divergences.clone();
                 r.log = att.rec.log.clone();
+                r.warnings = att.warnings.clone();
                 for found in Self::pick(&att) {
                     let first = Repro {
                         found,

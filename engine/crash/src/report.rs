@@ -79,6 +79,7 @@ fn result_json(r: &HistoryResult, kill: KillMode, prefix: &str) -> J {
         "verdict": verdict(r),
         "error": r.error,
         "divergences": r.divergences,
+        "warnings": r.warnings,
         "log": r.log,
         "violations": r.violations.iter().map(|v| violation_json(v, kill, prefix)).collect::<Vec<_>>(),
     })

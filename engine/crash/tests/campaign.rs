@@ -41,6 +41,7 @@ fn campaign(cfg: &Config) -> Outcome {
     for r in &o.results {
         assert_eq!(r.error, None, "history {} could not be run", r.seed);
         assert_eq!(r.divergences, Vec::<String>::new(), "seed {}", r.seed);
+        assert_eq!(r.warnings, Vec::<String>::new(), "seed {}", r.seed);
     }
     o
 }
