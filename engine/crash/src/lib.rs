@@ -13,6 +13,7 @@
 
 pub mod campaign;
 pub mod drive;
+pub mod event;
 pub mod image;
 pub mod judge;
 pub mod launch;
@@ -22,6 +23,7 @@ mod posix;
 pub mod recorder;
 pub mod replay;
 pub mod report;
+pub mod state;
 pub mod trace;
 pub mod tree;
 pub mod workload;

@@ -1,9 +1,10 @@
 //! The ext4 `data=ordered`-like model: operations persist in order, so a crash state is the state
 //! after a prefix that holds everything before the last completed flush; its last write may tear.
-use crate::image::{capped, show, DirState, Image, Model, Options, Rng};
 use crate::replay::{Event, Replay};
+use crate::state::{capped, coin, range, show, DirState, Image, Model, Options};
 use crate::trace::SyncKind;
 use crate::tree::Tree;
+use redis_persist_engine::rng::Rng;
 
 /// The shortest prefix a crash can leave: every event before the start of the last completed
 /// flush (a flush commits the journal, and with it everything before it).
@@ -87,10 +88,10 @@ pub fn images(rp: &Replay<'_>, opts: &Options) -> Vec<Image> {
     }
     for k in 0..opts.samples {
         let mut rng = Rng::new(opts.seed.wrapping_mul(1_000_003).wrapping_add(k as u64));
-        let p = rng.range(min as u64, n as u64) as usize;
+        let p = range(&mut rng, min as u64, n as u64) as usize;
         let torn = match rp.events.get(p.wrapping_sub(1)) {
-            Some(Event::Write(_, _, d)) if p > min && rng.coin() => {
-                Some(rng.range(0, d.len() as u64) as usize)
+            Some(Event::Write(_, _, d)) if p > min && coin(&mut rng) => {
+                Some(range(&mut rng, 0, d.len() as u64) as usize)
             }
             _ => None,
         };

@@ -1,9 +1,10 @@
 //! The pessimistic POSIX model: a file's bytes are durable up to its last completed fsync, a name
 //! only once its directory (or everything) was fsynced after it; anything else may be lost.
-use crate::image::{capped, show, DirState, Image, Model, Options, Rng};
 use crate::replay::{Event, FileId, Replay, SyncTarget};
+use crate::state::{capped, coin, range, show, DirState, Image, Model, Options};
 use crate::trace::SyncKind;
 use crate::tree::{parent, Tree};
+use redis_persist_engine::rng::Rng;
 use std::collections::BTreeMap;
 
 /// What survives of one file's bytes: its durable state and its state at the end of the trace.
@@ -307,7 +308,7 @@ pub fn images(rp: &Replay<'_>, opts: &Options) -> Vec<Image> {
     for k in 0..opts.samples {
         let mut rng = Rng::new(opts.seed.wrapping_mul(1_000_003).wrapping_add(k as u64));
         let coins: Vec<[bool; 2]> = (0..rp.events.len())
-            .map(|_| [rng.coin(), rng.coin()])
+            .map(|_| [coin(&mut rng), coin(&mut rng)])
             .collect();
         let ns = names(rp, &why, |i, add| {
             durable(i, add) || coins[i][usize::from(add)]
@@ -315,8 +316,8 @@ pub fn images(rp: &Replay<'_>, opts: &Options) -> Vec<Image> {
         let lens: Vec<Option<usize>> = c
             .iter()
             .map(|f| match f.appended() {
-                Some(n) => Some(f.durable.len() + rng.range(0, n as u64) as usize),
-                None => rng.coin().then_some(usize::MAX),
+                Some(n) => Some(f.durable.len() + range(&mut rng, 0, n as u64) as usize),
+                None => coin(&mut rng).then_some(usize::MAX),
             })
             .collect();
         let pick = |id: FileId| {

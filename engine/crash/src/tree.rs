@@ -1,6 +1,6 @@
 //! The in-memory file tree events are replayed over: directories, names of files, and each
 //! file's bytes, kept apart from its names because Redis writes to files it renames.
-use crate::replay::{Event, FileId};
+use crate::event::{Event, FileId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Largest file the replay will build (a guard against corrupt offsets, not a Redis limit).

@@ -3,7 +3,8 @@
 //!
 //! A history depends only on its seed and policy, so `--seed S --histories 1 --policy P` rebuilds
 //! history `S` exactly; a shrunk history is that one with only the steps listed by `keep`.
-use crate::image::Rng;
+use crate::state::range;
+use redis_persist_engine::rng::Rng;
 use std::fmt;
 
 /// The persistence configuration a history starts under.
@@ -223,11 +224,11 @@ struct Gen {
 
 impl Gen {
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.rng.range(0, xs.len() as u64 - 1) as usize]
+        xs[range(&mut self.rng, 0, xs.len() as u64 - 1) as usize]
     }
 
     fn chance(&mut self, percent: u64) -> bool {
-        self.rng.range(0, 99) < percent
+        range(&mut self.rng, 0, 99) < percent
     }
 
     /// The key for a command on `own`: usually its own, sometimes one every type shares.
@@ -241,12 +242,12 @@ impl Gen {
 
     fn value(&mut self) -> String {
         let n = if self.chance(10) {
-            self.rng.range(200, 3000)
+            range(&mut self.rng, 200, 3000)
         } else {
-            self.rng.range(1, 12)
+            range(&mut self.rng, 1, 12)
         } as usize;
-        let c = (b'a' + self.rng.range(0, 25) as u8) as char;
-        let tag = self.rng.range(0, 999);
+        let c = (b'a' + range(&mut self.rng, 0, 25) as u8) as char;
+        let tag = range(&mut self.rng, 0, 999);
         let mut s = format!("{tag}");
         while s.len() < n {
             s.push(c);
@@ -255,12 +256,12 @@ impl Gen {
     }
 
     fn member(&mut self) -> String {
-        format!("m{}", self.rng.range(0, 5))
+        format!("m{}", range(&mut self.rng, 0, 5))
     }
 
     fn command(&mut self) -> Vec<String> {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
-        let kind = self.rng.range(0, 15);
+        let kind = range(&mut self.rng, 0, 15);
         match kind {
             0 | 1 => {
                 let k = self.key(&["str", "str2"]);
@@ -316,10 +317,10 @@ impl Gen {
             12 => {
                 let k = self.key(&["zset"]);
                 let m = self.member();
-                let score = match self.rng.range(0, 3) {
-                    0 => format!("{}", self.rng.range(0, 100)),
-                    1 => format!("{}.5", self.rng.range(0, 100)),
-                    2 => format!("-{}.25", self.rng.range(1, 100)),
+                let score = match range(&mut self.rng, 0, 3) {
+                    0 => format!("{}", range(&mut self.rng, 0, 100)),
+                    1 => format!("{}.5", range(&mut self.rng, 0, 100)),
+                    2 => format!("-{}.25", range(&mut self.rng, 1, 100)),
                     _ => "1e300".to_string(),
                 };
                 s(&["ZADD", &k, &score, &m])
@@ -331,8 +332,8 @@ impl Gen {
             }
             _ => {
                 let k = self.key(&["stream"]);
-                self.next_id += self.rng.range(1, 3);
-                let id = format!("{}-{}", self.next_id, self.rng.range(0, 2));
+                self.next_id += range(&mut self.rng, 1, 3);
+                let id = format!("{}-{}", self.next_id, range(&mut self.rng, 0, 2));
                 let (f, v) = (self.member(), self.value());
                 s(&["XADD", &k, &id, &f, &v])
             }
@@ -340,7 +341,7 @@ impl Gen {
     }
 
     fn sleep(&mut self, lo: u32, hi: u32) -> Option<Step> {
-        let ms = self.rng.range(u64::from(lo), u64::from(hi)) as u32;
+        let ms = range(&mut self.rng, u64::from(lo), u64::from(hi)) as u32;
         if ms > self.sleep_left {
             return None;
         }
@@ -349,14 +350,14 @@ impl Gen {
     }
 
     fn step(&mut self, policy: Policy) -> Step {
-        let roll = self.rng.range(0, 99);
+        let roll = range(&mut self.rng, 0, 99);
         match roll {
             0..=54 => Step::Write(self.command()),
             55..=62 => {
-                let n = self.rng.range(2, 4);
+                let n = range(&mut self.rng, 2, 4);
                 Step::Multi((0..n).map(|_| self.command()).collect())
             }
-            63..=67 => Step::Select(self.rng.range(0, 1) as u8),
+            63..=67 => Step::Select(range(&mut self.rng, 0, 1) as u8),
             68..=70 => Step::Save,
             71..=74 => Step::Bgsave,
             75..=78 if policy.aof() => Step::Rewrite,
@@ -387,14 +388,14 @@ pub fn generate(seed: u64, policy: Policy) -> History {
         next_id: 1,
         sleep_left: 4000,
     };
-    let n = g.rng.range(10, 60) as usize;
+    let n = range(&mut g.rng, 10, 60) as usize;
     let mut steps: Vec<Step> = (0..n).map(|_| g.step(policy)).collect();
     // Seed the first steps with writes, so that every history has something to lose.
     steps[0] = Step::Write(g.command());
-    let kill = match g.rng.range(0, 9) {
+    let kill = match range(&mut g.rng, 0, 9) {
         0..=3 => Kill {
             in_flight: None,
-            delay_ms: g.rng.range(0, 5) as u32,
+            delay_ms: range(&mut g.rng, 0, 5) as u32,
         },
         4..=6 => {
             let bg = if policy.aof() && g.chance(60) {
@@ -405,16 +406,16 @@ pub fn generate(seed: u64, policy: Policy) -> History {
             steps.push(bg);
             Kill {
                 in_flight: None,
-                delay_ms: g.rng.range(0, 40) as u32,
+                delay_ms: range(&mut g.rng, 0, 40) as u32,
             }
         }
         7..=8 => Kill {
             in_flight: Some(g.command()),
-            delay_ms: g.rng.range(0, 2) as u32,
+            delay_ms: range(&mut g.rng, 0, 2) as u32,
         },
         _ => Kill {
             in_flight: None,
-            delay_ms: g.rng.range(100, 1500) as u32,
+            delay_ms: range(&mut g.rng, 100, 1500) as u32,
         },
     };
     let ids = (0..steps.len()).collect();

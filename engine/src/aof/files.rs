@@ -2,6 +2,7 @@
 //! incremental files, appends to the last one, and atomic manifest switches (temp, fsync, rename).
 use super::join;
 use crate::format::aof::manifest::{self, FileEntry, FileType, Manifest};
+use crate::format::resp::{write_command, write_timestamp};
 use crate::storage::{write_atomic, Atomic, Storage};
 use std::io;
 
@@ -168,6 +169,29 @@ impl AofFiles {
                 let _ = st.truncate(&path, self.incr_len);
                 Err(e)
             }
+        }
+    }
+
+    /// Appends the AOF form of `forms` (commands with their database) to `out`: a `#TS`
+    /// annotation first when `timestamps`, a SELECT before a command whose database differs
+    /// from the last appended one.
+    pub(crate) fn encode(
+        &mut self,
+        out: &mut Vec<u8>,
+        forms: &[(u64, Vec<Vec<u8>>)],
+        now: i64,
+        timestamps: bool,
+    ) {
+        if timestamps {
+            write_timestamp(out, now / 1000);
+        }
+        for (db, argv) in forms {
+            if self.selected_db != Some(*db) {
+                write_command(out, &[b"SELECT", db.to_string().as_bytes()]);
+                self.selected_db = Some(*db);
+            }
+            let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            write_command(out, &refs);
         }
     }
 

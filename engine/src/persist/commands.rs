@@ -4,7 +4,6 @@ use super::clock::Clock;
 use super::config::AppendFsync;
 use super::propagate::{is_write, propagate, Argv};
 use super::server::{Refusal, Server};
-use crate::format::resp::{write_command, write_timestamp};
 use crate::keyspace::{Reply, Session};
 use crate::storage::Storage;
 
@@ -141,24 +140,17 @@ impl<S: Storage, C: Clock> Server<S, C> {
         let Some(aof) = &mut self.aof else {
             return Ok(());
         };
+        let mut bytes = Vec::new();
         if let Some(turn) = &mut self.group {
             // Group commit: the bytes wait in `pending` for `sync_turn`, which writes the turn's
             // commands at once and fsyncs under `always` before any of their replies is sent.
-            turn.buffer(aof, forms, now, ts, always);
+            let mut pending = std::mem::take(&mut aof.pending);
+            aof.encode(&mut pending, forms, now, ts);
+            aof.pending = pending;
+            turn.fsync_owed |= always;
             return Ok(());
         }
-        let mut bytes = Vec::new();
-        if ts {
-            write_timestamp(&mut bytes, now / 1000);
-        }
-        for (db, argv) in forms {
-            if aof.selected_db != Some(*db) {
-                write_command(&mut bytes, &[b"SELECT", db.to_string().as_bytes()]);
-                aof.selected_db = Some(*db);
-            }
-            let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-            write_command(&mut bytes, &refs);
-        }
+        aof.encode(&mut bytes, forms, now, ts);
         let result = aof.write(&mut self.storage, &bytes).and_then(|()| {
             if always && !(sabotage.skip_fsync_always && (aof.fsyncs + 1) % 3 == 0) {
                 aof.fsync(&mut self.storage, now)

@@ -8,44 +8,8 @@
 //! Without group commit (the default, and what the tests of single commands use) each write is
 //! appended and, under `always`, fsynced before `execute` returns.
 use super::clock::Clock;
-use super::propagate::Argv;
-use super::server::Server;
-use crate::aof::AofFiles;
-use crate::format::resp::{write_command, write_timestamp};
+use super::server::{Server, Turn};
 use crate::storage::Storage;
-
-/// What the current turn owes the disk.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Turn {
-    /// A write was buffered under `always`: the turn ends with an fsync.
-    fsync_owed: bool,
-}
-
-impl Turn {
-    /// Encodes a command's propagated forms into the AOF's pending bytes.
-    pub(crate) fn buffer(
-        &mut self,
-        aof: &mut AofFiles,
-        forms: &[(u64, Argv)],
-        now: i64,
-        timestamps: bool,
-        always: bool,
-    ) {
-        let bytes = &mut aof.pending;
-        if timestamps {
-            write_timestamp(bytes, now / 1000);
-        }
-        for (db, argv) in forms {
-            if aof.selected_db != Some(*db) {
-                write_command(bytes, &[b"SELECT", db.to_string().as_bytes()]);
-                aof.selected_db = Some(*db);
-            }
-            let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-            write_command(bytes, &refs);
-        }
-        self.fsync_owed |= always;
-    }
-}
 
 impl<S: Storage, C: Clock> Server<S, C> {
     /// Turns group commit on or off. Turning it off completes the current turn first.

@@ -26,6 +26,13 @@ pub(crate) struct Job {
     pub(crate) started_ms: i64,
 }
 
+/// What the current turn owes the disk under group commit (see `group_commit.rs`).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Turn {
+    /// A write was buffered under `always`: the turn ends with an fsync.
+    pub(crate) fsync_owed: bool,
+}
+
 /// Why the server answered a command with a refusal instead of its reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -77,7 +84,7 @@ pub struct Server<S: Storage, C: Clock> {
     /// Whether `tick` completes finished background jobs (real use); tests finish them by hand.
     pub auto_finish: bool,
     /// Group commit (see `group_commit.rs`): AOF bytes wait for [`Server::sync_turn`].
-    pub(crate) group: Option<super::group_commit::Turn>,
+    pub(crate) group: Option<Turn>,
 }
 
 fn io_error(what: &'static str, e: std::io::Error) -> Error {
