@@ -8,7 +8,7 @@ use std::io;
 
 /// The live AOF: where appends go and what is not yet durable.
 #[derive(Debug, Clone)]
-pub(crate) struct AofFiles {
+pub struct AofFiles {
     /// `appenddirname`.
     pub(crate) dir: String,
     /// `appendfilename`, the stem of every name.
@@ -34,7 +34,7 @@ pub(crate) struct AofFiles {
 
 impl AofFiles {
     /// The AOF under `dir` with file names from `stem`, as `manifest` lists it (empty: none yet).
-    pub(crate) fn new(dir: &str, stem: &str, manifest: Manifest, now: i64) -> AofFiles {
+    pub fn new(dir: &str, stem: &str, manifest: Manifest, now: i64) -> AofFiles {
         AofFiles {
             dir: dir.to_owned(),
             stem: stem.to_owned(),
@@ -193,6 +193,50 @@ impl AofFiles {
             let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
             write_command(out, &refs);
         }
+    }
+
+    /// Lays out a fresh AOF in `dir` from a base's bytes (an RDB when `rdb`, else RESP): the
+    /// directory (its parent fsynced), the base written atomically, an empty incremental file
+    /// made durable, then the manifest switched atomically; files of an earlier AOF are removed
+    /// only after that, so an interrupted start leaves the old AOF whole.
+    pub fn create_fresh<S: Storage>(
+        &mut self,
+        st: &mut S,
+        base_bytes: &[u8],
+        rdb: bool,
+        now: i64,
+    ) -> io::Result<()> {
+        st.mkdir(&self.dir)?;
+        st.fsync_dir(crate::storage::parent(&self.dir))?;
+        let base = self.next(FileType::Base, rdb);
+        let incr = self.next(FileType::Incr, false);
+        let old: Vec<_> = (self.manifest.base.iter())
+            .chain(&self.manifest.incr)
+            .cloned()
+            .collect();
+        write_atomic(
+            st,
+            &self.dir,
+            &String::from_utf8_lossy(&base.name),
+            base_bytes,
+        )?;
+        let incr_path = join(&self.dir, &String::from_utf8_lossy(&incr.name));
+        st.create(&incr_path)?;
+        st.fsync(&incr_path)?;
+        let m = Manifest {
+            base: Some(base),
+            history: Vec::new(),
+            incr: vec![incr],
+        };
+        self.switch(st, m)?;
+        for e in old {
+            let _ = st.remove(&join(&self.dir, &String::from_utf8_lossy(&e.name)));
+        }
+        self.selected_db = None;
+        self.incr_len = 0;
+        self.unsynced = false;
+        self.last_fsync_ms = now;
+        Ok(())
     }
 
     /// fsyncs the incremental file.

@@ -5,7 +5,7 @@ mod files;
 mod layout;
 mod load;
 
-pub(crate) use files::AofFiles;
+pub use files::AofFiles;
 pub use layout::{looks_like_manifest, AofSource, FsDir, Layout, StorageDir};
 pub use load::{load, replay, replay_files, LoadOptions, Loaded, Replayed, Truncation};
 

@@ -9,8 +9,7 @@ use super::config::{AppendFsync, PersistConfig};
 use crate::aof::{join, AofFiles};
 use crate::aof::{replay_files, LoadOptions, StorageDir};
 use crate::dataset::Dataset;
-use crate::format::aof::manifest::{self, FileType, Manifest};
-use crate::storage::write_atomic;
+use crate::format::aof::manifest::{self, Manifest};
 use crate::storage::Storage;
 
 use crate::format::error::{Error, ErrorKind, Result};
@@ -220,41 +219,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
         let Some(aof) = &mut self.aof else {
             return Ok(());
         };
-        self.storage.mkdir(&aof.dir)?;
-        self.storage.fsync_dir("")?;
-        let base = aof.next(FileType::Base, rdb);
-        let incr = aof.next(FileType::Incr, false);
-        let old: Vec<_> = aof
-            .manifest
-            .base
-            .iter()
-            .chain(&aof.manifest.incr)
-            .cloned()
-            .collect();
-        write_atomic(
-            &mut self.storage,
-            &aof.dir,
-            &String::from_utf8_lossy(&base.name),
-            &bytes,
-        )?;
-        let incr_path = join(&aof.dir, &String::from_utf8_lossy(&incr.name));
-        self.storage.create(&incr_path)?;
-        self.storage.fsync(&incr_path)?;
-        let m = Manifest {
-            base: Some(base),
-            history: Vec::new(),
-            incr: vec![incr],
-        };
-        aof.switch(&mut self.storage, m)?;
-        for e in old {
-            let _ = self
-                .storage
-                .remove(&join(&aof.dir, &String::from_utf8_lossy(&e.name)));
-        }
-        aof.selected_db = None;
-        aof.incr_len = 0;
-        aof.unsynced = false;
-        aof.last_fsync_ms = now;
+        aof.create_fresh(&mut self.storage, &bytes, rdb, now)?;
         Ok(())
     }
 

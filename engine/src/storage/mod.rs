@@ -15,6 +15,8 @@ use std::path::{Component, Path};
 pub trait Storage {
     /// Creates `path` empty, truncating it if it exists.
     fn create(&mut self, path: &str) -> io::Result<()>;
+    /// Creates `path` empty; fails if anything (a file, a link) is there already.
+    fn create_new(&mut self, path: &str) -> io::Result<()>;
     /// Appends to an existing file.
     fn append(&mut self, path: &str, data: &[u8]) -> io::Result<()>;
     /// The whole file.
@@ -40,7 +42,7 @@ pub trait Storage {
 }
 
 /// The directory part of a relative path (`""` for the root).
-pub(crate) fn parent(path: &str) -> &str {
+pub fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(d, _)| d)
 }
 
@@ -77,36 +79,109 @@ impl From<Atomic> for io::Error {
     }
 }
 
-/// Writes `bytes` as `path` atomically: a temp file, fsynced, renamed over `path`, the
-/// directory fsynced.
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// The one way a file is replaced: written to a temp file created exclusively beside it (never
+/// following a link planted at that name), fsynced, renamed over the target, the directory fsynced.
+/// Bytes are buffered and appended in large steps; dropped before [`AtomicWriter::commit`], the
+/// temp file is removed and the target was never touched.
+pub struct AtomicWriter<'a, S: Storage> {
+    st: &'a mut S,
+    dir: String,
+    path: String,
+    temp: String,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+const STEP: usize = 1 << 20;
+
+impl<'a, S: Storage> AtomicWriter<'a, S> {
+    /// Starts replacing `dir/name` through the temp file `dir/temp` (which must not exist).
+    pub fn begin(st: &'a mut S, dir: &str, name: &str, temp: &str) -> io::Result<Self> {
+        let temp = join(dir, temp);
+        st.create_new(&temp)?;
+        Ok(AtomicWriter {
+            st,
+            dir: dir.to_owned(),
+            path: join(dir, name),
+            temp,
+            buf: Vec::new(),
+            done: false,
+        })
+    }
+
+    /// The temp file's path in the storage.
+    pub fn temp(&self) -> &str {
+        &self.temp
+    }
+
+    fn spill(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.st.append(&self.temp, &self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Makes the new content durable and puts it in place.
+    pub fn commit(mut self) -> Result<(), Atomic> {
+        let put = |w: &mut Self| -> io::Result<()> {
+            w.spill()?;
+            w.st.fsync(&w.temp)?;
+            w.st.rename(&w.temp, &w.path)
+        };
+        if let Err(e) = put(&mut self) {
+            return Err(Atomic::NotRenamed(e));
+        }
+        self.done = true;
+        self.st.fsync_dir(&self.dir).map_err(Atomic::Renamed)
+    }
+}
+
+impl<S: Storage> io::Write for AtomicWriter<'_, S> {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= STEP {
+            self.spill()?;
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<S: Storage> Drop for AtomicWriter<'_, S> {
+    fn drop(&mut self) {
+        if !self.done {
+            // As Redis unlinks its temp file when a save fails.
+            let _ = self.st.remove(&self.temp);
+        }
+    }
+}
+
+/// Writes `bytes` as `dir/name` through an [`AtomicWriter`] with Redis's temp name
+/// (`temp-<name>`); a temp file left by a crash is removed first.
 pub fn write_atomic<S: Storage>(
     st: &mut S,
     dir: &str,
     name: &str,
     bytes: &[u8],
 ) -> Result<(), Atomic> {
-    let path = if dir.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{dir}/{name}")
-    };
-    let temp = if dir.is_empty() {
-        format!("temp-{name}")
-    } else {
-        format!("{dir}/temp-{name}")
-    };
-    let put = |st: &mut S| -> io::Result<()> {
-        st.create(&temp)?;
-        st.append(&temp, bytes)?;
-        st.fsync(&temp)?;
-        st.rename(&temp, &path)
-    };
-    if let Err(e) = put(st) {
-        // As Redis unlinks its temp file when a save fails.
-        let _ = st.remove(&temp);
-        return Err(Atomic::NotRenamed(e));
+    let temp = format!("temp-{name}");
+    if st.exists(&join(dir, &temp)) {
+        st.remove(&join(dir, &temp)).map_err(Atomic::NotRenamed)?;
     }
-    st.fsync_dir(dir).map_err(Atomic::Renamed)
+    let mut w = AtomicWriter::begin(st, dir, name, &temp).map_err(Atomic::NotRenamed)?;
+    io::Write::write_all(&mut w, bytes).map_err(Atomic::NotRenamed)?;
+    w.commit()
 }
 
 #[cfg(test)]

@@ -19,6 +19,18 @@ impl RealDir {
         Ok(RealDir { root })
     }
 
+    /// Storage rooted at an existing directory (never created: an output's parent must exist).
+    pub fn existing(root: impl Into<PathBuf>) -> io::Result<RealDir> {
+        let root = root.into();
+        if !root.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} is not a directory", root.display()),
+            ));
+        }
+        Ok(RealDir { root })
+    }
+
     /// The root directory.
     pub fn root(&self) -> &Path {
         &self.root
@@ -40,6 +52,15 @@ impl RealDir {
 impl Storage for RealDir {
     fn create(&mut self, path: &str) -> io::Result<()> {
         File::create(self.at(path)?).map(drop)
+    }
+
+    fn create_new(&mut self, path: &str) -> io::Result<()> {
+        // O_CREAT | O_EXCL: fails on any existing name, a symbolic link included.
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.at(path)?)
+            .map(drop)
     }
 
     fn append(&mut self, path: &str, data: &[u8]) -> io::Result<()> {

@@ -220,6 +220,16 @@ impl Storage for SimDisk {
         Ok(())
     }
 
+    fn create_new(&mut self, path: &str) -> io::Result<()> {
+        if self.names.contains_key(check(path)?) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{path:?} exists"),
+            ));
+        }
+        self.create(path)
+    }
+
     fn append(&mut self, path: &str, data: &[u8]) -> io::Result<()> {
         let ino = self.inode(path)?;
         if let Err(e) = self.fault(Op::Write) {
