@@ -18,6 +18,7 @@ fn opts(load_truncated: bool) -> LoadOptions {
         load_truncated,
         now_ms: now,
         rdb: ReadOptions::default(),
+        memory_limit: None,
     }
 }
 

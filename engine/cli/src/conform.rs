@@ -1,14 +1,17 @@
 //! `conform`: runs every corpus case against a target (the reference engine, a decoder program or
 //! a server binary) and reports, case by case, where it disagrees with the expectation.
-use crate::conform_targets::{decoder, reference, server, server_view, Case, Got};
+use crate::conform_run::{split_words, RunLimits};
+use crate::conform_targets::{decoder, reference, server, server_view, Case, Got, Tool};
 use crate::conform_writers::{server_writes, writer};
+use crate::safety::{Output, Stop};
 use indicatif::{ProgressBar, ProgressStyle};
 use redis_persist_engine::corpus::{read_expectation, Filter, Index};
 use redis_persist_engine::dataset::first_difference;
 use redis_persist_engine::live::ServerBuild;
 use serde_json::{json, Value as J};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -16,21 +19,59 @@ use std::sync::Mutex;
 /// What to run the corpus against.
 pub enum Target {
     Reference,
-    Decoder(String),
+    Decoder(Tool),
     /// Loading each case, then (the writer direction) writing each dataset.
     Server(ServerBuild),
     /// An outside writer, its output checked by our reader and, when given, a server.
-    Writer(String, Option<ServerBuild>),
+    Writer(Tool, Option<ServerBuild>),
 }
 
-/// Options of one run.
+/// The command line of `conform`.
 pub struct Options {
     pub corpus: PathBuf,
     pub filters: Vec<String>,
     pub jobs: usize,
-    pub target: Target,
+    pub decoder: Option<String>,
+    pub server: Option<PathBuf>,
+    pub writer: Option<String>,
+    pub limits: RunLimits,
     pub report_json: Option<PathBuf>,
     pub junit: Option<PathBuf>,
+    pub force: bool,
+}
+
+/// Most cases run at once: each may start a server process.
+const MAX_JOBS: usize = 64;
+
+/// `redis-persist conform`: resolves the target, then runs the corpus.
+pub fn main(o: Options) -> ExitCode {
+    let tool = |t: &str| {
+        split_words(t).map(|words| Tool {
+            words,
+            limits: o.limits,
+        })
+    };
+    let build = match o.server.as_ref().map(|b| ServerBuild::from_binary(b)) {
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => return Stop::Usage(format!("conform: {e}")).exit(),
+        None => None,
+    };
+    let target = match (&o.decoder, &o.writer, build) {
+        (Some(d), _, _) => match tool(d) {
+            Ok(t) => Target::Decoder(t),
+            Err(e) => return Stop::Usage(format!("conform --decoder: {e}")).exit(),
+        },
+        (None, Some(w), b) => match tool(w) {
+            Ok(t) => Target::Writer(t, b),
+            Err(e) => return Stop::Usage(format!("conform --writer: {e}")).exit(),
+        },
+        (None, None, Some(b)) => Target::Server(b),
+        (None, None, None) => Target::Reference,
+    };
+    if !(1..=MAX_JOBS).contains(&o.jobs) {
+        return Stop::Usage(format!("conform --jobs {}: give 1 to {MAX_JOBS}", o.jobs)).exit();
+    }
+    conform(&o, target)
 }
 
 /// A case's verdict.
@@ -141,35 +182,53 @@ fn junit(results: &[(Case, Verdict)], target: &str) -> String {
     out
 }
 
-/// Runs the corpus; exit 0 when no case failed, 1 when one did, 2 when the corpus is unusable.
-pub fn conform(opts: Options) -> ExitCode {
+/// Runs the corpus; exit 0 when no case failed, 1 when one did (or nothing was checked), 2 when
+/// the corpus, the filter or a report file cannot be used.
+fn conform(opts: &Options, target: Target) -> ExitCode {
     let index = match Index::load(&opts.corpus) {
         Ok(i) => i,
         Err(e) => {
-            eprintln!("conform: {e}");
-            return ExitCode::from(2);
+            let hint = if opts.corpus == Path::new("corpus") {
+                " (run from the repository's root, or give --corpus DIR)"
+            } else {
+                ""
+            };
+            return Stop::Usage(format!("conform: {e}{hint}")).exit();
         }
     };
     let filter = match Filter::parse(&opts.filters) {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("conform: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return Stop::Usage(format!("conform --filter: {e}")).exit(),
     };
     let cases: Vec<Case> = index
         .select(&filter)
         .map(|c| Case::new(&index, c))
         .collect();
-    let label = match &opts.target {
+    if cases.is_empty() {
+        return Stop::Usage(format!(
+            "conform: the filter {filter} selects none of the {} cases",
+            index.cases.len()
+        ))
+        .exit();
+    }
+    // Report files are claimed before the run, so a long run never ends in a refused write.
+    let mut reports = Vec::new();
+    for p in [&opts.report_json, &opts.junit].into_iter().flatten() {
+        match Output::create(p, opts.force, &[opts.corpus.as_path()]) {
+            Ok(o) => reports.push(o),
+            Err(e) => return e.exit(),
+        }
+    }
+    let words = |t: &Tool| t.words.join(" ");
+    let label = match &target {
         Target::Reference => "reference engine".to_owned(),
-        Target::Decoder(t) => format!("decoder `{t}`"),
+        Target::Decoder(t) => format!("decoder `{}`", words(t)),
         Target::Server(b) => format!("server {} ({})", b.name, b.binary.display()),
-        Target::Writer(t, None) => format!("writer `{t}`"),
-        Target::Writer(t, Some(b)) => format!("writer `{t}`, checked by {}", b.name),
+        Target::Writer(t, None) => format!("writer `{}`", words(t)),
+        Target::Writer(t, Some(b)) => format!("writer `{}`, checked by {}", words(t), b.name),
     };
     // A server is asked both ways: to load each case, then to write each dataset.
-    let write_too = matches!(opts.target, Target::Server(_));
+    let write_too = matches!(target, Target::Server(_));
     let jobs: Vec<Job> = cases
         .iter()
         .flat_map(|c| {
@@ -196,20 +255,29 @@ pub fn conform(opts: Options) -> ExitCode {
     };
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Verdict>>> = Mutex::new(vec![None; jobs.len()]);
-    std::thread::scope(|s| {
-        for _ in 0..opts.jobs.max(1) {
-            s.spawn(|| loop {
+    let spawned = std::thread::scope(|s| {
+        let mut spawned = 0;
+        for _ in 0..opts.jobs.min(jobs.len()) {
+            let worker = std::thread::Builder::new().spawn_scoped(s, || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(job) = jobs.get(i) else { break };
-                let v = judge(job, &opts.target);
+                let v = judge(job, &target);
                 bar.set_message(job.case.name.clone());
                 bar.inc(1);
                 if let Ok(mut r) = results.lock() {
                     r[i] = Some(v);
                 }
             });
+            // Fewer threads than asked for still finish the run; none at all cannot.
+            if worker.is_ok() {
+                spawned += 1;
+            }
         }
+        spawned
     });
+    if spawned == 0 {
+        return Stop::Usage("conform: could not start a worker thread".into()).exit();
+    }
     bar.finish_and_clear();
     let results: Vec<(Case, Verdict)> = jobs
         .iter()
@@ -222,7 +290,11 @@ pub fn conform(opts: Options) -> ExitCode {
             (c, v.unwrap_or(Verdict::Fail("not run".into())))
         })
         .collect();
-    println!("conform: {} cases against the {label}", results.len());
+    crate::say!(
+        "conform: {} cases ({} rows) against the {label}",
+        cases.len(),
+        results.len()
+    );
     let width = results.iter().map(|r| r.0.name.len()).max().unwrap_or(0);
     for (c, v) in &results {
         let (tag, msg) = match v {
@@ -230,7 +302,7 @@ pub fn conform(opts: Options) -> ExitCode {
             Verdict::Fail(m) => ("FAIL", m.clone()),
             Verdict::Skip(m) => ("skip", m.clone()),
         };
-        println!("{tag}  {:width$}  {msg}", c.name);
+        crate::say!("{tag}  {:width$}  {msg}", c.name);
     }
     let count = |f: fn(&Verdict) -> bool| results.iter().filter(|r| f(&r.1)).count();
     let (p, f, s) = (
@@ -238,8 +310,9 @@ pub fn conform(opts: Options) -> ExitCode {
         count(|v| matches!(v, Verdict::Fail(_))),
         count(|v| matches!(v, Verdict::Skip(_))),
     );
-    println!("{p} passed, {f} failed, {s} skipped");
-    if let Some(path) = &opts.report_json {
+    crate::say!("{p} passed, {f} failed, {s} skipped");
+    let mut texts = Vec::new();
+    if opts.report_json.is_some() {
         let cases: Vec<J> = results
             .iter()
             .map(|(c, v)| {
@@ -252,18 +325,24 @@ pub fn conform(opts: Options) -> ExitCode {
             })
             .collect();
         let doc = json!({"target": label, "passed": p, "failed": f, "skipped": s, "cases": cases});
-        if let Err(e) = std::fs::write(path, format!("{doc:#}\n")) {
-            eprintln!("conform: {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
+        texts.push(format!("{doc:#}\n"));
     }
-    if let Some(path) = &opts.junit {
-        if let Err(e) = std::fs::write(path, junit(&results, &label)) {
-            eprintln!("conform: {}: {e}", path.display());
-            return ExitCode::from(2);
+    if opts.junit.is_some() {
+        texts.push(junit(&results, &label));
+    }
+    let paths = [&opts.report_json, &opts.junit].into_iter().flatten();
+    for ((mut out, text), path) in reports.into_iter().zip(texts).zip(paths) {
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.commit()) {
+            return Stop::Usage(format!("conform: {}: {e}", path.display())).exit();
         }
     }
     if f > 0 {
+        ExitCode::from(1)
+    } else if p == 0 {
+        // A run that checked nothing must not look like success.
+        crate::note!(
+            "redis-persist: conform: every selected case was skipped; nothing was checked"
+        );
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

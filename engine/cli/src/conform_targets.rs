@@ -1,5 +1,6 @@
 //! What `conform` runs a case against: the reference engine, an outside decoder program, or a
 //! real server binary; each gives the dataset it read or its refusal, or a reason to skip.
+use crate::conform_run::{argv, run, RunLimits};
 use redis_persist_engine::aof::{load, LoadOptions};
 use redis_persist_engine::corpus::{self, Index};
 use redis_persist_engine::dataset::{forget_unreported, from_json, Dataset};
@@ -9,8 +10,7 @@ use redis_persist_engine::live::{
     all_nonempty_dbs, read_dataset_with, Flavor, RunningServer, ServerBuild, TempDir,
 };
 use serde_json::Value as J;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 /// A corpus case with its paths resolved against the corpus directory (the index itself is read
 /// only by `redis_persist_engine::corpus`).
@@ -66,6 +66,7 @@ pub fn reference(case: &Case) -> Got {
             load_truncated: true,
             now_ms: 0,
             rdb: ReadOptions::default(),
+            memory_limit: None,
         };
         load(&case.file, &opts).map(|l| l.dataset)
     } else {
@@ -88,29 +89,52 @@ pub fn reference(case: &Case) -> Got {
     }
 }
 
-pub fn shell_quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+/// An outside program with its limits: the command's words and what one run may take.
+pub struct Tool {
+    /// The command line, split into words (placeholders kept).
+    pub words: Vec<String>,
+    /// Time and output limits.
+    pub limits: RunLimits,
 }
 
-/// An outside decoder: `template` with `{file}` replaced, run by `sh -c`; its standard output is
-/// Dataset JSON or `{"error": {"kind": ...}}`.
-pub fn decoder(template: &str, case: &Case) -> Got {
-    let cmd = template.replace("{file}", &shell_quote(&case.file));
-    let out = match Command::new("sh").args(["-c", &cmd]).output() {
+/// An outside decoder: its words with `{file}` replaced by the case's path (one argument, no
+/// shell); its standard output is Dataset JSON or `{"error": {"kind": ...}}`.
+pub fn decoder(tool: &Tool, case: &Case) -> Got {
+    let argv = argv(&tool.words, &[("file", &case.file)]);
+    let out = match run(&argv, &tool.limits) {
         Ok(o) => o,
-        Err(e) => return Got::Skip(format!("cannot run sh: {e}")),
+        Err(e) => {
+            return Got::Refused {
+                kind: "cannot-run".into(),
+                message: format!("cannot run {:?}: {e}", tool.words[0]),
+            }
+        }
     };
+    if out.timed_out || out.overflowed {
+        return Got::Refused {
+            kind: "stopped".into(),
+            message: if out.timed_out {
+                format!(
+                    "stopped after {} s (--timeout)",
+                    tool.limits.timeout.as_secs()
+                )
+            } else {
+                format!(
+                    "stopped after {} bytes of output (--max-output)",
+                    tool.limits.max_output
+                )
+            },
+        };
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     let v: J = match serde_json::from_str(text.trim()) {
         Ok(v) => v,
         Err(e) => {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let last = err.lines().last().unwrap_or("");
             return Got::Refused {
                 kind: "no-json".into(),
                 message: format!(
-                    "exit {:?}, stdout is not JSON ({e}); stderr: {last}",
-                    out.status.code()
+                    "exit {:?}, stdout is not JSON ({e}); stderr: {}",
+                    out.status, out.stderr_tail
                 ),
             };
         }

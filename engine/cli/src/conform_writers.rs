@@ -1,11 +1,11 @@
 //! The writer directions of `conform`: an outside RDB writer checked by our reader (and a
 //! server), and a server made to write each corpus dataset back through SAVE and BGREWRITEAOF.
-use crate::conform_targets::{server, server_skip, server_view, shell_quote, Case, Got};
+use crate::conform_run::{argv, run};
+use crate::conform_targets::{server, server_skip, server_view, Case, Got, Tool};
 use redis_persist_engine::aof::{load, LoadOptions};
 use redis_persist_engine::dataset::Dataset;
 use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
 use redis_persist_engine::live::{Flavor, RunningServer, ServerBuild, TempDir};
-use std::process::Command;
 
 /// What a round trip through a writer cannot keep, and so is not compared: LRU/LFU figures,
 /// consumer clocks (a replayed claim stamps the time it runs), module payload bytes (a module
@@ -36,7 +36,7 @@ fn expectation(case: &Case) -> Result<Dataset, String> {
 
 /// An outside writer: `template` with `{json}` (the case's expectation) and `{out}` (where to
 /// write an RDB) replaced, run by `sh -c`; our reader decodes what it wrote.
-pub fn writer(template: &str, case: &Case, check: Option<&ServerBuild>) -> Got {
+pub fn writer(tool: &Tool, case: &Case, check: Option<&ServerBuild>) -> Got {
     if !case.accept {
         return Got::Skip("a refusal case: nothing to write".into());
     }
@@ -48,23 +48,33 @@ pub fn writer(template: &str, case: &Case, check: Option<&ServerBuild>) -> Got {
         Err(e) => return Got::Skip(format!("no temp dir: {e}")),
     };
     let out = tmp.path().join("out.rdb");
-    let cmd = template
-        .replace("{json}", &shell_quote(json))
-        .replace("{out}", &shell_quote(&out));
-    match Command::new("sh").args(["-c", &cmd]).output() {
-        Ok(o) if o.status.success() => {}
+    let argv = argv(
+        &tool.words,
+        &[("json", json.as_path()), ("out", out.as_path())],
+    );
+    match run(&argv, &tool.limits) {
+        Ok(o) if o.timed_out => {
+            return Got::Refused {
+                kind: "stopped".into(),
+                message: format!(
+                    "stopped after {} s (--timeout)",
+                    tool.limits.timeout.as_secs()
+                ),
+            }
+        }
+        Ok(o) if o.status == Some(0) => {}
         Ok(o) => {
-            let err = String::from_utf8_lossy(&o.stderr);
             return Got::Refused {
                 kind: "writer-failed".into(),
-                message: format!(
-                    "exit {:?}: {}",
-                    o.status.code(),
-                    err.lines().last().unwrap_or("")
-                ),
+                message: format!("exit {:?}: {}", o.status, o.stderr_tail),
             };
         }
-        Err(e) => return Got::Skip(format!("cannot run sh: {e}")),
+        Err(e) => {
+            return Got::Refused {
+                kind: "cannot-run".into(),
+                message: format!("cannot run {:?}: {e}", tool.words[0]),
+            }
+        }
     }
     let bytes = match std::fs::read(&out) {
         Ok(b) => b,
@@ -199,6 +209,7 @@ pub fn server_writes(build: &ServerBuild, case: &Case) -> Got {
         load_truncated: false,
         now_ms: 0,
         rdb: ReadOptions::default(),
+        memory_limit: None,
     };
     let aof = load(&aof_path, &opts).map_err(|e| e.to_string());
     match (dump, aof) {

@@ -1,8 +1,13 @@
-//! The `convert` verb: RDB or Dataset JSON in, RDB of a chosen version or Dataset JSON out, with
-//! a loss report when the target cannot hold everything (refused unless --allow-loss).
+//! The `convert` verb: an RDB, an AOF or Dataset JSON in; an RDB of a chosen version, an AOF in
+//! one of Redis's forms or Dataset JSON out, with a loss report (refused unless --allow-loss).
+use crate::dump::{load_any, shown, LoadError};
+use crate::safety::{DirOutput, Output, Stop};
+use crate::{note, say, ReadFlags};
+use redis_persist_engine::aof::AofFiles;
 use redis_persist_engine::dataset::{self, Dataset};
+use redis_persist_engine::format::aof::manifest::Manifest;
 use redis_persist_engine::format::rdb::{write_dataset, Target, WriteError, WriteOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -32,78 +37,90 @@ pub struct Args<'a> {
     pub allow_loss: bool,
     pub no_compression: bool,
     pub no_checksum: bool,
-    pub ignore_checksum: bool,
     pub base_resp: bool,
+    pub force: bool,
+    pub read: ReadFlags,
 }
 
-fn fail(msg: String, code: u8) -> ExitCode {
-    eprintln!("redis-persist: {msg}");
-    ExitCode::from(code)
-}
-
-/// Reads an RDB, an AOF or Dataset JSON, telling them apart by content.
-fn load(path: &Path, ignore_checksum: bool) -> Result<(Dataset, Option<Target>), (String, u8)> {
-    let mut head = Vec::new();
-    if path.as_os_str() != "-" && path.is_file() {
-        let mut f = std::fs::File::open(path)
-            .map_err(|e| (format!("cannot open {}: {e}", path.display()), 2))?;
-        (&mut f)
-            .take(64)
-            .read_to_end(&mut head)
-            .map_err(|e| (format!("{}: {e}", path.display()), 1))?;
-    }
-    if head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| (format!("{}: {e}", path.display()), 1))?;
-        let mut d = dataset::from_json_str(&text)
-            .map_err(|e| (format!("{}: not a valid dataset: {e}", path.display()), 1))?;
-        d.canonicalize();
-        return Ok((d, None));
-    }
-    let d = crate::dump::load_any(path, ignore_checksum, true).map_err(|r| match r {
-        crate::dump::Refusal::Usage(e) => (format!("cannot open {}: {e}", path.display()), 2),
-        crate::dump::Refusal::Format(e) => (format!("{}: {e}", path.display()), 1),
-    })?;
-    let src = d.source.as_ref();
-    let t = match (
-        src.and_then(|s| s.magic.as_deref()),
-        src.and_then(|s| s.version),
-    ) {
+/// The version a dataset keeps by default: an RDB's own, RDB 12 for JSON and AOFs.
+fn own_target(d: &Dataset) -> Option<Target> {
+    let src = d.source.as_ref()?;
+    match (src.magic.as_deref(), src.version) {
         (Some("VALKEY"), _) => Some(Target::VALKEY_80),
         (_, Some(v)) => Target::redis(v.clamp(6, 12)),
         _ => None,
-    };
-    Ok((d, t))
+    }
+}
+
+fn target_of(a: &Args<'_>) -> Result<Option<Target>, Stop> {
+    match (a.rdb_version, a.valkey_version) {
+        (Some(_), Some(_)) => Err(Stop::Usage(
+            "give --rdb-version or --valkey-version, not both".into(),
+        )),
+        (Some(v), None) => Target::redis(v).map(Some).ok_or_else(|| {
+            Stop::Usage(format!(
+                "--rdb-version {v}: the writer supports versions 6 to 12"
+            ))
+        }),
+        (None, Some(80)) => Ok(Some(Target::VALKEY_80)),
+        (None, Some(v)) => Err(Stop::Usage(format!(
+            "--valkey-version {v}: the writer supports 80"
+        ))),
+        (None, None) => Ok(None),
+    }
 }
 
 /// `redis-persist convert`.
 pub fn convert(a: Args<'_>) -> ExitCode {
-    let target = match (a.rdb_version, a.valkey_version) {
-        (Some(_), Some(_)) => {
-            return fail("give --rdb-version or --valkey-version, not both".into(), 2)
-        }
-        (Some(v), None) => match Target::redis(v) {
-            Some(t) => Some(t),
-            None => {
-                return fail(
-                    format!("--rdb-version {v}: the writer supports versions 6 to 12"),
-                    2,
-                )
-            }
-        },
-        (None, Some(80)) => Some(Target::VALKEY_80),
-        (None, Some(v)) => return fail(format!("--valkey-version {v}: the writer supports 80"), 2),
-        (None, None) => None,
+    let target = match target_of(&a) {
+        Ok(t) => t,
+        Err(s) => return s.exit(),
     };
-    let (ds, input_target) = match load(a.input, a.ignore_checksum) {
-        Ok(x) => x,
-        Err((m, code)) => return fail(m, code),
+    if a.base_resp && a.to != To::AofDir {
+        return Stop::Usage("--base-resp applies to --to aof-dir only".into()).exit();
+    }
+    let rdb_flags =
+        a.rdb_version.is_some() || a.valkey_version.is_some() || a.no_compression || a.no_checksum;
+    let writes_rdb =
+        matches!(a.to, To::Rdb | To::AofPreamble) || (a.to == To::AofDir && !a.base_resp);
+    if rdb_flags && !writes_rdb {
+        return Stop::Usage(format!(
+            "--rdb-version, --valkey-version, --no-compression and --no-checksum apply to RDB output; --to {:?} writes none",
+            a.to
+        ))
+        .exit();
+    }
+    // The output is claimed before the work, so a refused output costs nothing.
+    let inputs = [a.input];
+    enum Out {
+        File(Output),
+        Dir(DirOutput),
+    }
+    let out = match a.to {
+        To::AofDir if a.output.as_os_str() == "-" => {
+            return Stop::Usage("--to aof-dir writes a directory, not standard output".into())
+                .exit()
+        }
+        To::AofDir => DirOutput::create(a.output, a.force, &inputs).map(Out::Dir),
+        _ => Output::create(a.output, a.force, &inputs).map(Out::File),
+    };
+    let out = match out {
+        Ok(o) => o,
+        Err(s) => return s.exit(),
+    };
+    let ds = match load_any(a.input, &a.read, true) {
+        Ok(d) => d,
+        Err(LoadError::Stop(s)) => return s.exit(),
+        Err(LoadError::Format(e)) => {
+            note!("redis-persist: {}: {e}", shown(a.input));
+            return ExitCode::from(1);
+        }
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     let target = target
-        .or(input_target)
+        .or(own_target(&ds))
         .unwrap_or(Target::redis(12).expect("12 is supported"));
     let rdb = |aof_base: bool| -> Result<Vec<u8>, ExitCode> {
         let mut opts = WriteOptions::new(target, now);
@@ -111,114 +128,99 @@ pub fn convert(a: Args<'_>) -> ExitCode {
         opts.compression = !a.no_compression;
         opts.checksum = !a.no_checksum;
         opts.aof_base = aof_base;
-        let mut out = Vec::new();
-        match write_dataset(&ds, &opts, &mut out) {
+        let mut bytes = Vec::new();
+        match write_dataset(&ds, &opts, &mut bytes) {
             Ok(w) => {
                 for l in &w.report.lost {
-                    eprintln!("redis-persist: lost at {target}: {l}");
+                    note!("redis-persist: lost at {target}: {l}");
                 }
                 for l in &w.report.filled {
-                    eprintln!("redis-persist: filled in at {target}: {l}");
+                    note!("redis-persist: filled in at {target}: {l}");
                 }
-                Ok(out)
+                Ok(bytes)
             }
             Err(WriteError::Refused(r)) => {
-                eprintln!("redis-persist: {target} cannot hold this dataset; nothing written (--allow-loss writes the closest equivalent):");
+                note!("redis-persist: {target} cannot hold this dataset, so nothing was written; it would lose (--allow-loss writes the closest equivalent):");
                 for l in &r.lost {
-                    eprintln!("  {l}");
+                    note!("  {l}");
                 }
                 Err(ExitCode::from(1))
             }
-            Err(e) => Err(fail(e.to_string(), 1)),
+            Err(e) => {
+                note!("redis-persist: {}: nothing written: {e}", shown(a.input));
+                Err(ExitCode::from(1))
+            }
         }
     };
     let resp = || {
         for l in redis_persist_engine::format::aof::rewrite::losses(&ds) {
-            eprintln!("redis-persist: AOF: {l}");
+            note!("redis-persist: AOF: {l}");
         }
-        let mut out = Vec::new();
-        redis_persist_engine::format::aof::rewrite::write_dataset(&mut out, &ds, None);
-        out
+        let mut bytes = Vec::new();
+        redis_persist_engine::format::aof::rewrite::write_dataset(&mut bytes, &ds, None);
+        bytes
     };
-    let bytes = match a.to {
-        To::Json => dataset::to_json_string(&ds).into_bytes(),
-        To::Rdb => match rdb(false) {
-            Ok(b) => b,
-            Err(code) => return code,
-        },
-        To::Aof => resp(),
-        To::AofPreamble => match rdb(true) {
-            Ok(b) => b,
-            Err(code) => return code,
-        },
-        To::AofDir => {
-            let base = if a.base_resp {
-                ("appendonly.aof.1.base.aof", resp())
+    let what = match a.to {
+        To::Json => "Dataset JSON".to_owned(),
+        To::Rdb => format!("an RDB ({target})"),
+        To::Aof => "an AOF of RESP commands".to_owned(),
+        To::AofPreamble => format!("an AOF with an RDB preamble ({target})"),
+        To::AofDir if a.base_resp => "an appendonly directory (RESP base)".to_owned(),
+        To::AofDir => format!("an appendonly directory ({target} base)"),
+    };
+    let result = match out {
+        Out::File(mut o) => {
+            let bytes = match a.to {
+                To::Json => Ok(dataset::to_json_string(&ds).into_bytes()),
+                To::Rdb => rdb(false),
+                To::Aof => Ok(resp()),
+                _ => rdb(true),
+            };
+            let bytes = match bytes {
+                Ok(b) => b,
+                Err(code) => return code,
+            };
+            o.write_all(&bytes).and_then(|_| o.commit()).map(|_| None)
+        }
+        Out::Dir(d) => {
+            let (bytes, rdb_base) = if a.base_resp {
+                (resp(), false)
             } else {
                 match rdb(true) {
-                    Ok(b) => ("appendonly.aof.1.base.rdb", b),
+                    Ok(b) => (b, true),
                     Err(code) => return code,
                 }
             };
-            return match write_dir(a.output, base) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(format!("cannot write {}: {e}", a.output.display()), 1),
-            };
+            d.storage()
+                .and_then(|(mut st, dir)| {
+                    let mut files = AofFiles::new(&dir, "appendonly.aof", Manifest::default(), now);
+                    files.create_fresh(&mut st, &bytes, rdb_base, now * 1000)
+                })
+                .and_then(|()| d.commit())
         }
     };
-    match write_output(a.output, &bytes) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(format!("cannot write {}: {e}", a.output.display()), 1),
-    }
-}
-
-/// Creates a Redis 7 appendonly directory: base, an empty incremental file, then the manifest
-/// (written last, so a directory without one was never finished).
-fn write_dir(dir: &Path, (base_name, base): (&str, Vec<u8>)) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    write_output(&dir.join(base_name), &base)?;
-    write_output(&dir.join("appendonly.aof.1.incr.aof"), b"")?;
-    let m = redis_persist_engine::format::aof::manifest::Manifest {
-        base: Some(redis_persist_engine::format::aof::manifest::FileEntry {
-            name: base_name.as_bytes().to_vec(),
-            seq: 1,
-            kind: redis_persist_engine::format::aof::manifest::FileType::Base,
-        }),
-        history: vec![],
-        incr: vec![redis_persist_engine::format::aof::manifest::FileEntry {
-            name: b"appendonly.aof.1.incr.aof".to_vec(),
-            seq: 1,
-            kind: redis_persist_engine::format::aof::manifest::FileType::Incr,
-        }],
-    };
-    write_output(
-        &dir.join("appendonly.aof.manifest"),
-        &redis_persist_engine::format::aof::manifest::write(&m).map_err(std::io::Error::other)?,
-    )
-}
-
-/// Writes to a temporary file beside the output and renames it, so a failed run never leaves a
-/// half-written file under the output's name.
-fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if path.as_os_str() == "-" {
-        let mut o = std::io::stdout().lock();
-        o.write_all(bytes)?;
-        return o.flush();
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let r = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
-    });
-    match r.and_then(|_| std::fs::rename(&tmp, path)) {
-        Ok(()) => Ok(()),
+    match result {
+        Ok(kept) => {
+            if a.output.as_os_str() != "-" {
+                say!(
+                    "{}: wrote {what}: {} keys, {} function libraries",
+                    a.output.display(),
+                    ds.keys.len(),
+                    ds.functions.len()
+                );
+            }
+            if let Some(k) = kept {
+                say!(
+                    "{}: the directory it replaced is kept as {}",
+                    a.output.display(),
+                    k.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
+            note!("redis-persist: cannot write {}: {e}", a.output.display());
+            ExitCode::from(1)
         }
     }
 }

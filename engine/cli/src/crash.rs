@@ -62,7 +62,7 @@ pub struct Args {
 }
 
 fn usage(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("crash: {msg}");
+    crate::note!("crash: {msg}");
     ExitCode::from(2)
 }
 
@@ -141,7 +141,7 @@ pub fn crash(a: Args) -> ExitCode {
         KillMode::Power => format!(", fs {}", a.fs),
         KillMode::Process => String::new(),
     };
-    println!(
+    crate::say!(
         "crash: {} histories against {} ({}), kill {}{fs}",
         outcome.results.len(),
         cfg.launch.name,
@@ -161,7 +161,7 @@ pub fn crash(a: Args) -> ExitCode {
             (true, Some(e)) => e.lines().next().unwrap_or_default().to_string(),
             _ => String::new(),
         };
-        println!(
+        crate::say!(
             "{:9}  seed {:<6} {:8} {:3} steps {:3} writes {:3} images {:5.1}s  {extra}",
             report::verdict(r),
             r.seed,
@@ -172,14 +172,14 @@ pub fn crash(a: Args) -> ExitCode {
             r.seconds
         );
         for d in r.divergences.iter().take(3) {
-            println!("           model divergence: {d}");
+            crate::say!("           model divergence: {d}");
         }
         for w in r.warnings.iter().take(3) {
-            println!("           trace warning: {w}");
+            crate::say!("           trace warning: {w}");
         }
     }
     for v in outcome.violations() {
-        println!();
+        crate::say!("");
         print!("{}", report::text(v, kill, &prefix));
     }
     let count = |s: &str| {
@@ -190,7 +190,7 @@ pub fn crash(a: Args) -> ExitCode {
             .count()
     };
     let (pass, bad, err) = (count("pass"), count("violation"), count("error"));
-    println!(
+    crate::say!(
         "\n{pass} passed, {bad} violations, {err} errors, {} not run (time budget)",
         outcome.not_run
     );

@@ -1,12 +1,14 @@
-//! The `dump` and `check` verbs: decode a file, print its dataset or its summary, and map
-//! refusals to exit code 1 with a one-line message (and the error object under --json).
-use crate::input;
-use redis_persist_engine::check::{check as check_rdb, checksum_phrase, Summary};
+//! The `dump` and `check` verbs: decode a file (or a stream), print its dataset or its summary,
+//! and map refusals to exit code 1 with a one-line message (and the error object under --json).
+use crate::safety::{Input, Shape, Stop};
+use crate::{note, say, ReadFlags};
+use redis_persist_engine::aof::{self, LoadOptions};
+use redis_persist_engine::check::{self, checksum_phrase, Checked, Summary};
 use redis_persist_engine::dataset::{self, Dataset, Value};
-use redis_persist_engine::format::rdb::{read_dataset_from, ReadOptions};
+use redis_persist_engine::format::rdb::ReadOptions;
 use redis_persist_engine::format::Error;
 use serde_json::json;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -16,61 +18,83 @@ fn error_json(e: &Error) -> serde_json::Value {
 
 fn refuse(path: &Path, e: &Error, json_out: bool) -> ExitCode {
     if json_out {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&error_json(e)).expect("JSON values serialize")
-        );
+        say!("{:#}", error_json(e));
     }
-    eprintln!("redis-persist: {}: {e}", path.display());
+    note!("redis-persist: {}: {e}", shown(path));
     ExitCode::from(1)
 }
 
-fn opts(ignore_checksum: bool, len: Option<u64>) -> ReadOptions {
+/// A path as messages name it.
+pub fn shown(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "standard input".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reader options for a verb's flags.
+pub fn read_options(read: &ReadFlags) -> ReadOptions {
     ReadOptions {
-        verify_checksum: !ignore_checksum,
-        total_len: len,
+        verify_checksum: !read.ignore_checksum,
+        limits: crate::budget::limits(read.memory()),
         ..ReadOptions::default()
     }
 }
 
-/// Why an input could not be loaded.
-pub enum Refusal {
-    /// The path could not be opened: a usage error.
-    Usage(std::io::Error),
-    /// The content was refused.
-    Format(Error),
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Loads an RDB or an AOF (single file, preamble AOF, directory or manifest) into a dataset.
-/// For an AOF, a tail Redis would cut is reported on stderr; the input is never modified.
-pub fn load_any(
-    path: &Path,
-    ignore_checksum: bool,
-    load_truncated: bool,
-) -> Result<Dataset, Refusal> {
-    let mut rdb: Option<Result<(Dataset, u64), Refusal>> = None;
-    let aof = input::is_aof(path, || {
-        let r = read_rdb(path, ignore_checksum);
-        let end = r.as_ref().ok().map(|(_, e)| *e);
-        rdb = Some(r);
-        end
-    });
-    if !aof {
-        return rdb
-            .unwrap_or_else(|| read_rdb(path, ignore_checksum))
-            .map(|(d, _)| d);
-    }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let lo = redis_persist_engine::aof::LoadOptions {
+/// Loads whatever `path` holds: an RDB, an AOF (a stream, a directory or its manifest) or
+/// Dataset JSON. A tail Redis would cut is reported on stderr; the input is never modified.
+pub fn load_any(path: &Path, read: &ReadFlags, load_truncated: bool) -> Result<Dataset, LoadError> {
+    let mut input = Input::open(path).map_err(LoadError::Stop)?;
+    let opts = LoadOptions {
         load_truncated,
-        now_ms: now,
-        rdb: opts(ignore_checksum, None),
+        now_ms: now_ms(),
+        rdb: read_options(read),
+        memory_limit: Some(read.memory()),
     };
-    let l = redis_persist_engine::aof::load(path, &lo).map_err(Refusal::Format)?;
+    let loaded = match input.shape {
+        Shape::Directory => aof::load(path, &opts),
+        Shape::Manifest if input.is_regular() => aof::load(path, &opts),
+        Shape::Manifest => {
+            return Err(LoadError::Stop(Stop::Usage(format!(
+                "{}: a manifest is read from its appendonly directory, not from a stream",
+                shown(path)
+            ))))
+        }
+        Shape::Json => {
+            let mut text = String::new();
+            let limit = read.memory();
+            input
+                .take_reader()
+                .take(limit)
+                .read_to_string(&mut text)
+                .map_err(|e| LoadError::Stop(Stop::Usage(format!("{}: {e}", shown(path)))))?;
+            input.done();
+            let mut d = dataset::from_json_str(&text).map_err(|e| {
+                LoadError::Stop(Stop::Refused(format!(
+                    "{}: not a valid dataset: {e}",
+                    shown(path)
+                )))
+            })?;
+            d.canonicalize();
+            return Ok(d);
+        }
+        Shape::Rdb | Shape::Aof | Shape::Unknown => {
+            let len = input.len;
+            let r = aof::load_stream(input.take_reader(), len, path, &opts);
+            input.done();
+            r
+        }
+    };
+    let l = loaded.map_err(LoadError::Format)?;
     if let Some(t) = &l.truncated {
-        eprintln!(
+        note!(
             "redis-persist: {}: {} at byte {} of {}; Redis would truncate the file there (aof-load-truncated yes); this input was not modified",
             t.file.display(),
             t.reason,
@@ -81,45 +105,34 @@ pub fn load_any(
     Ok(l.dataset)
 }
 
-fn read_rdb(path: &Path, ignore_checksum: bool) -> Result<(Dataset, u64), Refusal> {
-    let inp = input::open(path).map_err(Refusal::Usage)?;
-    let result = read_dataset_from(inp.reader, opts(ignore_checksum, inp.len));
-    if let Some(p) = inp.progress {
-        p.finish_and_clear();
-    }
-    result
-        .map(|(d, t)| (d, t.end_offset))
-        .map_err(Refusal::Format)
-}
-
-fn usage_error(path: &Path, e: std::io::Error) -> ExitCode {
-    eprintln!("redis-persist: cannot open {}: {e}", path.display());
-    ExitCode::from(2)
+/// Why an input could not be loaded.
+pub enum LoadError {
+    /// Before any decoding: a usage problem.
+    Stop(Stop),
+    /// The content was refused.
+    Format(Error),
 }
 
 /// `redis-persist dump`.
-pub fn dump(path: &Path, json_out: bool, ignore_checksum: bool, load_truncated: bool) -> ExitCode {
-    let ds = match load_any(path, ignore_checksum, load_truncated) {
+pub fn dump(path: &Path, json_out: bool, load_truncated: bool, read: &ReadFlags) -> ExitCode {
+    let ds = match load_any(path, read, load_truncated) {
         Ok(d) => d,
-        Err(Refusal::Usage(e)) => return usage_error(path, e),
-        Err(Refusal::Format(e)) => return refuse(path, &e, json_out),
+        Err(LoadError::Stop(s)) => return s.exit(),
+        Err(LoadError::Format(e)) => return refuse(path, &e, json_out),
     };
-    let out = std::io::stdout();
-    let mut out = std::io::BufWriter::new(out.lock());
+    let mut out = crate::out::Stdout::new();
     let r = if json_out {
         dataset::write_json(&ds, &mut out)
     } else {
         listing(&ds, &mut out)
     };
-    match r.and_then(|_| out.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        // A closed pipe (`| head`) is the reader's choice, not a failure of ours.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("redis-persist: writing output: {e}");
-            ExitCode::from(1)
-        }
+    // Write errors end the process in `out`; anything else is a serializer's.
+    if let Err(e) = r {
+        note!("redis-persist: writing the output: {e}");
+        return ExitCode::from(1);
     }
+    out.finish();
+    ExitCode::SUCCESS
 }
 
 const SHOWN: usize = 8;
@@ -262,66 +275,76 @@ fn listing(d: &Dataset, out: &mut impl Write) -> std::io::Result<()> {
     Ok(())
 }
 
-/// What `check` of an RDB found.
-pub enum Checked {
-    /// Finished, with this exit code.
-    Done(ExitCode),
-    /// A valid RDB followed by a RESP tail: the file is a preamble AOF.
-    Tail,
+/// `check`'s flags beyond reading.
+pub struct CheckArgs {
+    pub json: bool,
+    pub fix: bool,
+    pub yes: bool,
+    pub truncate_to: Option<i64>,
 }
 
-/// `redis-persist check` of an RDB.
-pub fn check(path: &Path, json_out: bool, ignore_checksum: bool) -> Checked {
-    let inp = match input::open(path) {
+/// `redis-persist check`: an RDB as redis-check-rdb checks it, an AOF as redis-check-aof does.
+pub fn check(path: &Path, a: CheckArgs, read: &ReadFlags) -> ExitCode {
+    let mut input = match Input::open(path) {
         Ok(i) => i,
-        Err(e) => return Checked::Done(usage_error(path, e)),
+        Err(s) => return s.exit(),
     };
-    let started = std::time::Instant::now();
-    let result = check_rdb(inp.reader, opts(ignore_checksum, inp.len));
-    if let Some(p) = inp.progress {
-        p.finish_and_clear();
+    let aof_only = a.fix || a.truncate_to.is_some();
+    match input.shape {
+        Shape::Directory | Shape::Manifest
+            if input.shape == Shape::Directory || input.is_regular() =>
+        {
+            return crate::check_aof::check(path, &a, read);
+        }
+        Shape::Json => {
+            return Stop::Usage(format!(
+                "{}: Dataset JSON; check reads RDB and AOF files (convert validates a dataset)",
+                shown(path)
+            ))
+            .exit()
+        }
+        _ => {}
     }
-    Checked::Done(match result {
-        Ok(s) => {
-            if s.trailing_bytes > 0 && resp_follows(path, s.trailer.map_or(0, |t| t.end_offset)) {
-                println!("RDB preamble is OK, proceeding with AOF tail");
-                return Checked::Tail;
+    let started = std::time::Instant::now();
+    let len = input.len;
+    let result = check::check_stream(input.take_reader(), len, path, read_options(read));
+    input.done();
+    match result {
+        Ok(Checked::Rdb(s)) => {
+            if aof_only {
+                return Stop::Usage(format!(
+                    "{}: an RDB file; --fix and --truncate-to-timestamp apply to AOFs only",
+                    shown(path)
+                ))
+                .exit();
             }
-            if json_out {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&summary_json(&s)).expect("JSON values serialize")
-                );
+            if a.json {
+                say!("{:#}", summary_json(&s));
             } else {
-                print_summary(path, &s, inp.len, started.elapsed());
+                print_summary(path, &s, len, started.elapsed());
             }
             ExitCode::SUCCESS
         }
+        Ok(Checked::Aof(..)) if input.is_regular() => crate::check_aof::check(path, &a, read),
+        Ok(Checked::Aof(f, _)) => {
+            if aof_only {
+                return Stop::Usage(format!(
+                    "{}: a stream cannot be cut; --fix and --truncate-to-timestamp need the file",
+                    shown(path)
+                ))
+                .exit();
+            }
+            crate::check_aof::report_stream(path, &f, a.json)
+        }
         Err(e) => {
-            if json_out {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&error_json(&e)).expect("JSON values serialize")
-                );
+            if a.json {
+                say!("{:#}", error_json(&e));
             } else {
-                println!("invalid: {e}");
+                say!("{}: invalid: {e}", shown(path));
             }
             ExitCode::from(1)
         }
-    })
-}
-
-/// Whether the byte at `offset` of the file at `path` starts RESP (`*`) or an annotation (`#`).
-fn resp_follows(path: &Path, offset: u64) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut b = [0u8; 1];
-    std::fs::File::open(path)
-        .and_then(|mut f| {
-            f.seek(SeekFrom::Start(offset))
-                .and_then(|_| f.read_exact(&mut b))
-        })
-        .is_ok()
-        && matches!(b[0], b'*' | b'#')
+    }
 }
 
 fn summary_json(s: &Summary) -> serde_json::Value {
@@ -346,53 +369,59 @@ fn summary_json(s: &Summary) -> serde_json::Value {
         "largest_element": s.largest_element,
         "checksum": s.trailer.map(|t| checksum_phrase(t.checksum)),
         "trailing_bytes": s.trailing_bytes,
+        "trailing_bytes_more": s.trailing_more,
     })
 }
 
 fn print_summary(path: &Path, s: &Summary, len: Option<u64>, took: std::time::Duration) {
-    println!("{}: valid {}{:04}", path.display(), s.magic, s.version);
+    say!("{}: valid {}{:04}", shown(path), s.magic, s.version);
     for (k, v) in &s.aux {
-        println!("  aux {} = {}", show(k.as_bytes()), show(v.as_bytes()));
+        say!("  aux {} = {}", show(k.as_bytes()), show(v.as_bytes()));
     }
     for (db, m) in &s.keys {
         let parts: Vec<String> = m.iter().map(|(t, n)| format!("{n} {t}")).collect();
-        println!(
+        say!(
             "  db {db}: {} keys ({})",
             m.values().sum::<u64>(),
             parts.join(", ")
         );
     }
-    println!(
+    say!(
         "  keys: {} total, {} with expiry, {} empty (skipped by servers)",
         s.total_keys(),
         s.expires,
         s.empty_keys
     );
     if s.functions > 0 {
-        println!("  functions: {}", s.functions);
+        say!("  functions: {}", s.functions);
     }
     for (m, n) in &s.module_aux {
-        println!("  module aux: {m} ({n})");
+        say!("  module aux: {m} ({n})");
     }
     for (e, n) in &s.encodings {
-        println!("  encoding {e}: {n}");
+        say!("  encoding {e}: {n}");
     }
     for (e, n) in &s.notes {
-        println!("  {e}: {n}");
+        say!("  {e}: {n}");
     }
-    println!("  largest element: {} bytes", s.largest_element);
+    say!("  largest element: {} bytes", s.largest_element);
     if let Some(t) = s.trailer {
-        println!("  checksum: {}", checksum_phrase(t.checksum));
+        say!("  checksum: {}", checksum_phrase(t.checksum));
     }
     if s.trailing_bytes > 0 {
-        println!(
-            "  {} bytes after the checksum (ignored, as Redis does)",
+        let more = if s.trailing_more {
+            " (at least; counting stopped there)"
+        } else {
+            ""
+        };
+        say!(
+            "  {} bytes after the checksum{more} (ignored, as Redis does)",
             s.trailing_bytes
         );
     }
     if let Some(l) = len {
         let secs = took.as_secs_f64().max(1e-9);
-        println!(
+        say!(
             "  read {l} bytes in {:.3} s ({:.0} MB/s)",
             secs,
             l as f64 / secs / 1e6

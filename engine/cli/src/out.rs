@@ -31,13 +31,6 @@ pub fn note_line(args: std::fmt::Arguments<'_>) {
     let _ = writeln!(io::stderr(), "{args}");
 }
 
-/// Flushes standard output (for buffered writers that end here).
-pub fn flush() {
-    if let Err(e) = io::stdout().lock().flush() {
-        fatal(&e);
-    }
-}
-
 /// Standard output as a buffered writer whose errors end the process as [`fatal`] does.
 pub struct Stdout(io::BufWriter<io::StdoutLock<'static>>);
 

@@ -90,7 +90,8 @@ fn refused_input_exits_1_with_error_object_and_one_line() {
     assert_eq!(out.status.code(), Some(1));
     let line = String::from_utf8(out.stdout).unwrap();
     assert!(
-        line.starts_with(&format!("invalid: checksum_mismatch at offset {}", n - 8)),
+        line.contains(&format!(": invalid: checksum_mismatch at offset {}", n - 8))
+            && line.starts_with(f.to_str().unwrap()),
         "{line}"
     );
     // --ignore-checksum accepts the same file.

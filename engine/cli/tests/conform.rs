@@ -114,11 +114,27 @@ d = json.load(sys.stdin)
 if "keys" in d: d["keys"] = [dict(e, value=cut(e["value"])) for e in d["keys"]]
 json.dump(d, sys.stdout)
 "#;
-    let cmd = format!(
-        "{} dump --json {{file}} | python3 -c '{}'",
-        env!("CARGO_BIN_EXE_redis-persist"),
-        filter.replace('\'', "'\\''")
-    );
+    // A decoder is a program, run without a shell: the pipeline lives in a script of its own,
+    // which gets the case's path as one argument.
+    let dir = std::env::temp_dir().join(format!("conform-decoder-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("filter.py"), filter).unwrap();
+    let script = dir.join("decoder.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n'{}' dump --json \"$1\" | python3 '{}'\n",
+            env!("CARGO_BIN_EXE_redis-persist"),
+            dir.join("filter.py").display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .unwrap();
+    let cmd = format!("'{}' {{file}}", script.display());
     let o = conform(&["--decoder", &cmd, "--filter", "hand/v"]);
     let out = text(&o);
     let fails = failures(&out);

@@ -44,6 +44,7 @@ fn run_load(index: &Index, case: &Case) -> Result<(), String> {
         load_truncated: true,
         now_ms: now_ms(),
         rdb: ReadOptions::default(),
+        memory_limit: None,
     };
     let before = std::fs::read(last_file(&file)).map_err(|e| e.to_string())?;
     let loaded = load(&file, &opts);

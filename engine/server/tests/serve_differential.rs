@@ -137,6 +137,7 @@ fn aof_of(dir: &Path) -> Dataset {
         load_truncated: false,
         now_ms: 0,
         rdb: ReadOptions::default(),
+        memory_limit: None,
     };
     load(&dir.join("appendonlydir"), &opts)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))

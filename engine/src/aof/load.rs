@@ -3,7 +3,7 @@
 use super::layout::{AofSource, Layout};
 use crate::dataset::{Dataset, SourceInfo};
 use crate::format::error::{Error, ErrorKind, Result};
-use crate::format::rdb::{Collector, RdbReader, ReadOptions};
+use crate::format::rdb::{collect_all, Collector, RdbReader, ReadOptions};
 use crate::format::resp::{CommandReader, Next, Strictness};
 use crate::format::source::Source;
 use crate::keyspace::{Config, Keyspace, Session};
@@ -20,6 +20,11 @@ pub struct LoadOptions {
     pub now_ms: i64,
     /// RDB preamble reading, and the limits every item is held to.
     pub rdb: ReadOptions,
+    /// The memory the replay may take (resident bytes of this process, read from
+    /// `/proc/self/status`); past it, the load is refused with a typed error instead of running
+    /// out of memory. A command that grows a string by its arguments alone (SETRANGE, SETBIT) is
+    /// checked before it runs.
+    pub memory_limit: Option<u64>,
 }
 
 /// Where a load cut a truncated tail (what Redis would truncate the file to, in place).
@@ -123,6 +128,61 @@ pub fn replay_files<A: AofSource + ?Sized>(
     Ok(out)
 }
 
+/// Loads one stream read once (a file, a pipe, a FIFO): an RDB (its dataset, source information
+/// included, bytes after its trailer ignored as Redis ignores them), an RDB followed by RESP (an
+/// AOF with a preamble), or RESP commands. `name` is what reports call it.
+pub fn load_stream<R: Read>(
+    r: R,
+    len: Option<u64>,
+    name: &Path,
+    opts: &LoadOptions,
+) -> Result<Loaded> {
+    let ro = ReadOptions {
+        total_len: len,
+        ..opts.rdb
+    };
+    let mut src = Source::new(r, len, ro.limits);
+    let head = src.peek(6, "file header")?.to_vec();
+    let mut ks = Keyspace::with_config(Config::replay());
+    if !(head.first().is_some_and(|b| matches!(b, b'*' | b'#')) || head.is_empty()) {
+        let mut reader = RdbReader::from_source(src, ro)?;
+        let (ds, _) = collect_all(&mut reader, ro)?;
+        src = reader.into_source();
+        if !src
+            .peek(1, "AOF tail")?
+            .first()
+            .is_some_and(|b| matches!(b, b'*' | b'#'))
+        {
+            return Ok(Loaded {
+                dataset: ds,
+                files: vec![name.to_path_buf()],
+                truncated: None,
+                commands: 0,
+            });
+        }
+        ks = Keyspace::from_dataset_with(Config::replay(), &ds);
+    }
+    let r = replay_commands(src, len, &mut ks, &mut Session::new(), opts, true)?;
+    let mut dataset = ks.to_dataset(None);
+    dataset.source = Some(SourceInfo {
+        kind: "aof".into(),
+        magic: None,
+        version: None,
+        aux: Vec::new(),
+    });
+    Ok(Loaded {
+        dataset,
+        files: vec![name.to_path_buf()],
+        truncated: r.cut.map(|(valid_len, reason)| Truncation {
+            file: name.to_path_buf(),
+            valid_len,
+            file_len: r.len,
+            reason,
+        }),
+        commands: r.commands,
+    })
+}
+
 /// Replays one file, read as a stream (`len` when known): an RDB preamble if it starts with one,
 /// then RESP commands.
 pub fn replay<R: Read>(
@@ -154,6 +214,18 @@ pub fn replay<R: Read>(
         *ks = Keyspace::from_dataset_with(Config::replay(), &c.finish()?);
         src = reader.into_source();
     }
+    replay_commands(src, len, ks, s, opts, last)
+}
+
+/// Replays the RESP commands of `src` (after any preamble) into `ks`.
+fn replay_commands<R: Read>(
+    src: Source<R>,
+    len: Option<u64>,
+    ks: &mut Keyspace,
+    s: &mut Session,
+    opts: &LoadOptions,
+    last: bool,
+) -> Result<Replayed> {
     let mut cr = CommandReader::new(src, Strictness::Server);
     let mut out = Replayed {
         len: len.unwrap_or(0),
@@ -177,6 +249,25 @@ pub fn replay<R: Read>(
             Next::Annotation { .. } => {}
             Next::Command { at, .. } => {
                 let argv = cr.argv();
+                // Memory is looked at every 1024 commands, and before any command that can
+                // grow a string from a few bytes of arguments.
+                let hint = super::memory::growth_hint(&argv);
+                if let Some(limit) = opts
+                    .memory_limit
+                    .filter(|_| hint > 0 || out.commands.is_multiple_of(1024))
+                {
+                    let used = super::memory::resident_bytes().unwrap_or(0);
+                    if used.saturating_add(hint) > limit {
+                        return Err(Error::new(
+                            ErrorKind::LimitExceeded,
+                            at,
+                            "command",
+                            format!(
+                                "replaying it would take more than the memory limit of {limit} bytes ({used} in use, this command may add {hint})"
+                            ),
+                        ));
+                    }
+                }
                 if argv[0].eq_ignore_ascii_case(b"multi") {
                     multi_start = Some(at);
                 } else if argv[0].eq_ignore_ascii_case(b"exec") {

@@ -4,10 +4,13 @@
 mod files;
 mod layout;
 mod load;
+pub mod memory;
 
 pub use files::AofFiles;
 pub use layout::{looks_like_manifest, AofSource, FsDir, Layout, StorageDir};
-pub use load::{load, replay, replay_files, LoadOptions, Loaded, Replayed, Truncation};
+pub use load::{
+    load, load_stream, replay, replay_files, LoadOptions, Loaded, Replayed, Truncation,
+};
 
 /// `<dir>/<name>` (just `name` in the root).
 pub fn join(dir: &str, name: &str) -> String {

@@ -224,8 +224,20 @@ pub fn check_file<R: Read>(r: R, f: &mut FileCheck, line: &mut u64, rdb: ReadOpt
             }
         }
     }
+    let start = preamble_end.unwrap_or(0);
+    let (ok_up_to, problem, timestamps) = check_commands(src, start, line);
+    (f.preamble_end, f.ok_up_to, f.problem, f.timestamps) =
+        (preamble_end, ok_up_to, problem, timestamps);
+}
+
+/// What the RESP part of a file came to: `ok_up_to`, the problem, the `#TS` annotations.
+pub type CommandsVerdict = (u64, Option<Problem>, Vec<(u64, i64)>);
+
+/// Checks the RESP commands from `src` (positioned at `start`, after any preamble) as
+/// `redis-check-aof` does, advancing the running `line` count.
+pub fn check_commands<R: Read>(src: Source<R>, start: u64, line: &mut u64) -> CommandsVerdict {
     let mut cr = CommandReader::new(src, Strictness::Checker);
-    let mut ok_up_to = preamble_end.unwrap_or(0);
+    let mut ok_up_to = start;
     let mut multi: Option<u64> = None;
     let mut timestamps = Vec::new();
     let problem = loop {
@@ -265,8 +277,7 @@ pub fn check_file<R: Read>(r: R, f: &mut FileCheck, line: &mut u64, rdb: ReadOpt
     if let Some(m) = multi {
         ok_up_to = ok_up_to.min(m);
     }
-    (f.preamble_end, f.ok_up_to, f.problem, f.timestamps) =
-        (preamble_end, ok_up_to, problem, timestamps);
+    (ok_up_to, problem, timestamps)
 }
 
 /// Checks the AOF at `path` (file, directory or manifest), as `redis-check-aof` does.

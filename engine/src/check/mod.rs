@@ -3,4 +3,72 @@
 pub mod aof;
 pub mod rdb;
 
-pub use rdb::{check, checksum_phrase, Summary};
+pub use rdb::{check, checksum_phrase, Summary, TRAILING_COUNTED};
+
+use crate::format::error::Result;
+use crate::format::rdb::{RdbReader, ReadOptions};
+use crate::format::source::Source;
+use std::io::Read;
+use std::path::Path;
+
+/// What one stream turned out to be.
+#[derive(Debug, Clone)]
+pub enum Checked {
+    /// An RDB (any bytes after its trailer that do not start RESP are ignored, as Redis does).
+    Rdb(Summary),
+    /// A single-file AOF (with or without an RDB preamble, whose summary comes along).
+    Aof(aof::FileCheck, Option<Summary>),
+}
+
+/// Checks one stream, read once (a file, a pipe, a FIFO): an RDB, an RDB followed by RESP (an
+/// AOF with a preamble), or RESP. `Err` is an RDB the checker refuses; an AOF's problems are in
+/// its [`aof::FileCheck`].
+pub fn check_stream<R: Read>(
+    r: R,
+    len: Option<u64>,
+    path: &Path,
+    opts: ReadOptions,
+) -> Result<Checked> {
+    let opts = ReadOptions {
+        total_len: len,
+        ..opts
+    };
+    let mut src = Source::new(r, len, opts.limits);
+    let head = src.peek(6, "file header")?.to_vec();
+    let mut f = aof::FileCheck {
+        name: path.as_os_str().as_encoded_bytes().to_vec(),
+        path: path.to_path_buf(),
+        role: aof::Role::Single,
+        size: len.unwrap_or(0),
+        preamble_end: None,
+        ok_up_to: 0,
+        ok_up_to_line: 1,
+        problem: None,
+        timestamps: Vec::new(),
+    };
+    let mut line = 1;
+    let mut summary = None;
+    if !(head.first().is_some_and(|b| matches!(b, b'*' | b'#')) || head.is_empty()) {
+        let mut reader = RdbReader::from_source(src, opts)?;
+        let mut s = rdb::check_reader(&mut reader)?;
+        let end = reader.pos();
+        src = reader.into_source();
+        if !src
+            .peek(1, "AOF tail")?
+            .first()
+            .is_some_and(|b| matches!(b, b'*' | b'#'))
+        {
+            (s.trailing_bytes, s.trailing_more) = src.drain_up_to(TRAILING_COUNTED)?;
+            return Ok(Checked::Rdb(s));
+        }
+        f.preamble_end = Some(end);
+        summary = Some(s);
+    }
+    let start = f.preamble_end.unwrap_or(0);
+    let (ok, problem, ts) = aof::check_commands(src, start, &mut line);
+    (f.ok_up_to, f.problem, f.timestamps, f.ok_up_to_line) = (ok, problem, ts, line);
+    if len.is_none() {
+        f.size = f.ok_up_to;
+    }
+    Ok(Checked::Aof(f, summary))
+}

@@ -34,8 +34,10 @@ pub struct Summary {
     pub largest_element: u64,
     /// The trailer.
     pub trailer: Option<Trailer>,
-    /// Bytes after the trailer.
+    /// Bytes after the trailer (counted up to [`TRAILING_COUNTED`]).
     pub trailing_bytes: u64,
+    /// Whether more trailing bytes followed than were counted.
+    pub trailing_more: bool,
     elements: u64,
     current_kind: &'static str,
     // Hot-path counters, folded into the maps above when the file ends: a map lookup per key
@@ -190,9 +192,20 @@ impl Visitor for Summary {
     }
 }
 
+/// Trailing bytes are counted up to this many: an endless input after a valid RDB (`cat x.rdb
+/// /dev/zero`) ends the count instead of the check.
+pub const TRAILING_COUNTED: u64 = 64 << 20;
+
 /// Validates a whole RDB stream; bytes after the trailer are counted, as Redis ignores them.
 pub fn check<R: Read>(r: R, opts: ReadOptions) -> Result<Summary> {
     let mut reader = RdbReader::new(r, opts)?;
+    let mut s = check_reader(&mut reader)?;
+    (s.trailing_bytes, s.trailing_more) = reader.drain_trailing(TRAILING_COUNTED)?;
+    Ok(s)
+}
+
+/// Validates the records of an RDB whose header was read, up to its trailer.
+pub fn check_reader<R: Read>(reader: &mut RdbReader<R>) -> Result<Summary> {
     let h = reader.header();
     let mut s = Summary {
         magic: h.magic.as_str().into(),
@@ -202,7 +215,6 @@ pub fn check<R: Read>(r: R, opts: ReadOptions) -> Result<Summary> {
     let t = reader.read_all(&mut s)?;
     s.fold();
     s.trailer = Some(t);
-    s.trailing_bytes = reader.drain_trailing()?;
     Ok(s)
 }
 

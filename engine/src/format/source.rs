@@ -315,17 +315,20 @@ impl<R: Read> Source<R> {
         }
     }
 
-    /// Reads whatever is left (bounded by the string limit) and returns how many bytes it was.
-    pub fn drain(&mut self) -> Result<u64> {
+    /// Reads what is left, at most `max` bytes: how many were read, and whether more remain
+    /// (an endless input stops here).
+    pub fn drain_up_to(&mut self, max: u64) -> Result<(u64, bool)> {
         let mut n = 0u64;
-        loop {
+        while n < max {
             let got = self.fill(1, "trailing bytes")?;
             if got == 0 {
-                return Ok(n);
+                return Ok((n, false));
             }
-            n += got as u64;
-            self.start = self.end;
+            let take = (got as u64).min(max - n) as usize;
+            n += take as u64;
+            self.start += take;
         }
+        Ok((n, self.fill(1, "trailing bytes")? > 0))
     }
 }
 

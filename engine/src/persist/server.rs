@@ -181,6 +181,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             load_truncated: self.cfg.aof_load_truncated,
             now_ms: now,
             rdb: ReadOptions::default(),
+            memory_limit: None,
         };
         let names: Vec<Vec<u8>> = m
             .base

@@ -41,6 +41,49 @@ pub trait Storage {
     fn exists(&self, path: &str) -> bool;
 }
 
+/// A `&mut` to a storage is a storage (so an [`AtomicWriter`] may own or borrow one).
+impl<T: Storage + ?Sized> Storage for &mut T {
+    fn create(&mut self, path: &str) -> io::Result<()> {
+        (**self).create(path)
+    }
+    fn create_new(&mut self, path: &str) -> io::Result<()> {
+        (**self).create_new(path)
+    }
+    fn append(&mut self, path: &str, data: &[u8]) -> io::Result<()> {
+        (**self).append(path, data)
+    }
+    fn read(&self, path: &str) -> io::Result<Vec<u8>> {
+        (**self).read(path)
+    }
+    fn open(&self, path: &str) -> io::Result<(Box<dyn io::Read + '_>, u64)> {
+        (**self).open(path)
+    }
+    fn truncate(&mut self, path: &str, len: u64) -> io::Result<()> {
+        (**self).truncate(path, len)
+    }
+    fn fsync(&mut self, path: &str) -> io::Result<()> {
+        (**self).fsync(path)
+    }
+    fn rename(&mut self, from: &str, to: &str) -> io::Result<()> {
+        (**self).rename(from, to)
+    }
+    fn remove(&mut self, path: &str) -> io::Result<()> {
+        (**self).remove(path)
+    }
+    fn mkdir(&mut self, dir: &str) -> io::Result<()> {
+        (**self).mkdir(dir)
+    }
+    fn fsync_dir(&mut self, dir: &str) -> io::Result<()> {
+        (**self).fsync_dir(dir)
+    }
+    fn list(&self, dir: &str) -> io::Result<Vec<String>> {
+        (**self).list(dir)
+    }
+    fn exists(&self, path: &str) -> bool {
+        (**self).exists(path)
+    }
+}
+
 /// The directory part of a relative path (`""` for the root).
 pub fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(d, _)| d)
@@ -91,8 +134,8 @@ fn join(dir: &str, name: &str) -> String {
 /// following a link planted at that name), fsynced, renamed over the target, the directory fsynced.
 /// Bytes are buffered and appended in large steps; dropped before [`AtomicWriter::commit`], the
 /// temp file is removed and the target was never touched.
-pub struct AtomicWriter<'a, S: Storage> {
-    st: &'a mut S,
+pub struct AtomicWriter<S: Storage> {
+    st: S,
     dir: String,
     path: String,
     temp: String,
@@ -102,9 +145,10 @@ pub struct AtomicWriter<'a, S: Storage> {
 
 const STEP: usize = 1 << 20;
 
-impl<'a, S: Storage> AtomicWriter<'a, S> {
-    /// Starts replacing `dir/name` through the temp file `dir/temp` (which must not exist).
-    pub fn begin(st: &'a mut S, dir: &str, name: &str, temp: &str) -> io::Result<Self> {
+impl<S: Storage> AtomicWriter<S> {
+    /// Starts replacing `dir/name` through the temp file `dir/temp` (which must not exist);
+    /// `st` is a storage or a `&mut` to one.
+    pub fn begin(mut st: S, dir: &str, name: &str, temp: &str) -> io::Result<Self> {
         let temp = join(dir, temp);
         st.create_new(&temp)?;
         Ok(AtomicWriter {
@@ -145,7 +189,7 @@ impl<'a, S: Storage> AtomicWriter<'a, S> {
     }
 }
 
-impl<S: Storage> io::Write for AtomicWriter<'_, S> {
+impl<S: Storage> io::Write for AtomicWriter<S> {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
         self.buf.extend_from_slice(b);
         if self.buf.len() >= STEP {
@@ -158,7 +202,7 @@ impl<S: Storage> io::Write for AtomicWriter<'_, S> {
     }
 }
 
-impl<S: Storage> Drop for AtomicWriter<'_, S> {
+impl<S: Storage> Drop for AtomicWriter<S> {
     fn drop(&mut self) {
         if !self.done {
             // As Redis unlinks its temp file when a save fails.
@@ -179,7 +223,7 @@ pub fn write_atomic<S: Storage>(
     if st.exists(&join(dir, &temp)) {
         st.remove(&join(dir, &temp)).map_err(Atomic::NotRenamed)?;
     }
-    let mut w = AtomicWriter::begin(st, dir, name, &temp).map_err(Atomic::NotRenamed)?;
+    let mut w = AtomicWriter::begin(&mut *st, dir, name, &temp).map_err(Atomic::NotRenamed)?;
     io::Write::write_all(&mut w, bytes).map_err(Atomic::NotRenamed)?;
     w.commit()
 }

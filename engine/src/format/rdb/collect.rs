@@ -337,6 +337,14 @@ pub fn read_dataset(bytes: &[u8], opts: ReadOptions) -> Result<(Dataset, Trailer
 /// Decodes a whole RDB from any reader.
 pub fn read_dataset_from<R: Read>(r: R, opts: ReadOptions) -> Result<(Dataset, Trailer)> {
     let mut reader = RdbReader::new(r, opts)?;
+    collect_all(&mut reader, opts)
+}
+
+/// Reads the rest of an RDB (header already read) into a dataset with its source information.
+pub fn collect_all<R: Read>(
+    reader: &mut RdbReader<R>,
+    opts: ReadOptions,
+) -> Result<(Dataset, Trailer)> {
     let h = reader.header();
     let mut c = Collector::new(opts.limits);
     c.dataset.source = Some(SourceInfo {

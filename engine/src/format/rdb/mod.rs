@@ -20,7 +20,7 @@ pub mod writer;
 pub mod ziplist;
 pub mod zipmap;
 
-pub use collect::{read_dataset, read_dataset_from, Collector};
+pub use collect::{collect_all, read_dataset, read_dataset_from, Collector};
 pub use opcode::{Header, Kind, Magic, Opcode, ValueType};
 pub use reader::{Checksum, RdbReader, ReadOptions, Step, Trailer};
 pub use target::{assess, Loss, Report, Target, Thresholds};

@@ -371,9 +371,10 @@ impl<R: Read> RdbReader<R> {
         Ok(t)
     }
 
-    /// Consumes everything after the trailer (bytes Redis ignores) and returns how many.
-    pub fn drain_trailing(&mut self) -> Result<u64> {
-        self.src.drain()
+    /// Consumes what follows the trailer (bytes Redis ignores), at most `max`: how many, and
+    /// whether more remain unread.
+    pub fn drain_trailing(&mut self, max: u64) -> Result<(u64, bool)> {
+        self.src.drain_up_to(max)
     }
 
     /// Gives back the cursor, positioned just after the last record read, buffer and all.

@@ -151,6 +151,7 @@ fn replay_once(file: &Path) {
         load_truncated: true,
         now_ms: 0,
         rdb: ReadOptions::default(),
+        memory_limit: None,
     };
     let t = Instant::now();
     let mut ks = Keyspace::with_config(Config::replay());
@@ -233,6 +234,7 @@ fn main() {
             load_truncated: true,
             now_ms: 0,
             rdb: ReadOptions::default(),
+            memory_limit: None,
         };
         // What the server does: read the files and execute every command into a keyspace, in a
         // fresh process as a server load is (a second load in one process would reuse memory the
