@@ -12,4 +12,5 @@ pub mod keyspace;
 pub mod live;
 pub mod persist;
 pub mod rng;
+pub mod spill;
 pub mod storage;

@@ -1,14 +1,15 @@
-//! Duplicate detection for set members, hash fields and zset members within one key, by 64-bit
-//! fingerprint and up to a fixed number of members, so memory stays bounded whatever the key.
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
+//! Duplicate detection for set members, hash fields and zset members within one key, as Redis
+//! finds them when it loads the key: exact (bytes are compared when fingerprints meet), with the
+//! key's members held up to the memory budget, past which the key is refused as too large.
+use crate::format::error::{Error, ErrorKind, Result};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
-/// Members tracked per key; beyond this, duplicates go undetected by the streaming check (the
-/// dataset builder still finds them, since it holds the whole key).
-pub const TRACKED: usize = 1 << 17;
-
-/// Tables up to this capacity are kept between keys.
+/// Tables up to this many members are kept between keys.
 const SMALL: usize = 4096;
+
+/// Per-member bookkeeping beyond its bytes: an entry and a table slot.
+const OVERHEAD: u64 = 32;
 
 #[derive(Default)]
 struct Identity(u64);
@@ -25,50 +26,117 @@ impl Hasher for Identity {
     }
 }
 
-/// Fingerprints seen in the current key.
-#[derive(Default)]
+/// One member seen: where its bytes are, and the previous member with the same fingerprint.
+struct Seen {
+    at: usize,
+    len: u32,
+    next: u32,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The members of the current key.
 pub struct Dups {
-    seen: HashSet<u64, BuildHasherDefault<Identity>>,
+    heads: HashMap<u64, u32, BuildHasherDefault<Identity>>,
+    seen: Vec<Seen>,
+    bytes: Vec<u8>,
+    budget: u64,
+    /// Mixed into every fingerprint, so that colliding members cannot be crafted in advance
+    /// (a collision only costs a comparison; this keeps comparisons rare).
+    seed: u64,
+}
+
+impl Default for Dups {
+    fn default() -> Dups {
+        Dups::new(u64::MAX)
+    }
+}
+
+fn dup(at: u64, what: &'static str) -> Error {
+    Error::corrupt(at, what, "duplicate detected within one key")
 }
 
 impl Dups {
-    /// Forgets the previous key. A table grown for a large key is dropped rather than cleared:
-    /// clearing costs its whole capacity, and small keys after it would pay that every time.
+    /// A tracker whose members may take `budget` bytes.
+    pub fn new(budget: u64) -> Dups {
+        Dups {
+            heads: HashMap::default(),
+            seen: Vec::new(),
+            bytes: Vec::new(),
+            budget,
+            seed: std::collections::hash_map::RandomState::new().hash_one(0u64),
+        }
+    }
+
+    /// Forgets the previous key. Tables grown for a large key are dropped rather than cleared:
+    /// clearing costs their whole capacity, and small keys after it would pay that every time.
     pub fn reset(&mut self) {
-        if self.seen.capacity() > SMALL {
-            self.seen = HashSet::default();
+        if self.heads.capacity() > SMALL {
+            self.heads = HashMap::default();
+            self.seen = Vec::new();
+            self.bytes = Vec::new();
         } else if !self.seen.is_empty() {
+            self.heads.clear();
             self.seen.clear();
+            self.bytes.clear();
         }
     }
 
     /// Makes room for `n` members up front, so a large key does not rehash as it grows.
     pub fn reserve(&mut self, n: u64) {
-        let want = (n as usize).min(TRACKED);
-        if want > self.seen.capacity() {
-            self.seen.reserve(want - self.seen.len());
+        let want = (n as usize).min(1 << 20);
+        if want > self.heads.capacity() {
+            self.heads.reserve(want - self.heads.len());
         }
     }
 
-    /// Records `bytes`; false when it was seen before in this key.
+    /// Records the member `b` read at `at`; a duplicate of one seen in this key is refused as
+    /// Redis refuses it, a key past the budget as too large to check.
     #[inline]
-    pub fn insert(&mut self, bytes: &[u8]) -> bool {
-        if self.seen.len() >= TRACKED {
-            return true;
+    pub fn insert(&mut self, b: &[u8], at: u64, what: &'static str) -> Result<()> {
+        let fp = fingerprint(b, self.seed);
+        let head = self.heads.get(&fp).copied().unwrap_or(NONE);
+        let mut i = head;
+        while i != NONE {
+            let s = &self.seen[i as usize];
+            if s.len as usize == b.len() && &self.bytes[s.at..s.at + b.len()] == b {
+                return Err(dup(at, what));
+            }
+            i = s.next;
         }
-        self.seen.insert(fingerprint(bytes))
+        let used = (self.bytes.len() + b.len()) as u64 + OVERHEAD * (self.seen.len() as u64 + 1);
+        if used > self.budget || self.seen.len() >= NONE as usize - 1 {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                at,
+                what,
+                format!(
+                    "checking this key for duplicates takes more than the memory budget of {} bytes",
+                    self.budget
+                ),
+            ));
+        }
+        self.seen.push(Seen {
+            at: self.bytes.len(),
+            len: b.len() as u32,
+            next: head,
+        });
+        self.bytes.extend_from_slice(b);
+        self.heads.insert(fp, (self.seen.len() - 1) as u32);
+        Ok(())
     }
 }
 
-/// A 64-bit fingerprint (multiply-xorshift over 8-byte words, seeded by length).
+/// A 64-bit fingerprint (multiply-xorshift over 8-byte words, seeded by length and `seed`).
 #[inline]
-pub fn fingerprint(bytes: &[u8]) -> u64 {
+pub fn fingerprint(bytes: &[u8], seed: u64) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = (bytes.len() as u64).wrapping_mul(K) ^ 0x2545_f491_4f6c_dd1d;
+    let mut h = (bytes.len() as u64).wrapping_mul(K) ^ 0x2545_f491_4f6c_dd1d ^ seed;
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().expect("8-byte chunk"));
-        h = (h ^ w).wrapping_mul(K);
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
         h ^= h >> 29;
     }
     let mut tail = [0u8; 8];
@@ -77,4 +145,38 @@ pub fn fingerprint(bytes: &[u8]) -> u64 {
     h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(K);
     h ^= h >> 32;
     h.wrapping_mul(0xff51_afd7_ed55_8ccd) ^ (h >> 29)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colliding_fingerprints_are_told_apart_by_their_bytes() {
+        // The two members of the issue collided under the old unseeded fingerprint: both must
+        // be accepted, and each refused the second time.
+        let (a, b) = (&b"member-AAAAAAAA1"[..], &b"member-BAAAICAAp"[..]);
+        assert_eq!(
+            fingerprint(a, 0),
+            fingerprint(b, 0),
+            "the collision this test is about"
+        );
+        let mut d = Dups::default();
+        d.insert(a, 1, "set member").unwrap();
+        d.insert(b, 2, "set member").unwrap();
+        assert_eq!(d.insert(a, 3, "set member").unwrap_err().offset, Some(3));
+        assert!(d.insert(b, 4, "set member").is_err());
+        d.reset();
+        d.insert(a, 5, "set member").unwrap();
+    }
+
+    #[test]
+    fn a_key_beyond_the_budget_is_refused_not_half_checked() {
+        let mut d = Dups::new(1000);
+        let e = (0..100u32)
+            .map(|i| d.insert(&i.to_le_bytes(), i as u64, "set member"))
+            .find_map(|r| r.err())
+            .expect("the budget ends the check");
+        assert_eq!(e.kind, ErrorKind::LimitExceeded);
+    }
 }

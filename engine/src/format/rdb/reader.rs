@@ -121,7 +121,7 @@ impl<R: Read> RdbReader<R> {
             key: Vec::new(),
             field: Vec::new(),
             payload: Vec::new(),
-            dups: Dups::default(),
+            dups: Dups::new(opts.limits.max_dataset_bytes),
             header,
             opts,
             db: 0,

@@ -21,10 +21,6 @@ fn in_blob(e: Error, base: u64, stored: Stored) -> Error {
     }
 }
 
-fn dup(at: u64, what: &'static str) -> Error {
-    Error::corrupt(at, what, "duplicate detected within one key")
-}
-
 impl<R: Read> RdbReader<R> {
     pub(super) fn read_value<V: Visitor + ?Sized>(
         &mut self,
@@ -56,9 +52,7 @@ impl<R: Read> RdbReader<R> {
                 for _ in 0..n {
                     let at = self.src.pos();
                     let s = string::read(&mut self.src, &mut self.scratch, "set member")?;
-                    if !self.dups.insert(s.bytes) {
-                        return Err(dup(at, "set member"));
-                    }
+                    self.dups.insert(s.bytes, at, "set member")?;
                     v.set_member(s.bytes)?;
                 }
                 Ok(())
@@ -69,9 +63,7 @@ impl<R: Read> RdbReader<R> {
                 for _ in 0..n {
                     let at = self.src.pos();
                     let s = string::read(&mut self.src, &mut self.scratch, "zset member")?;
-                    if !self.dups.insert(s.bytes) {
-                        return Err(dup(at, "zset member"));
-                    }
+                    self.dups.insert(s.bytes, at, "zset member")?;
                     self.field.clear();
                     self.field.extend_from_slice(s.bytes);
                     let score = if ty == ValueType::Zset2 {
@@ -122,9 +114,7 @@ impl<R: Read> RdbReader<R> {
                 for _ in 0..n {
                     let at = self.src.pos();
                     let s = string::read(&mut self.src, &mut self.scratch, "hash field")?;
-                    if !self.dups.insert(s.bytes) {
-                        return Err(dup(at, "hash field"));
-                    }
+                    self.dups.insert(s.bytes, at, "hash field")?;
                     self.field.clear();
                     self.field.extend_from_slice(s.bytes);
                     let val = string::read(&mut self.src, &mut self.scratch, "hash value")?;
@@ -212,9 +202,7 @@ impl<R: Read> RdbReader<R> {
     fn hash_pair<V: Visitor + ?Sized>(&mut self, expire: Option<i64>, v: &mut V) -> Result<()> {
         let at = self.src.pos();
         let s = string::read(&mut self.src, &mut self.scratch, "hash field")?;
-        if !self.dups.insert(s.bytes) {
-            return Err(dup(at, "hash field"));
-        }
+        self.dups.insert(s.bytes, at, "hash field")?;
         self.field.clear();
         self.field.extend_from_slice(s.bytes);
         let val = string::read(&mut self.src, &mut self.scratch, "hash value")?;
@@ -273,9 +261,7 @@ impl<R: Read> RdbReader<R> {
         // closure: a `?` must not skip that mapping.
         let r = (|| match ty {
             ValueType::HashZipmap => zipmap::for_each(blob, |f, val| {
-                if !dups.insert(f) {
-                    return Err(dup(0, "zipmap field"));
-                }
+                dups.insert(f, 0, "zipmap field")?;
                 v.hash_field(f, val, None)
             })
             .map(drop),
@@ -287,9 +273,7 @@ impl<R: Read> RdbReader<R> {
             }
             ValueType::SetListpack => listpack::for_each(blob, |e| {
                 e.with_bytes(|b| {
-                    if !dups.insert(b) {
-                        return Err(dup(0, "set listpack member"));
-                    }
+                    dups.insert(b, 0, "set listpack member")?;
                     v.set_member(b)
                 })
             })
@@ -358,9 +342,7 @@ impl<R: Read> RdbReader<R> {
                         v.note(Note::FieldExpiry);
                     }
                     f.with_bytes(|fb| {
-                        if !dups.insert(fb) {
-                            return Err(dup(at, "hash field"));
-                        }
+                        dups.insert(fb, at, "hash field")?;
                         val.with_bytes(|vb| v.hash_field(fb, vb, expire))
                     })?;
                 }
@@ -380,9 +362,7 @@ fn pair<V: Visitor + ?Sized>(
     v: &mut V,
 ) -> Result<()> {
     f.with_bytes(|fb| {
-        if !dups.insert(fb) {
-            return Err(dup(0, if zset { "zset member" } else { "hash field" }));
-        }
+        dups.insert(fb, 0, if zset { "zset member" } else { "hash field" })?;
         if zset {
             let score = val
                 .as_score()
