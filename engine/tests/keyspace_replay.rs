@@ -70,7 +70,7 @@ fn rewrite(d: &Dataset) -> Vec<Cmd> {
                 }
             }
             Value::Stream(s) => rewrite_stream(&mut out, k, s),
-            Value::Module(_) => unreachable!(),
+            Value::Module(_) | Value::Array(_) => unreachable!(),
         }
         if let Some(ms) = e.expire_ms {
             out.push(cmd(&[b"PEXPIREAT", k, &num(ms)]));
@@ -314,6 +314,7 @@ fn stream_rewrite_form_rebuilds_groups_and_metadata() {
                     consumer("bob", load, &[2]),
                     consumer("carol", -1, &[]),
                 ],
+                nacked: None,
             },
             Group {
                 name: b"g2".to_vec(),
@@ -321,8 +322,10 @@ fn stream_rewrite_form_rebuilds_groups_and_metadata() {
                 entries_read: None,
                 pending: vec![],
                 consumers: vec![],
+                nacked: None,
             },
         ],
+        idmp: None,
     };
     let want = Dataset {
         source: None,
@@ -334,6 +337,7 @@ fn stream_rewrite_form_rebuilds_groups_and_metadata() {
             idle_s: None,
             freq: None,
             value: Value::Stream(Box::new(want)),
+            attrs: Default::default(),
         }],
     };
     if let Some(diff) = first_difference(&want, &got) {

@@ -58,6 +58,7 @@ fn loading_at_a_time_drops_expired_keys_and_fields() {
         idle_s: None,
         freq: None,
         value,
+        attrs: Default::default(),
     };
     let field = |f: &str, e: Option<i64>| HashField {
         field: f.into(),
