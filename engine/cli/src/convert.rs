@@ -70,7 +70,7 @@ fn load(path: &Path, ignore_checksum: bool) -> Result<(Dataset, Option<Target>),
         src.and_then(|s| s.version),
     ) {
         (Some("VALKEY"), _) => Some(Target::VALKEY_80),
-        (_, Some(v)) => Target::redis(v.clamp(6, 12)),
+        (_, Some(v)) => Target::redis(v.clamp(6, 15)),
         _ => None,
     };
     Ok((d, t))
@@ -86,7 +86,7 @@ pub fn convert(a: Args<'_>) -> ExitCode {
             Some(t) => Some(t),
             None => {
                 return fail(
-                    format!("--rdb-version {v}: the writer supports versions 6 to 12"),
+                    format!("--rdb-version {v}: the writer supports versions 6 to 15"),
                     2,
                 )
             }
@@ -102,9 +102,18 @@ pub fn convert(a: Args<'_>) -> ExitCode {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let target = target
-        .or(input_target)
-        .unwrap_or(Target::redis(12).expect("12 is supported"));
+    // Without a version from the user or the input, RDB 12, or the first newer version that
+    // holds the dataset when it needs one (Redis 8.6+ parts).
+    let target = target.or(input_target).unwrap_or_else(|| {
+        (12..=15)
+            .filter_map(Target::redis)
+            .find(|t| {
+                redis_persist_engine::format::rdb::assess(&ds, *t)
+                    .lost
+                    .is_empty()
+            })
+            .unwrap_or(Target::redis(12).expect("12 is supported"))
+    });
     let rdb = |aof_base: bool| -> Result<Vec<u8>, ExitCode> {
         let mut opts = WriteOptions::new(target, now);
         opts.allow_loss = a.allow_loss;

@@ -96,7 +96,8 @@ enum Command {
         input: PathBuf,
         /// Where to write ("-" for standard output); written to a temporary file, then renamed.
         output: PathBuf,
-        /// RDB version to write (6 to 12).
+        /// RDB version to write (6 to 15; default: the input's, or 12, or the first newer
+        /// version that holds a Dataset JSON input's Redis 8.6+ parts).
         #[arg(long, value_name = "N")]
         rdb_version: Option<u32>,
         /// Valkey RDB version to write (80).
