@@ -3,11 +3,13 @@
 //! Exit codes: 0 success, 1 input refused or invalid, 2 usage error.
 mod check_aof;
 mod conform;
+mod conform_payloads;
 mod conform_targets;
 mod conform_writers;
 mod convert;
 mod dump;
 mod input;
+mod payload;
 
 use clap::{Parser, Subcommand};
 
@@ -122,6 +124,12 @@ enum Command {
         #[arg(long)]
         base_resp: bool,
     },
+    /// DUMP payloads: decode one to the payload form, encode one for a version's RESTORE, or
+    /// re-encode one for an older version (see docs/dataset-json.md, "DUMP payloads").
+    Payload {
+        #[command(subcommand)]
+        verb: payload::Verb,
+    },
     /// Run the conformance corpus against a target and report where it disagrees.
     ///
     /// Every case of corpus/index.json (an RDB or AOF written by a real server, our writer or a
@@ -229,6 +237,7 @@ fn main() -> ExitCode {
                 junit,
             })
         }
+        Command::Payload { verb } => payload::run(verb),
         Command::Convert {
             input,
             output,
