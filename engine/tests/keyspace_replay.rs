@@ -180,7 +180,9 @@ fn rewrite_form_of_every_corpus_dataset_replays_to_it() {
     let mut checked = 0;
     for f in std::fs::read_dir(&dir).unwrap() {
         let f = f.unwrap().path();
-        if f.extension().is_none_or(|e| e != "json") {
+        // `<case>.dumps.json` holds recorded DUMP payloads, not an expectation.
+        if f.extension().is_none_or(|e| e != "json") || f.to_string_lossy().ends_with(".dumps.json")
+        {
             continue;
         }
         let want = rewritable(&from_json_str(&std::fs::read_to_string(&f).unwrap()).unwrap());
