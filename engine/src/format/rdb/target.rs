@@ -227,7 +227,12 @@ pub fn assess(ds: &Dataset, t: Target) -> Report {
                 ),
             );
         }
-        if e.attrs.hash_template && super::template::eligible(&e.value) && !t.hash_templates() {
+        if e.attrs.hash_template && !super::template::eligible(&e.value) {
+            note(
+                true,
+                "hash_template on a value that is not a non-empty hash without field TTLs; written without a template".into(),
+            );
+        } else if e.attrs.hash_template && !t.hash_templates() {
             note(
                 true,
                 "hash template encoding (RDB 15, Redis 8.10); written as a plain hash".into(),
@@ -321,4 +326,107 @@ pub fn assess(ds: &Dataset, t: Target) -> Report {
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::*;
+
+    /// Each Redis 8 part is lost below the version that holds it, and filled in (defaults) where
+    /// a newer version needs it and the dataset has none.
+    #[test]
+    fn redis8_parts_are_reported_per_target() {
+        let id = StreamId { ms: 1, seq: 0 };
+        let stream = Stream {
+            length: 1,
+            last_id: id,
+            first_id: Some(id),
+            max_deleted_id: Some(StreamId::default()),
+            entries_added: Some(1),
+            entries: vec![StreamEntry {
+                id,
+                fields: vec![(b"f".to_vec(), b"v".to_vec())],
+            }],
+            groups: vec![Group {
+                name: b"g".to_vec(),
+                last_delivered_id: id,
+                entries_read: Some(1),
+                pending: vec![PendingEntry {
+                    id,
+                    consumer: vec![],
+                    delivery_time_ms: 0,
+                    delivery_count: 1,
+                }],
+                consumers: vec![],
+                nacked: Some(vec![id]),
+            }],
+            idmp: Some(Idmp {
+                duration_s: 5,
+                ..Idmp::default()
+            }),
+        };
+        let key = |k: &str, value: Value, attrs: KeyAttrs| Entry {
+            db: 0,
+            key: k.as_bytes().to_vec(),
+            expire_ms: None,
+            idle_s: None,
+            freq: None,
+            value,
+            attrs,
+        };
+        let meta = KeyAttrs {
+            meta: vec![KeyMeta {
+                class: "KMT1".into(),
+                version: 0,
+                flags: 1,
+                payload: vec![0],
+            }],
+            hash_template: false,
+        };
+        let tmpl = KeyAttrs {
+            meta: vec![],
+            hash_template: true,
+        };
+        let hash = Value::Hash(vec![HashField {
+            field: b"f".to_vec(),
+            value: b"v".to_vec(),
+            expire_ms: None,
+        }]);
+        let ds = Dataset {
+            source: None,
+            functions: vec![],
+            keys: vec![
+                key(
+                    "a",
+                    Value::Array(Array {
+                        insert_idx: None,
+                        elements: vec![(0, b"x".to_vec())],
+                    }),
+                    KeyAttrs::default(),
+                ),
+                key("h", hash, tmpl),
+                key("m", Value::String(b"v".to_vec()), meta),
+                key("s", Value::Stream(Box::new(stream)), KeyAttrs::default()),
+            ],
+        };
+        let lost = |v: u32| {
+            assess(&ds, Target::redis(v).unwrap())
+                .lost
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{} {}",
+                        String::from_utf8_lossy(l.key.as_deref().unwrap_or(b"")),
+                        l.what
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert!(lost(15).is_empty(), "{:?}", lost(15));
+        assert_eq!(lost(14).len(), 1, "{:?}", lost(14)); // the template
+        assert_eq!(lost(13).len(), 3, "{:?}", lost(13)); // + array, NACKed entry
+        assert_eq!(lost(12).len(), 5, "{:?}", lost(12)); // + key meta, IDMP
+        assert!(assess(&ds, Target::redis(15).unwrap()).exact());
+    }
 }
