@@ -138,6 +138,7 @@ fn manifest_directory_with_rdb_base_and_increments() {
         idle_s: None,
         freq: None,
         value: Value::String(b"v1".to_vec()),
+        attrs: Default::default(),
     });
     let mut wo = WriteOptions::new(Target::redis(10).unwrap(), 0);
     wo.aof_base = true;

@@ -92,7 +92,11 @@ fn every_corpus_file_is_indexed() {
     let index = index();
     let listed: std::collections::BTreeSet<PathBuf> =
         index.cases.iter().map(|c| index.file(c)).collect();
-    let mut stack = vec![index.dir.join("rdb"), index.dir.join("hand")];
+    let mut stack = vec![
+        index.dir.join("rdb"),
+        index.dir.join("hand"),
+        index.dir.join("external"),
+    ];
     let mut missing = Vec::new();
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {

@@ -70,7 +70,7 @@ fn rewrite(d: &Dataset) -> Vec<Cmd> {
                 }
             }
             Value::Stream(s) => rewrite_stream(&mut out, k, s),
-            Value::Module(_) => unreachable!(),
+            Value::Module(_) | Value::Array(_) => unreachable!(),
         }
         if let Some(ms) = e.expire_ms {
             out.push(cmd(&[b"PEXPIREAT", k, &num(ms)]));
@@ -180,7 +180,9 @@ fn rewrite_form_of_every_corpus_dataset_replays_to_it() {
     let mut checked = 0;
     for f in std::fs::read_dir(&dir).unwrap() {
         let f = f.unwrap().path();
-        if f.extension().is_none_or(|e| e != "json") {
+        // `<case>.dumps.json` holds recorded DUMP payloads, not an expectation.
+        if f.extension().is_none_or(|e| e != "json") || f.to_string_lossy().ends_with(".dumps.json")
+        {
             continue;
         }
         let want = rewritable(&from_json_str(&std::fs::read_to_string(&f).unwrap()).unwrap());
@@ -314,6 +316,7 @@ fn stream_rewrite_form_rebuilds_groups_and_metadata() {
                     consumer("bob", load, &[2]),
                     consumer("carol", -1, &[]),
                 ],
+                nacked: None,
             },
             Group {
                 name: b"g2".to_vec(),
@@ -321,8 +324,10 @@ fn stream_rewrite_form_rebuilds_groups_and_metadata() {
                 entries_read: None,
                 pending: vec![],
                 consumers: vec![],
+                nacked: None,
             },
         ],
+        idmp: None,
     };
     let want = Dataset {
         source: None,
@@ -334,6 +339,7 @@ fn stream_rewrite_form_rebuilds_groups_and_metadata() {
             idle_s: None,
             freq: None,
             value: Value::Stream(Box::new(want)),
+            attrs: Default::default(),
         }],
     };
     if let Some(diff) = first_difference(&want, &got) {

@@ -21,6 +21,7 @@ fn set_and_read_back(name: &str) {
             idle_s: None,
             freq: None,
             value: Value::String(b"hello\0world".to_vec()),
+            attrs: Default::default(),
         }],
         ..Dataset::default()
     };

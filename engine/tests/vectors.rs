@@ -383,6 +383,7 @@ fn single_key_dataset(db: u64, key: &[u8]) -> Dataset {
             idle_s: None,
             freq: None,
             value: Value::String(Vec::new()),
+            attrs: Default::default(),
         }],
         ..Dataset::default()
     }
@@ -703,6 +704,7 @@ fn librdb_stream(at: &str, o: &Map<String, J>) -> Result<Stream, String> {
                 entries_read: Some(u64_of(&at, field(&at, g, "entriesRead")?)?),
                 pending: Vec::new(),
                 consumers: Vec::new(),
+                nacked: None,
             };
             for p in g
                 .get("pending")
@@ -793,6 +795,7 @@ fn librdb_project(ours: &Dataset, g: &LibrdbGolden, now_ms: i64) -> Dataset {
                 idle_s: None,
                 freq: None,
                 value,
+                attrs: Default::default(),
             }
         })
         .collect();
@@ -843,6 +846,7 @@ fn librdb_golden(
                         idle_s: None,
                         freq: None,
                         value: librdb_value(k, v, h.map(|e| &e.value))?,
+                        attrs: Default::default(),
                     });
                 }
             }
@@ -1120,6 +1124,7 @@ fn hdt_stream(at: &str, o: &Map<String, J>) -> Result<Stream, String> {
             entries_read: g.get("entriesRead").map(|v| u64_of(&at, v)).transpose()?,
             pending: Vec::new(),
             consumers: Vec::new(),
+            nacked: None,
         };
         for p in g
             .get("pending")
@@ -1233,6 +1238,7 @@ fn hdt_golden(doc: &J) -> Result<(Dataset, Aux), String> {
             idle_s: small("lru")?,
             freq: small("lfu")?.map(|f| f as u8),
             value,
+            attrs: Default::default(),
         });
     }
     d.canonicalize();
@@ -1293,7 +1299,7 @@ fn hdt_project(ours: &Dataset, key_prefix: Option<&str>, global_meta: bool) -> D
                     }
                     Value::Stream(Box::new(s))
                 }
-                v @ Value::Module(_) => v.clone(),
+                v @ (Value::Module(_) | Value::Array(_)) => v.clone(),
             };
             Entry {
                 key: l(&e.key),
@@ -1471,6 +1477,7 @@ fn replay(commands: &[Vec<Vec<u8>>]) -> Result<Dataset, String> {
             idle_s: None,
             freq: None,
             value,
+            attrs: Default::default(),
         };
         let slot = keys.entry((db, key.clone()));
         match name.as_slice() {

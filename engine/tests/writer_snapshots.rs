@@ -13,6 +13,7 @@ fn key(k: &str, value: Value) -> Entry {
         idle_s: None,
         freq: None,
         value,
+        attrs: Default::default(),
     }
 }
 
@@ -82,8 +83,43 @@ fn stream() -> Value {
                 active_time_ms: Some(1700000000500),
                 pending: vec![id(1700000000001, 0)],
             }],
+            nacked: None,
         }],
+        idmp: None,
     }))
+}
+
+/// The stream with Redis 8.6+/8.8+ state: one NACKed entry and IDMP producers.
+fn stream_8x() -> Value {
+    let id = |ms, seq| StreamId { ms, seq };
+    let Value::Stream(mut s) = stream() else {
+        unreachable!()
+    };
+    let g = &mut s.groups[0];
+    g.pending.insert(
+        0,
+        PendingEntry {
+            id: id(1700000000000, 0),
+            consumer: vec![],
+            delivery_time_ms: 0,
+            delivery_count: 3,
+        },
+    );
+    g.nacked = Some(vec![id(1700000000000, 0)]);
+    s.idmp = Some(Idmp {
+        duration_s: 7200,
+        max_entries: 1000,
+        producers: vec![IdmpProducer {
+            pid: b("p1"),
+            entries: vec![
+                (b("i1"), id(1700000000000, 0)),
+                (b("i2"), id(1700000000002, 0)),
+            ],
+        }],
+        iids_added: 2,
+        iids_duplicates: 1,
+    });
+    Value::Stream(s)
 }
 
 /// Thresholds lowered to 2 entries so tiny values reach the large encodings.
@@ -215,6 +251,62 @@ fn cases() -> Vec<(&'static str, Vec<Entry>, Thresholds)> {
                     payload: vec![2, 5, 5, 0xc0, 9, 0],
                 }),
             )],
+            small,
+        ),
+        ("stream-8x", vec![key("x", stream_8x())], tiny()),
+        (
+            "array",
+            vec![key(
+                "a",
+                Value::Array(Array {
+                    insert_idx: Some(2),
+                    elements: vec![
+                        (0, b("12")),
+                        (1, b("abc")),
+                        (2, b("1.5")),
+                        (1 << 40, b("a longer value")),
+                    ],
+                }),
+            )],
+            small,
+        ),
+        (
+            "key-meta",
+            vec![Entry {
+                attrs: KeyAttrs {
+                    meta: vec![KeyMeta {
+                        class: "KMT1".into(),
+                        version: 1,
+                        flags: 1,
+                        payload: vec![2, 42, 5, 0x02, b'h', b'i', 0],
+                    }],
+                    hash_template: false,
+                },
+                ..key("k", Value::String(b("v")))
+            }],
+            small,
+        ),
+        (
+            "hash-template",
+            vec![
+                Entry {
+                    attrs: KeyAttrs {
+                        meta: vec![],
+                        hash_template: true,
+                    },
+                    ..key("h1", hash(&[("name", "ann", None), ("age", "30", None)]))
+                },
+                Entry {
+                    attrs: KeyAttrs {
+                        meta: vec![],
+                        hash_template: true,
+                    },
+                    ..key(
+                        "h2",
+                        hash(&[("name", "bob", None), ("age", &"x".repeat(70), None)]),
+                    )
+                },
+            ],
             small,
         ),
         (

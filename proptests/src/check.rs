@@ -102,6 +102,21 @@ pub fn rdb_roundtrip(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<(
         },
     )
     .unwrap_or_else(|e| panic!("{target}: check refused the written file: {e}"));
+    // Every key also survives as its DUMP payload at the target.
+    use redis_persist_engine::format::rdb::{payload, Thresholds};
+    for e in &ds.keys {
+        let (p, _) =
+            payload::encode_value(&e.value, &e.attrs, target, Thresholds::default(), false)
+                .unwrap_or_else(|err| panic!("{target}: payload of {:?} refused: {err}", e.key));
+        let (_, v, a, f) = payload::decode_entry(&p, ReadOptions::default())
+            .unwrap_or_else(|err| panic!("{target}: payload of {:?} unreadable: {err}", e.key));
+        assert_eq!(f.version as u32, target.0.version);
+        assert!(
+            v == e.value && a == e.attrs,
+            "{target}: payload of {:?} changed",
+            e.key
+        );
+    }
     Ok(())
 }
 

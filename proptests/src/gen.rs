@@ -149,6 +149,7 @@ fn stream(u: &mut Unstructured<'_>, meta: bool, active: bool) -> Result<Stream> 
             },
             pending,
             consumers,
+            nacked: None,
         });
     }
     Ok(Stream {
@@ -159,7 +160,57 @@ fn stream(u: &mut Unstructured<'_>, meta: bool, active: bool) -> Result<Stream> 
         entries_added: meta.then_some(entries.len() as u64 + u.int_in_range(0..=3).unwrap_or(0)),
         entries,
         groups,
+        idmp: None,
     })
+}
+
+/// The Redis 8.6+ parts of a stream a target holds exactly: IDMP state on every stream (RDB
+/// 13+), and a NACK zone on every group (RDB 14+) made of unowned pending entries.
+fn redis8_stream(u: &mut Unstructured<'_>, s: &mut Stream, f: Features) -> Result<()> {
+    if f.arrays {
+        let ids: Vec<StreamId> = s.entries.iter().map(|e| e.id).collect();
+        for g in &mut s.groups {
+            let mut zone = Vec::new();
+            for id in &ids {
+                if !g.pending.iter().any(|p| p.id == *id) && u.ratio(1, 4)? {
+                    g.pending.push(PendingEntry {
+                        id: *id,
+                        consumer: Vec::new(),
+                        delivery_time_ms: 0,
+                        delivery_count: u.int_in_range(0..=5)?,
+                    });
+                    zone.push(*id);
+                }
+            }
+            g.pending.sort_by_key(|p| p.id);
+            // The zone keeps its stored order, whatever it is.
+            if u.arbitrary()? {
+                zone.reverse();
+            }
+            g.nacked = Some(zone);
+        }
+    }
+    if f.key_meta {
+        let mut producers = Vec::new();
+        for p in 0..u.int_in_range(0..=2)? {
+            let mut entries = Vec::new();
+            for i in 0..u.int_in_range(1..=3)? {
+                entries.push((format!("iid{i}").into_bytes(), id(u)?));
+            }
+            producers.push(IdmpProducer {
+                pid: format!("p{p}").into_bytes(),
+                entries,
+            });
+        }
+        s.idmp = Some(Idmp {
+            duration_s: u.int_in_range(1..=86400)?,
+            max_entries: u.int_in_range(1..=10000)?,
+            producers,
+            iids_added: u.int_in_range(0..=1 << 40)?,
+            iids_duplicates: u.int_in_range(0..=100)?,
+        });
+    }
+    Ok(())
 }
 
 impl Features {
@@ -174,6 +225,9 @@ impl Features {
             functions: l >= 10,
             modules: l >= 8,
             lru: l >= 9,
+            key_meta: t.key_meta(),
+            arrays: t.arrays(),
+            templates: t.hash_templates(),
         }
     }
 }
@@ -195,6 +249,12 @@ pub struct Features {
     pub modules: bool,
     /// IDLE/FREQ (RDB 9+).
     pub lru: bool,
+    /// Key metadata and stream IDMP state (RDB 13+).
+    pub key_meta: bool,
+    /// Arrays and consumer-group NACK zones (RDB 14+).
+    pub arrays: bool,
+    /// Template hashes (RDB 15).
+    pub templates: bool,
 }
 
 /// A valid dataset in canonical order.
@@ -204,7 +264,7 @@ pub fn dataset(u: &mut Unstructured<'_>, f: Features) -> Result<Dataset> {
     for _ in 0..n {
         let key = bytes(u)?;
         let db = *u.choose(&[0u64, 0, 0, 1, 15])?;
-        let value = match u.int_in_range(0..=7)? {
+        let value = match u.int_in_range(0..=8)? {
             0 | 1 => Value::String(bytes(u)?),
             2 => Value::List((0..count(u)?).map(|_| bytes(u)).collect::<Result<_>>()?),
             3 => Value::Set((0..count(u)?).map(|_| bytes(u)).collect::<Result<_>>()?),
@@ -234,7 +294,32 @@ pub fn dataset(u: &mut Unstructured<'_>, f: Features) -> Result<Dataset> {
                     })
                     .collect::<Result<_>>()?,
             ),
-            6 if f.streams => Value::Stream(Box::new(stream(u, f.stream_meta, f.active_times)?)),
+            6 if f.streams => {
+                let mut s = stream(u, f.stream_meta, f.active_times)?;
+                redis8_stream(u, &mut s, f)?;
+                Value::Stream(Box::new(s))
+            }
+            8 if f.arrays => {
+                let mut elements = Vec::new();
+                for _ in 0..u.int_in_range(1..=5)? {
+                    let idx = match u.int_in_range(0..=2)? {
+                        0 => u.int_in_range(0..=10)?,
+                        1 => u.int_in_range(0..=u64::MAX - 1)?,
+                        _ => u64::MAX - 1,
+                    };
+                    elements.push((idx, bytes(u)?));
+                }
+                elements.sort_by_key(|e| e.0);
+                elements.dedup_by_key(|e| e.0);
+                Value::Array(Array {
+                    insert_idx: if u.arbitrary()? {
+                        Some(u.int_in_range(0..=u64::MAX - 1)?)
+                    } else {
+                        None
+                    },
+                    elements,
+                })
+            }
             7 if f.modules => Value::Module(ModuleValue {
                 name: "AAAAAAAAA".into(),
                 id: 1023,
@@ -253,6 +338,21 @@ pub fn dataset(u: &mut Unstructured<'_>, f: Features) -> Result<Dataset> {
             (true, 1) => (None, Some(u.arbitrary()?)),
             _ => (None, None),
         };
+        let mut attrs = KeyAttrs::default();
+        if f.key_meta && u.ratio(1, 5)? {
+            for _ in 0..u.int_in_range(1..=2)? {
+                let name: String = (0..4)
+                    .map(|_| Ok(*u.choose(b"AZaz09_-")? as char))
+                    .collect::<Result<_>>()?;
+                attrs.meta.push(KeyMeta {
+                    class: name,
+                    version: u.int_in_range(0..=31)?,
+                    flags: u.int_in_range(0..=7)?,
+                    payload: vec![2, u.int_in_range(0..=63)?, 0],
+                });
+            }
+        }
+        attrs.hash_template = f.templates && matches!(value, Value::Hash(_)) && u.arbitrary()?;
         keys.push(Entry {
             db,
             key,
@@ -260,6 +360,7 @@ pub fn dataset(u: &mut Unstructured<'_>, f: Features) -> Result<Dataset> {
             idle_s,
             freq,
             value,
+            attrs,
         });
     }
     let mut functions = Vec::new();
@@ -296,6 +397,10 @@ fn dedup(d: &mut Dataset) {
             Value::Hash(h) => {
                 let mut s = std::collections::BTreeSet::new();
                 h.retain(|x| s.insert(x.field.clone()));
+                // Only a non-empty hash without field TTLs can be stored by template.
+                if h.is_empty() || h.iter().any(|x| x.expire_ms.is_some()) {
+                    e.attrs.hash_template = false;
+                }
             }
             Value::Zset(z) => {
                 let mut s = std::collections::BTreeSet::new();

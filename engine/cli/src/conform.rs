@@ -82,13 +82,34 @@ pub enum Verdict {
     Skip(String),
 }
 
-/// One row of the report: a case, in one direction.
+/// One row of the report: a case, in one direction (or its recorded DUMP payloads).
 struct Job<'a> {
     case: &'a Case,
     write: bool,
+    payloads: bool,
+}
+
+/// A payload row: every recorded payload decodes as expected (reference), or every expected
+/// value, encoded by us, is restored and read back as expected (server).
+fn judge_payloads(case: &Case, target: &Target) -> Verdict {
+    use crate::conform_payloads as p;
+    let got = match target {
+        Target::Reference => p::reference(case),
+        Target::Server(b) => p::server(b, case),
+        _ => return Verdict::Skip("payloads are checked by the reference and servers".into()),
+    };
+    match got {
+        Got::Dataset(_) => Verdict::Pass,
+        Got::Differs(d) => Verdict::Fail(d),
+        Got::Refused { kind, message } => Verdict::Fail(format!("refused ({kind}): {message}")),
+        Got::Skip(why) => Verdict::Skip(why),
+    }
 }
 
 fn judge(job: &Job, target: &Target) -> Verdict {
+    if job.payloads {
+        return judge_payloads(job.case, target);
+    }
     let case = job.case;
     let got = match (target, job.write) {
         (Target::Reference, _) => reference(case),
@@ -227,20 +248,30 @@ fn conform(opts: &Options, target: Target) -> ExitCode {
         Target::Writer(t, None) => format!("writer `{}`", words(t)),
         Target::Writer(t, Some(b)) => format!("writer `{}`, checked by {}", words(t), b.name),
     };
-    // A server is asked both ways: to load each case, then to write each dataset.
+    // A server is asked both ways: to load each case, then to write each dataset; the
+    // reference and servers also take the case's recorded DUMP payloads.
     let write_too = matches!(target, Target::Server(_));
+    let payloads_too = matches!(target, Target::Server(_) | Target::Reference);
     let jobs: Vec<Job> = cases
         .iter()
         .flat_map(|c| {
             let load = Job {
                 case: c,
                 write: false,
+                payloads: false,
             };
             let write = write_too.then_some(Job {
                 case: c,
                 write: true,
+                payloads: false,
             });
-            std::iter::once(load).chain(write)
+            let payloads = (payloads_too && crate::conform_payloads::recorded(c).is_some())
+                .then_some(Job {
+                    case: c,
+                    write: false,
+                    payloads: true,
+                });
+            std::iter::once(load).chain(write).chain(payloads)
         })
         .collect();
     let bar = if std::io::stderr().is_terminal() {
@@ -286,6 +317,9 @@ fn conform(opts: &Options, target: Target) -> ExitCode {
             let mut c = j.case.clone();
             if j.write {
                 c.name.push_str(" (write)");
+            }
+            if j.payloads {
+                c.name.push_str(" (payloads)");
             }
             (c, v.unwrap_or(Verdict::Fail("not run".into())))
         })

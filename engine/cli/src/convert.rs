@@ -42,12 +42,12 @@ pub struct Args<'a> {
     pub read: ReadFlags,
 }
 
-/// The version a dataset keeps by default: an RDB's own, RDB 12 for JSON and AOFs.
+/// The version a dataset keeps by default: an RDB's own.
 fn own_target(d: &Dataset) -> Option<Target> {
     let src = d.source.as_ref()?;
     match (src.magic.as_deref(), src.version) {
         (Some("VALKEY"), _) => Some(Target::VALKEY_80),
-        (_, Some(v)) => Target::redis(v.clamp(6, 12)),
+        (_, Some(v)) => Target::redis(v.clamp(6, 15)),
         _ => None,
     }
 }
@@ -119,9 +119,14 @@ pub fn convert(a: Args<'_>) -> ExitCode {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let target = target
-        .or(own_target(&ds))
-        .unwrap_or(Target::redis(12).expect("12 is supported"));
+    // Without a version from the user or the input, RDB 12, or the first newer version that
+    // holds the dataset when it needs one (Redis 8.6+ parts).
+    let target = target.or(own_target(&ds)).unwrap_or_else(|| {
+        (12..=15)
+            .filter_map(Target::redis)
+            .find(|t| redis_persist_engine::format::rdb::assess(&ds, *t).lost.is_empty())
+            .unwrap_or(Target::redis(12).expect("12 is supported"))
+    });
     let rdb = |aof_base: bool| -> Result<Vec<u8>, ExitCode> {
         let mut opts = WriteOptions::new(target, now);
         opts.allow_loss = a.allow_loss;

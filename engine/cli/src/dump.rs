@@ -263,6 +263,20 @@ fn listing(d: &Dataset, out: &mut impl Write) -> std::io::Result<()> {
                 s.entries.len(),
                 s.groups.len()
             ),
+            Value::Array(a) => {
+                let items: Vec<String> = a
+                    .elements
+                    .iter()
+                    .take(SHOWN)
+                    .map(|(i, v)| format!("{i}: {}", show(v)))
+                    .collect();
+                format!(
+                    "[{}{}] ({} elements)",
+                    items.join(", "),
+                    more(a.elements.len()),
+                    a.elements.len()
+                )
+            }
             Value::Module(m) => format!(
                 "module {} encver {} ({} payload bytes)",
                 m.name,

@@ -4,6 +4,7 @@
 mod budget;
 mod check_aof;
 mod conform;
+mod conform_payloads;
 mod conform_run;
 mod conform_targets;
 mod conform_writers;
@@ -11,6 +12,7 @@ mod convert;
 mod crash;
 mod dump;
 mod out;
+mod payload;
 mod safety;
 
 use clap::{Parser, Subcommand};
@@ -121,7 +123,8 @@ enum Command {
         input: PathBuf,
         /// Where to write ("-" for standard output), through a temporary file renamed into place.
         output: PathBuf,
-        /// RDB version to write (6 to 12).
+        /// RDB version to write (6 to 15; default: the input's, or 12, or the first newer
+        /// version that holds a Dataset JSON input's Redis 8.6+ parts).
         #[arg(long, value_name = "N")]
         rdb_version: Option<u32>,
         /// Valkey RDB version to write (80).
@@ -147,6 +150,12 @@ enum Command {
         force: bool,
         #[command(flatten)]
         read: ReadFlags,
+    },
+    /// DUMP payloads: decode one to the payload form, encode one for a version's RESTORE, or
+    /// re-encode one for an older version (see docs/dataset-json.md, "DUMP payloads").
+    Payload {
+        #[command(subcommand)]
+        verb: payload::Verb,
     },
     /// Run the conformance corpus against a target and report where it disagrees.
     ///
@@ -281,6 +290,7 @@ fn main() -> ExitCode {
             junit,
             force,
         }),
+        Command::Payload { verb } => payload::run(verb),
         Command::Convert {
             input,
             output,

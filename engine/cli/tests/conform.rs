@@ -135,7 +135,8 @@ json.dump(d, sys.stdout)
         .status()
         .unwrap();
     let cmd = format!("'{}' {{file}}", script.display());
-    let o = conform(&["--decoder", &cmd, "--filter", "hand/v"]);
+    // Redis 8.6+ hand cases hold long strings on purpose (a 16378-byte listpack element).
+    let o = conform(&["--decoder", &cmd, "--filter", "hand/v,-v13,-v14,-v15"]);
     let out = text(&o);
     let fails = failures(&out);
     // The strings cases hold a 50-byte LZF string: 50 % 64 = 50 bytes, unchanged. Only values of

@@ -42,14 +42,14 @@ pub struct Summary {
     current_kind: &'static str,
     // Hot-path counters, folded into the maps above when the file ends: a map lookup per key
     // would cost more than decoding a small key.
-    per_db: Vec<(u64, [u64; 32])>,
+    per_db: Vec<(u64, [u64; ValueType::ALL.len()])>,
     note_counts: [u64; 16],
 }
 
 use crate::format::rdb::ValueType;
 
 /// Every note, in declaration order.
-const ALL_NOTES: [Note; 9] = [
+const ALL_NOTES: [Note; 13] = [
     Note::IntString,
     Note::LzfString,
     Note::PlainNode,
@@ -59,6 +59,10 @@ const ALL_NOTES: [Note; 9] = [
     Note::FieldExpiry,
     Note::ExpireSeconds,
     Note::StreamLengthMismatch,
+    Note::KeyMeta,
+    Note::HashTemplate,
+    Note::NackedEntry,
+    Note::IdmpEntry,
 ];
 
 fn note_name(n: Note) -> &'static str {
@@ -72,6 +76,10 @@ fn note_name(n: Note) -> &'static str {
         Note::FieldExpiry => "hash fields with TTL",
         Note::ExpireSeconds => "seconds-precision expiries",
         Note::StreamLengthMismatch => "streams whose length differs from live entries",
+        Note::KeyMeta => "keys with metadata (KEY_META)",
+        Note::HashTemplate => "hash templates (registry records)",
+        Note::NackedEntry => "NACKed stream entries",
+        Note::IdmpEntry => "stream IDMP entries",
     }
 }
 
@@ -133,7 +141,7 @@ impl Visitor for Summary {
                 let i = match self.per_db.iter().position(|(db, _)| *db == k.db) {
                     Some(i) => i,
                     None => {
-                        self.per_db.push((k.db, [0; 32]));
+                        self.per_db.push((k.db, [0; ValueType::ALL.len()]));
                         self.per_db.len() - 1
                     }
                 };

@@ -3,8 +3,10 @@
 //!
 //! An index entry is a JSON object; the fields this module knows are typed on [`Case`], and any
 //! other field is kept in [`Case::extra`] so that a producer's additions survive a rewrite.
+pub mod dumps;
 mod filter;
 
+pub use dumps::{Dumps, RecordedDump};
 pub use filter::Filter;
 
 use crate::dataset::{from_json, Dataset};

@@ -105,9 +105,31 @@ fn entry_difference(at: &str, x: &Entry, y: &Entry) -> Option<String> {
         .or_else(|| field(at, "idle_s", x.idle_s, y.idle_s, |v| opt(*v)))
         .or_else(|| field(at, "freq", x.freq, y.freq, |v| opt(*v)))
         .or_else(|| value_difference(&format!("{at}.value"), &x.value, &y.value))
+        .or_else(|| attrs_difference(at, &x.attrs, &y.attrs))
 }
 
-fn value_difference(at: &str, x: &Value, y: &Value) -> Option<String> {
+/// Key metadata and the template flag, compared after the value.
+pub(crate) fn attrs_difference(at: &str, x: &KeyAttrs, y: &KeyAttrs) -> Option<String> {
+    field(at, "hash_template", x.hash_template, y.hash_template, |v| {
+        v.to_string()
+    })
+    .or_else(|| {
+        items(
+            &format!("{at}.meta"),
+            "classes",
+            &x.meta,
+            &y.meta,
+            |p, a, b| {
+                field(p, "class", &a.class, &b.class, |v| v.to_string())
+                    .or_else(|| field(p, "version", a.version, b.version, |v| v.to_string()))
+                    .or_else(|| field(p, "flags", a.flags, b.flags, |v| v.to_string()))
+                    .or_else(|| bytes(&format!("{p}.payload"), &a.payload, &b.payload))
+            },
+        )
+    })
+}
+
+pub(crate) fn value_difference(at: &str, x: &Value, y: &Value) -> Option<String> {
     match (x, y) {
         (Value::String(a), Value::String(b)) => bytes(at, a, b),
         (Value::List(a), Value::List(b)) => items(at, "elements", a, b, |p, m, n| bytes(p, m, n)),
@@ -124,6 +146,20 @@ fn value_difference(at: &str, x: &Value, y: &Value) -> Option<String> {
             })
         }),
         (Value::Stream(a), Value::Stream(b)) => stream_difference(at, a, b),
+        (Value::Array(a), Value::Array(b)) => {
+            field(at, "insert_idx", a.insert_idx, b.insert_idx, |v| opt(*v)).or_else(|| {
+                items(
+                    &format!("{at}.elements"),
+                    "elements",
+                    &a.elements,
+                    &b.elements,
+                    |p, x, y| {
+                        field(p, "index", x.0, y.0, |v| v.to_string())
+                            .or_else(|| bytes(&format!("{p}.value"), &x.1, &y.1))
+                    },
+                )
+            })
+        }
         (Value::Module(a), Value::Module(b)) => {
             field(at, "module", &a.name, &b.name, |v| v.to_string())
                 .or_else(|| field(at, "id", a.id, b.id, |v| v.to_string()))
@@ -183,6 +219,50 @@ fn stream_difference(at: &str, a: &Stream, b: &Stream) -> Option<String> {
                 &a.groups,
                 &b.groups,
                 group_difference,
+            )
+        })
+        .or_else(|| match (&a.idmp, &b.idmp) {
+            (None, None) => None,
+            (Some(_), None) => Some(format!("{at}.idmp: expected IDMP state, found none")),
+            (None, Some(_)) => Some(format!("{at}.idmp: unexpected IDMP state")),
+            (Some(x), Some(y)) => idmp_difference(&format!("{at}.idmp"), x, y),
+        })
+}
+
+fn idmp_difference(at: &str, x: &Idmp, y: &Idmp) -> Option<String> {
+    let n = |v: &u64| v.to_string();
+    field(at, "duration_s", x.duration_s, y.duration_s, n)
+        .or_else(|| field(at, "max_entries", x.max_entries, y.max_entries, n))
+        .or_else(|| field(at, "iids_added", x.iids_added, y.iids_added, n))
+        .or_else(|| {
+            field(
+                at,
+                "iids_duplicates",
+                x.iids_duplicates,
+                y.iids_duplicates,
+                n,
+            )
+        })
+        .or_else(|| {
+            items(
+                &format!("{at}.producers"),
+                "producers",
+                &x.producers,
+                &y.producers,
+                |p, a, b| {
+                    bytes(&format!("{p}.pid"), &a.pid, &b.pid).or_else(|| {
+                        items(
+                            &format!("{p}.entries"),
+                            "entries",
+                            &a.entries,
+                            &b.entries,
+                            |q, e, f| {
+                                bytes(&format!("{q}.iid"), &e.0, &f.0)
+                                    .or_else(|| field(q, "id", e.1, f.1, |v| v.to_string()))
+                            },
+                        )
+                    })
+                },
             )
         })
 }
@@ -264,6 +344,14 @@ fn group_difference(at: &str, g: &Group, h: &Group) -> Option<String> {
                 },
             )
         })
+        .or_else(|| match (&g.nacked, &h.nacked) {
+            (Some(x), Some(y)) => items(&format!("{at}.nacked"), "IDs", x, y, |q, i, j| {
+                scalar(q, *i, *j, id)
+            }),
+            (x, y) => field(at, "nacked", x.is_some(), y.is_some(), |v| {
+                if *v { "a NACK zone" } else { "none" }.to_owned()
+            }),
+        })
 }
 
 /// Leaves out of `actual` what `expected` could not report: a stream's first entry ID, max
@@ -289,9 +377,15 @@ pub fn forget_unreported(expected: &Dataset, actual: &mut Dataset) {
             if ws.entries_added.is_none() {
                 gs.entries_added = None;
             }
+            if ws.idmp.is_none() {
+                gs.idmp = None;
+            }
             for (wg, gg) in ws.groups.iter().zip(gs.groups.iter_mut()) {
                 if wg.entries_read.is_none() {
                     gg.entries_read = None;
+                }
+                if wg.nacked.is_none() {
+                    gg.nacked = None;
                 }
                 // Files before RDB 11 hold no consumer active time; a newer server loading one
                 // fills it from the seen time.

@@ -23,16 +23,16 @@ impl std::fmt::Display for JsonError {
 
 impl std::error::Error for JsonError {}
 
-struct Path(Vec<String>);
+pub(super) struct Path(pub(super) Vec<String>);
 
 impl Path {
-    fn err(&self, msg: impl Into<String>) -> JsonError {
+    pub(super) fn err(&self, msg: impl Into<String>) -> JsonError {
         JsonError {
             path: self.0.concat(),
             message: msg.into(),
         }
     }
-    fn with<T>(
+    pub(super) fn with<T>(
         &mut self,
         seg: impl Into<String>,
         f: impl FnOnce(&mut Path) -> Result<T, JsonError>,
@@ -44,12 +44,12 @@ impl Path {
     }
 }
 
-fn get<'a>(p: &Path, o: &'a Map<String, J>, k: &str) -> Result<&'a J, JsonError> {
+pub(super) fn get<'a>(p: &Path, o: &'a Map<String, J>, k: &str) -> Result<&'a J, JsonError> {
     o.get(k)
         .ok_or_else(|| p.err(format!("missing field {k:?}")))
 }
 
-fn obj<'a>(p: &Path, v: &'a J) -> Result<&'a Map<String, J>, JsonError> {
+pub(super) fn obj<'a>(p: &Path, v: &'a J) -> Result<&'a Map<String, J>, JsonError> {
     v.as_object().ok_or_else(|| p.err("expected an object"))
 }
 
@@ -201,6 +201,7 @@ fn entry_of(p: &mut Path, v: &J) -> Result<Entry, JsonError> {
         .ok_or_else(|| p.err("type must be a string"))?;
     let raw = get(p, o, "value")?;
     let value = p.with(".value", |p| value_of(p, ty, raw))?;
+    let attrs = attrs_of(p, o)?;
     Ok(Entry {
         db,
         key,
@@ -208,6 +209,56 @@ fn entry_of(p: &mut Path, v: &J) -> Result<Entry, JsonError> {
         idle_s,
         freq,
         value,
+        attrs,
+    })
+}
+
+/// The optional key-level `meta` and `hash_template` (shared with the payload form).
+pub(super) fn attrs_of(p: &mut Path, o: &Map<String, J>) -> Result<KeyAttrs, JsonError> {
+    let meta = match o.get("meta") {
+        None | Some(J::Null) => Vec::new(),
+        Some(m) => p.with(".meta", |p| {
+            arr(p, m)?
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    p.with(format!("[{i}]"), |p| {
+                        let c = obj(p, c)?;
+                        let small = |p: &mut Path, k: &str, max: u64| {
+                            let v = u64_of(p, get(p, c, k)?)?;
+                            if v > max {
+                                return Err(p.err(format!("{k} is at most {max}")));
+                            }
+                            Ok(v as u8)
+                        };
+                        let m = KeyMeta {
+                            class: get(p, c, "class")?
+                                .as_str()
+                                .ok_or_else(|| p.err("class must be a string"))?
+                                .to_owned(),
+                            version: small(p, "version", 31)?,
+                            flags: small(p, "flags", 7)?,
+                            payload: p.with(".payload", |p| bytes_of(p, get(p, c, "payload")?))?,
+                        };
+                        if m.spec().is_none() {
+                            return Err(
+                                p.err("class must be 4 characters of A-Z, a-z, 0-9, '_' or '-'")
+                            );
+                        }
+                        Ok(m)
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?,
+    };
+    let hash_template = match o.get("hash_template") {
+        None | Some(J::Null) => false,
+        Some(J::Bool(b)) => *b,
+        Some(_) => return Err(p.err("hash_template must be true or false")),
+    };
+    Ok(KeyAttrs {
+        meta,
+        hash_template,
     })
 }
 
@@ -219,7 +270,7 @@ fn list_of(p: &mut Path, v: &J) -> Result<Vec<Vec<u8>>, JsonError> {
         .collect()
 }
 
-fn value_of(p: &mut Path, ty: &str, v: &J) -> Result<Value, JsonError> {
+pub(super) fn value_of(p: &mut Path, ty: &str, v: &J) -> Result<Value, JsonError> {
     Ok(match ty {
         "string" => Value::String(bytes_of(p, v)?),
         "list" => Value::List(list_of(p, v)?),
@@ -268,6 +319,35 @@ fn value_of(p: &mut Path, ty: &str, v: &J) -> Result<Value, JsonError> {
                 .collect::<Result<_, _>>()?,
         ),
         "stream" => Value::Stream(Box::new(stream_of(p, v)?)),
+        "array" => {
+            let o = obj(p, v)?;
+            let insert_idx = p.with(".insert_idx", |p| {
+                opt_of(p, o.get("insert_idx"), |p, v| u64_of(p, v))
+            })?;
+            let elements = p.with(".elements", |p| {
+                arr(p, get(p, o, "elements")?)?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        p.with(format!("[{i}]"), |p| {
+                            let a = arr(p, e)?;
+                            if a.len() != 2 {
+                                return Err(p.err("an array element is [index, value]"));
+                            }
+                            let idx = u64_of(p, &a[0])?;
+                            if idx == u64::MAX {
+                                return Err(p.err("index 2^64-1 cannot be stored"));
+                            }
+                            Ok((idx, bytes_of(p, &a[1])?))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })?;
+            Value::Array(Array {
+                insert_idx,
+                elements,
+            })
+        }
         "module" => {
             let o = obj(p, v)?;
             let name = get(p, o, "module")?
@@ -337,6 +417,7 @@ fn stream_of(p: &mut Path, v: &J) -> Result<Stream, JsonError> {
             .map(|(i, g)| p.with(format!("[{i}]"), |p| group_of(p, g)))
             .collect::<Result<Vec<_>, _>>()
     })?;
+    let idmp = p.with(".idmp", |p| opt_of(p, o.get("idmp"), idmp_of))?;
     Ok(Stream {
         length,
         last_id,
@@ -345,6 +426,46 @@ fn stream_of(p: &mut Path, v: &J) -> Result<Stream, JsonError> {
         entries_added,
         entries,
         groups,
+        idmp,
+    })
+}
+
+fn idmp_of(p: &mut Path, v: &J) -> Result<Idmp, JsonError> {
+    let o = obj(p, v)?;
+    let n = |p: &mut Path, k: &str| p.with(format!(".{k}"), |p| u64_of(p, get(p, o, k)?));
+    let duration_s = n(p, "duration_s")?;
+    let max_entries = n(p, "max_entries")?;
+    let iids_added = n(p, "iids_added")?;
+    let iids_duplicates = n(p, "iids_duplicates")?;
+    let producers = p.with(".producers", |p| {
+        arr(p, get(p, o, "producers")?)?
+            .iter()
+            .enumerate()
+            .map(|(i, pr)| {
+                p.with(format!("[{i}]"), |p| {
+                    let pr = obj(p, pr)?;
+                    let pid = bytes_of(p, get(p, pr, "pid")?)?;
+                    let entries = arr(p, get(p, pr, "entries")?)?
+                        .iter()
+                        .map(|e| {
+                            let a = arr(p, e)?;
+                            if a.len() != 2 {
+                                return Err(p.err("an IDMP entry is [iid, stream ID]"));
+                            }
+                            Ok((bytes_of(p, &a[0])?, id_of(p, &a[1])?))
+                        })
+                        .collect::<Result<_, _>>()?;
+                    Ok(IdmpProducer { pid, entries })
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(Idmp {
+        duration_s,
+        max_entries,
+        producers,
+        iids_added,
+        iids_duplicates,
     })
 }
 
@@ -365,7 +486,11 @@ fn group_of(p: &mut Path, v: &J) -> Result<Group, JsonError> {
                 }
                 Ok(PendingEntry {
                     id: id_of(p, &a[0])?,
-                    consumer: bytes_of(p, &a[1])?,
+                    // A NACKed entry has no owner (`null`); `nacked` must then list it.
+                    consumer: match &a[1] {
+                        J::Null => Vec::new(),
+                        c => bytes_of(p, c)?,
+                    },
                     delivery_time_ms: i64_of(p, &a[2])?,
                     delivery_count: u64_of(p, &a[3])?,
                 })
@@ -389,11 +514,28 @@ fn group_of(p: &mut Path, v: &J) -> Result<Group, JsonError> {
             })
             .collect::<Result<Vec<_>, _>>()
     })?;
+    let nacked = p.with(".nacked", |p| {
+        opt_of(p, o.get("nacked"), |p, v| {
+            arr(p, v)?.iter().map(|i| id_of(p, i)).collect()
+        })
+    })?;
+    for (i, row) in arr(p, get(p, o, "pending")?)?.iter().enumerate() {
+        let id = pending[i].id;
+        let listed = nacked
+            .as_ref()
+            .is_some_and(|n: &Vec<StreamId>| n.contains(&id));
+        if row.get(1).is_some_and(J::is_null) != listed {
+            return Err(p.err(format!(
+                "pending[{i}]: a consumer is null exactly for the IDs listed in nacked"
+            )));
+        }
+    }
     Ok(Group {
         name,
         last_delivered_id,
         entries_read,
         pending,
         consumers,
+        nacked,
     })
 }

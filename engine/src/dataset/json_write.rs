@@ -103,11 +103,43 @@ impl Serialize for EntryJson<'_> {
         if let Some(f) = e.freq {
             m.serialize_entry("freq", &f)?;
         }
+        AttrsJson(&e.attrs).entries(&mut m)?;
         m.end()
     }
 }
 
-struct ValueJson<'a>(&'a Value);
+struct MetaJson<'a>(&'a KeyMeta);
+
+impl Serialize for MetaJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let k = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("class", &k.class)?;
+        m.serialize_entry("version", &k.version)?;
+        m.serialize_entry("flags", &k.flags)?;
+        m.serialize_entry("payload", &Bytes(&k.payload))?;
+        m.end()
+    }
+}
+
+/// The key-level fields of an entry after `value` (`meta`, `hash_template`), for the payload
+/// form, which shares them.
+pub(super) struct AttrsJson<'a>(pub &'a KeyAttrs);
+
+impl AttrsJson<'_> {
+    pub(super) fn entries<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        if !self.0.meta.is_empty() {
+            m.serialize_entry("meta", &seq(self.0.meta.iter().map(MetaJson)))?;
+        }
+        if self.0.hash_template {
+            m.serialize_entry("hash_template", &true)?;
+        }
+        Ok(())
+    }
+}
+
+/// A value as Dataset JSON writes a key's `value`.
+pub(super) struct ValueJson<'a>(pub &'a Value);
 
 impl Serialize for ValueJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -119,6 +151,13 @@ impl Serialize for ValueJson<'_> {
                 seq(z.iter().map(|x| (Bytes(&x.member), score_text(x.score)))).serialize(s)
             }
             Value::Stream(st) => StreamJson(st).serialize(s),
+            Value::Array(a) => {
+                let mut m = s.serialize_map(None)?;
+                m.serialize_entry("insert_idx", &a.insert_idx)?;
+                let els = a.elements.iter().map(|(i, v)| (*i, Bytes(v)));
+                m.serialize_entry("elements", &seq(els))?;
+                m.end()
+            }
             Value::Module(md) => {
                 let mut m = s.serialize_map(None)?;
                 m.serialize_entry("module", &md.name)?;
@@ -165,6 +204,38 @@ impl Serialize for StreamJson<'_> {
         });
         m.serialize_entry("entries", &seq(entries))?;
         m.serialize_entry("groups", &seq(st.groups.iter().map(GroupJson)))?;
+        if let Some(i) = &st.idmp {
+            m.serialize_entry("idmp", &IdmpJson(i))?;
+        }
+        m.end()
+    }
+}
+
+struct IdmpJson<'a>(&'a Idmp);
+
+impl Serialize for IdmpJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let i = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("duration_s", &i.duration_s)?;
+        m.serialize_entry("max_entries", &i.max_entries)?;
+        let producers = i.producers.iter().map(ProducerJson);
+        m.serialize_entry("producers", &seq(producers))?;
+        m.serialize_entry("iids_added", &i.iids_added)?;
+        m.serialize_entry("iids_duplicates", &i.iids_duplicates)?;
+        m.end()
+    }
+}
+
+struct ProducerJson<'a>(&'a IdmpProducer);
+
+impl Serialize for ProducerJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let p = self.0;
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("pid", &Bytes(&p.pid))?;
+        let entries = p.entries.iter().map(|(iid, id)| (Bytes(iid), Id(*id)));
+        m.serialize_entry("entries", &seq(entries))?;
         m.end()
     }
 }
@@ -178,16 +249,20 @@ impl Serialize for GroupJson<'_> {
         m.serialize_entry("name", &Bytes(&g.name))?;
         m.serialize_entry("last_delivered_id", &Id(g.last_delivered_id))?;
         m.serialize_entry("entries_read", &g.entries_read)?;
+        let nacked = |id: &StreamId| g.nacked.as_ref().is_some_and(|n| n.contains(id));
         let pending = g.pending.iter().map(|p| {
             (
                 Id(p.id),
-                Bytes(&p.consumer),
+                (!nacked(&p.id)).then_some(Bytes(&p.consumer)),
                 p.delivery_time_ms,
                 p.delivery_count,
             )
         });
         m.serialize_entry("pending", &seq(pending))?;
         m.serialize_entry("consumers", &seq(g.consumers.iter().map(ConsumerJson)))?;
+        if let Some(n) = &g.nacked {
+            m.serialize_entry("nacked", &seq(n.iter().map(|i| Id(*i))))?;
+        }
         m.end()
     }
 }

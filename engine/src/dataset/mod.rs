@@ -3,11 +3,15 @@
 mod diff;
 mod json_read;
 mod json_write;
+mod payload_json;
 
 pub use diff::{first_difference, forget_negative_zero, forget_unreported};
 pub use json_read::{from_json, from_json_str, JsonError};
 pub use json_write::{
     bytes_text, score_text, to_json, to_json_string, write_json, Bytes, DatasetJson,
+};
+pub use payload_json::{
+    payload_from_json, payload_from_json_str, payload_to_json_string, PayloadDoc,
 };
 
 /// A whole dataset.
@@ -55,6 +59,74 @@ pub struct Entry {
     pub freq: Option<u8>,
     /// The value.
     pub value: Value,
+    /// What Redis 8.6+ files store with a key besides its value (empty for older files).
+    pub attrs: KeyAttrs,
+}
+
+/// Key attributes beyond the value: key metadata (Redis 8.6+) and the hash-template flag (8.10+).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyAttrs {
+    /// Key metadata classes (opcode 243 `KEY_META`), in stored order.
+    pub meta: Vec<KeyMeta>,
+    /// The hash is stored by hash template (types 29-32).
+    pub hash_template: bool,
+}
+
+impl KeyAttrs {
+    /// Whether there is nothing beyond what older versions store.
+    pub fn is_empty(&self) -> bool {
+        self.meta.is_empty() && !self.hash_template
+    }
+}
+
+/// One key metadata class's data: its 32-bit class spec split into name, version and flags,
+/// and the class's module opcode stream through its EOF opcode, exactly as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyMeta {
+    /// The 4-character class name (charset `A-Z a-z 0-9 _ -`).
+    pub class: String,
+    /// Class version (0 to 31).
+    pub version: u8,
+    /// Flags (bit 0: the loader may skip the class when it does not know it).
+    pub flags: u8,
+    /// The opcode stream through EOF.
+    pub payload: Vec<u8>,
+}
+
+/// Key metadata class names: 6 bits per character (not the module type charset: `_` is 62).
+pub const KEY_META_CHARSET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+impl KeyMeta {
+    /// The 32-bit class spec: name (24 bits), version (5), flags (3).
+    pub fn spec(&self) -> Option<u32> {
+        let name = self.class.as_bytes();
+        if name.len() != 4 || self.version > 31 || self.flags > 7 {
+            return None;
+        }
+        let mut n = 0u32;
+        for c in name {
+            let pos = KEY_META_CHARSET.iter().position(|x| x == c)? as u32;
+            n = n << 6 | pos;
+        }
+        Some((n << 5 | self.version as u32) << 3 | self.flags as u32)
+    }
+
+    /// Splits a class spec (every 32-bit value is one).
+    pub fn from_spec(spec: u32, payload: Vec<u8>) -> KeyMeta {
+        let mut name = [0u8; 4];
+        let mut n = spec >> 8;
+        for c in name.iter_mut().rev() {
+            *c = KEY_META_CHARSET[(n & 63) as usize];
+            n >>= 6;
+        }
+        KeyMeta {
+            class: String::from_utf8_lossy(&name).into_owned(),
+            version: ((spec >> 3) & 31) as u8,
+            flags: (spec & 7) as u8,
+            payload,
+        }
+    }
 }
 
 /// A value by logical type.
@@ -72,8 +144,19 @@ pub enum Value {
     Zset(Vec<ZsetMember>),
     /// A stream.
     Stream(Box<Stream>),
+    /// A Redis 8.8+ array.
+    Array(Array),
     /// A module value kept as its exact payload.
     Module(ModuleValue),
+}
+
+/// A Redis 8.8+ sparse array: values at 64-bit indexes, and the insertion cursor.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Array {
+    /// Where the next `ARINSERT` goes (`None`: never set).
+    pub insert_idx: Option<u64>,
+    /// Elements sorted by index, each index once.
+    pub elements: Vec<(u64, Vec<u8>)>,
 }
 
 impl Value {
@@ -86,6 +169,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Zset(_) => "zset",
             Value::Stream(_) => "stream",
+            Value::Array(_) => "array",
             Value::Module(_) => "module",
         }
     }
@@ -96,6 +180,7 @@ impl Value {
             Value::List(v) | Value::Set(v) => v.is_empty(),
             Value::Hash(v) => v.is_empty(),
             Value::Zset(v) => v.is_empty(),
+            Value::Array(a) => a.elements.is_empty(),
             Value::String(_) | Value::Stream(_) | Value::Module(_) => false,
         }
     }
@@ -177,6 +262,45 @@ pub struct Stream {
     pub entries: Vec<StreamEntry>,
     /// Groups sorted by name.
     pub groups: Vec<Group>,
+    /// Idempotent-producer state (stream type 26+, Redis 8.6+).
+    pub idmp: Option<Idmp>,
+}
+
+/// A stream's idempotent-producer (IDMP) state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idmp {
+    /// How long an IID is remembered, seconds (1 to 86400).
+    pub duration_s: u64,
+    /// IIDs remembered per producer (1 to 10000).
+    pub max_entries: u64,
+    /// Producers sorted by pid.
+    pub producers: Vec<IdmpProducer>,
+    /// IIDs ever added.
+    pub iids_added: u64,
+    /// Duplicate IIDs ever detected.
+    pub iids_duplicates: u64,
+}
+
+impl Default for Idmp {
+    /// What a stream without IDMP use carries: the `stream-idmp-*` defaults.
+    fn default() -> Idmp {
+        Idmp {
+            duration_s: 100,
+            max_entries: 100,
+            producers: Vec::new(),
+            iids_added: 0,
+            iids_duplicates: 0,
+        }
+    }
+}
+
+/// One producer's remembered IIDs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdmpProducer {
+    /// Producer id.
+    pub pid: Vec<u8>,
+    /// `(iid, stream ID)` in insertion order.
+    pub entries: Vec<(Vec<u8>, StreamId)>,
 }
 
 /// One stream entry.
@@ -201,6 +325,9 @@ pub struct Group {
     pub pending: Vec<PendingEntry>,
     /// Consumers sorted by name.
     pub consumers: Vec<Consumer>,
+    /// The NACK zone (stream type 27+, Redis 8.8+), in stored order; these pending entries
+    /// have no consumer (their `consumer` is empty).
+    pub nacked: Option<Vec<StreamId>>,
 }
 
 /// A row of a group's pending entries list.
@@ -273,7 +400,24 @@ impl Value {
                     .unwrap_or(std::cmp::Ordering::Equal)
                     .then_with(|| a.member.cmp(&b.member))
             }),
+            Value::Array(a) => {
+                if !a.elements.is_sorted_by(|x, y| x.0 < y.0) {
+                    // Stable, so that of a repeated index the last stays last and is kept.
+                    a.elements.sort_by_key(|e| e.0);
+                    let mut v: Vec<(u64, Vec<u8>)> = Vec::with_capacity(a.elements.len());
+                    for e in a.elements.drain(..) {
+                        match v.last_mut() {
+                            Some(l) if l.0 == e.0 => *l = e,
+                            _ => v.push(e),
+                        }
+                    }
+                    a.elements = v;
+                }
+            }
             Value::Stream(s) => {
+                if let Some(i) = &mut s.idmp {
+                    i.producers.sort_by(|a, b| a.pid.cmp(&b.pid));
+                }
                 s.entries.sort_by_key(|e| e.id);
                 s.groups.sort_by(|a, b| a.name.cmp(&b.name));
                 for g in &mut s.groups {

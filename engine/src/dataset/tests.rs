@@ -12,6 +12,7 @@ fn sample() -> Dataset {
                 idle_s: None,
                 freq: None,
                 value: Value::String(vec![0xff, 0x00]),
+                attrs: Default::default(),
             },
             Entry {
                 db: 0,
@@ -20,6 +21,7 @@ fn sample() -> Dataset {
                 idle_s: Some(3),
                 freq: None,
                 value: Value::Set(vec![b"b".to_vec(), b"a".to_vec()]),
+                attrs: Default::default(),
             },
             Entry {
                 db: 0,
@@ -28,6 +30,7 @@ fn sample() -> Dataset {
                 idle_s: None,
                 freq: None,
                 value: Value::List(vec![]),
+                attrs: Default::default(),
             },
             Entry {
                 db: 0,
@@ -49,6 +52,7 @@ fn sample() -> Dataset {
                         score: 1e300,
                     },
                 ]),
+                attrs: Default::default(),
             },
         ],
     };

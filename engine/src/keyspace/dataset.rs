@@ -1,6 +1,6 @@
 //! Conversion between the keyspace and the logical [`Dataset`]: `from_dataset` then `to_dataset`
 //! is the identity on canonical datasets; `to_dataset(Some(now))` leaves out what has expired.
-use super::db::{Obj, Slot, Stats};
+use super::db::{ArrayObj, Obj, Slot, Stats};
 use super::functions::library_name;
 use super::fxhash::FxHashSet;
 use super::hash_type::HashObj;
@@ -8,7 +8,7 @@ use super::stream_type::{ConsumerObj, GroupObj, Nack, NodeLimits, StreamObj};
 use super::zset_type::{ZsetLimits, ZsetObj};
 use super::{Config, Keyspace};
 use crate::dataset::{
-    Consumer, Dataset, Entry, Group, HashField, PendingEntry, Stream, StreamEntry, Value,
+    Array, Consumer, Dataset, Entry, Group, HashField, PendingEntry, Stream, StreamEntry, Value,
     ZsetMember,
 };
 
@@ -40,10 +40,11 @@ impl Keyspace {
             let slot = Slot {
                 obj,
                 expire: e.expire_ms,
-                stats: (e.idle_s.is_some() || e.freq.is_some()).then(|| {
+                stats: (e.idle_s.is_some() || e.freq.is_some() || !e.attrs.is_empty()).then(|| {
                     Box::new(Stats {
                         idle_s: e.idle_s,
                         freq: e.freq,
+                        attrs: e.attrs.clone(),
                     })
                 }),
             };
@@ -70,6 +71,11 @@ impl Keyspace {
                     idle_s: slot.stats.as_ref().and_then(|s| s.idle_s),
                     freq: slot.stats.as_ref().and_then(|s| s.freq),
                     value: value_of(&slot.obj, now_ms),
+                    attrs: slot
+                        .stats
+                        .as_ref()
+                        .map(|s| s.attrs.clone())
+                        .unwrap_or_default(),
                 });
             }
         }
@@ -121,6 +127,10 @@ pub(crate) fn obj_from_value(v: &Value, cfg: &Config) -> Obj {
             so.rebuild_nodes(lim);
             Obj::Stream(Box::new(so))
         }
+        Value::Array(a) => Obj::Array(Box::new(ArrayObj {
+            insert_idx: a.insert_idx,
+            map: a.elements.iter().cloned().collect(),
+        })),
         Value::Module(m) => Obj::Module(Box::new(m.clone())),
     }
 }
@@ -150,6 +160,10 @@ pub(crate) fn value_of(obj: &Obj, now_ms: Option<i64>) -> Value {
                 .collect(),
         ),
         Obj::Stream(s) => Value::Stream(Box::new(stream_to(s))),
+        Obj::Array(a) => Value::Array(Array {
+            insert_idx: a.insert_idx,
+            elements: a.map.iter().map(|(i, v)| (*i, v.clone())).collect(),
+        }),
         Obj::Module(m) => Value::Module((**m).clone()),
     }
 }
@@ -162,12 +176,14 @@ fn stream_from(s: &Stream) -> StreamObj {
         first_id: s.first_id,
         max_deleted: s.max_deleted_id,
         entries_added: s.entries_added,
+        idmp: s.idmp.clone(),
         ..StreamObj::default()
     };
     for g in &s.groups {
         let mut go = GroupObj {
             last_id: g.last_delivered_id,
             entries_read: g.entries_read,
+            nacked: g.nacked.clone(),
             ..GroupObj::default()
         };
         for p in &g.pending {
@@ -233,7 +249,15 @@ fn stream_to(s: &StreamObj) -> Stream {
                         pending: c.pel.iter().copied().collect(),
                     })
                     .collect(),
+                // Only entries still pending and unowned stay in the zone.
+                nacked: g.nacked.as_ref().map(|n| {
+                    n.iter()
+                        .filter(|id| g.pel.get(id).is_some_and(|p| p.consumer.is_empty()))
+                        .copied()
+                        .collect()
+                }),
             })
             .collect(),
+        idmp: s.idmp.clone(),
     }
 }

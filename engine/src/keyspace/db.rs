@@ -16,7 +16,16 @@ pub(crate) enum Obj {
     Hash(Box<HashObj>),
     Zset(Box<ZsetObj>),
     Stream(Box<StreamObj>),
+    /// A Redis 8.8+ array: index -> value, and the insertion cursor.
+    Array(Box<ArrayObj>),
     Module(Box<ModuleValue>),
+}
+
+/// An array value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ArrayObj {
+    pub(crate) insert_idx: Option<u64>,
+    pub(crate) map: std::collections::BTreeMap<u64, Vec<u8>>,
 }
 
 impl Obj {
@@ -27,6 +36,7 @@ impl Obj {
             Obj::Set(s) => s.is_empty(),
             Obj::Hash(h) => h.map.is_empty(),
             Obj::Zset(z) => z.dict.is_empty(),
+            Obj::Array(a) => a.map.is_empty(),
             Obj::Str(_) | Obj::Stream(_) | Obj::Module(_) => false,
         }
     }
@@ -40,6 +50,7 @@ impl Obj {
             Obj::Hash(_) => "hash",
             Obj::Zset(_) => "zset",
             Obj::Stream(_) => "stream",
+            Obj::Array(_) => "array",
             Obj::Module(_) => "module",
         }
     }
@@ -55,13 +66,16 @@ pub(crate) struct Slot {
     pub(crate) stats: Option<Box<Stats>>,
 }
 
-/// The access statistics a dataset may carry for a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The access statistics a dataset may carry for a key, and its Redis 8.6+ attributes (key
+/// metadata, hash-template flag), which go with the value as the statistics do.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Stats {
     /// LRU idle seconds.
     pub(crate) idle_s: Option<u64>,
     /// LFU counter.
     pub(crate) freq: Option<u8>,
+    /// Key metadata and the template flag.
+    pub(crate) attrs: crate::dataset::KeyAttrs,
 }
 
 impl Slot {

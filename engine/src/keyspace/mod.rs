@@ -34,6 +34,7 @@ mod hashes;
 mod hll;
 mod keys;
 mod lists;
+mod redis8;
 mod reply;
 mod restore;
 mod scripts;
@@ -249,6 +250,7 @@ fn table() -> &'static Table {
             hll::COMMANDS,
             scripts::COMMANDS,
             served::COMMANDS,
+            redis8::COMMANDS,
         ] {
             for s in family {
                 let mut i = name_hash(s.name.as_bytes()) as usize & mask;

@@ -51,6 +51,9 @@ pub enum CommandError {
     UnknownCommand(String),
     /// The argument count does not fit the command (lower-cased name, `cmd|sub` for subcommands).
     WrongArity(String),
+    /// A known command in a form this engine does not model, so replaying it would lose state
+    /// (lower-cased name, and what is not modelled).
+    Unsupported(String, String),
 }
 
 impl fmt::Display for CommandError {
@@ -59,6 +62,9 @@ impl fmt::Display for CommandError {
             CommandError::UnknownCommand(c) => write!(f, "unknown command '{c}'"),
             CommandError::WrongArity(c) => {
                 write!(f, "wrong number of arguments for '{c}' command")
+            }
+            CommandError::Unsupported(c, why) => {
+                write!(f, "'{c}' in a form this engine does not replay: {why}")
             }
         }
     }

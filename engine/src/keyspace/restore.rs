@@ -9,21 +9,25 @@ use crate::format::rdb::{payload, ReadOptions};
 
 pub(crate) const COMMANDS: &[Spec] = &[spec("restore", -4, restore)];
 
-/// The newest RDB version a Redis-magic payload may carry (Redis 7.4 writes 12).
-const MAX_REDIS_VERSION: u16 = 12;
+/// The newest RDB version a Redis-magic payload may carry: 15, the newest this engine reads
+/// (Redis 8.10 writes it; a server accepts its own version and below).
+const MAX_REDIS_VERSION: u16 = 15;
 /// Valkey 9's RDB version, written with the `VALKEY` magic.
 const VALKEY_VERSION: u16 = 80;
 
 /// Decodes a DUMP payload (`format::rdb::payload`) with RESTORE's rules and reply texts: the
 /// footer's version must be one this engine reads and its CRC must match (zero is accepted).
-pub(crate) fn decode_dump(payload: &[u8]) -> Result<crate::dataset::Value, String> {
+/// Also returns the key attributes (key metadata, template flag) the payload carries.
+pub(crate) fn decode_dump_entry(
+    payload: &[u8],
+) -> Result<(crate::dataset::Value, crate::dataset::KeyAttrs), String> {
     match payload::split(payload) {
         Ok((_, f))
             if (f.version <= MAX_REDIS_VERSION || f.version == VALKEY_VERSION) && f.crc_ok() => {}
         _ => return Err("ERR DUMP payload version or checksum are wrong".into()),
     }
-    match payload::decode_value(payload, ReadOptions::default()) {
-        Ok((_, v, _)) => Ok(v),
+    match payload::decode_entry(payload, ReadOptions::default()) {
+        Ok((_, v, a, _)) => Ok((v, a)),
         Err(_) => Err("ERR Bad data format".into()),
     }
 }
@@ -38,6 +42,7 @@ fn restore(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
         Stats {
             idle_s: None,
             freq: None,
+            attrs: Default::default(),
         },
     );
     let mut j = 4;
@@ -74,8 +79,11 @@ fn restore(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     if !replace && k.db(cx.db).exists(a[1], cx.clock) {
         return err("BUSYKEY Target key name already exists.");
     }
-    let value = match decode_dump(a[3]) {
-        Ok(v) => v,
+    let value = match decode_dump_entry(a[3]) {
+        Ok((v, attrs)) => {
+            stats.attrs = attrs;
+            v
+        }
         Err(e) => return err(e),
     };
     let expire = match ttl {
@@ -94,7 +102,8 @@ fn restore(k: &mut Keyspace, cx: &mut Cx, a: &[&[u8]]) -> CmdResult {
     if value.is_empty_collection() {
         return err("ERR Bad data format");
     }
-    let stats = (stats.idle_s.is_some() || stats.freq.is_some()).then(|| Box::new(stats));
+    let stats = (stats.idle_s.is_some() || stats.freq.is_some() || !stats.attrs.is_empty())
+        .then(|| Box::new(stats));
     let slot = Slot {
         obj: obj_from_value(&value, &cfg),
         expire,

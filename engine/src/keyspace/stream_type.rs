@@ -41,6 +41,9 @@ pub(crate) struct GroupObj {
     pub(crate) entries_read: Option<u64>,
     pub(crate) pel: BTreeMap<StreamId, Nack>,
     pub(crate) consumers: BTreeMap<Vec<u8>, ConsumerObj>,
+    /// The NACK zone (Redis 8.8+), oldest first: pending entries without a consumer (their
+    /// `Nack::consumer` is empty). `None` for a dataset from before RDB 14, until XNACK.
+    pub(crate) nacked: Option<Vec<StreamId>>,
 }
 
 impl GroupObj {
@@ -93,6 +96,9 @@ pub(crate) struct StreamObj {
     pub(crate) entries_added: Option<u64>,
     pub(crate) groups: BTreeMap<Vec<u8>, GroupObj>,
     pub(crate) nodes: VecDeque<Node>,
+    /// Idempotent-producer state (Redis 8.6+), as a dataset carried it or XIDMPRECORD and
+    /// XCFGSET set it.
+    pub(crate) idmp: Option<crate::dataset::Idmp>,
 }
 
 /// Node sizing settings.

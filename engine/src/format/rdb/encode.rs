@@ -5,7 +5,7 @@ use super::opcode::ValueType;
 use super::string;
 use super::target::{Target, Thresholds};
 use super::{intset, listpack, ziplist};
-use crate::dataset::{HashField, Value, ZsetMember};
+use crate::dataset::{Entry, HashField, Value, ZsetMember};
 use crate::format::int::parse_i64;
 
 /// Elements at least this large go to PLAIN quicklist nodes before Redis 7.4.
@@ -19,6 +19,11 @@ pub struct Encoder {
     pub thresholds: Thresholds,
     /// How strings are written (`rdbcompression`, reused LZF buffers).
     pub strings: string::Writer,
+    /// The listpack back-length form of the target (minimal from RDB 14).
+    pub lp_form: listpack::Backlen,
+    /// The file's hash template registry: template hashes are written by reference (types
+    /// 30/32). Without one (DUMP payloads) they carry their names (types 29/31).
+    pub templates: Option<std::sync::Arc<super::template::Registry>>,
 }
 
 impl Encoder {
@@ -28,7 +33,13 @@ impl Encoder {
             target,
             thresholds,
             strings: string::Writer::new(compress),
+            lp_form: target.backlen(),
+            templates: None,
         }
+    }
+
+    fn lp(&self) -> listpack::Builder {
+        listpack::Builder::with_form(self.lp_form)
     }
 
     /// Appends an RDB string (see [`string::Writer::write`]).
@@ -39,6 +50,54 @@ impl Encoder {
     /// The type byte this target's server would write for `v`.
     pub fn choose(&self, v: &Value) -> ValueType {
         choose_type(self.target, &self.thresholds, v)
+    }
+
+    /// The type byte for a key: as [`Encoder::choose`], except that a hash marked
+    /// `hash_template` is written by template where the target has them (RDB 15): by reference
+    /// in a file, self-contained in a payload; as strings when a value does not fit a listpack.
+    pub fn choose_key(&self, e: &Entry) -> ValueType {
+        if !(e.attrs.hash_template
+            && self.target.hash_templates()
+            && super::template::eligible(&e.value))
+        {
+            return self.choose(&e.value);
+        }
+        let lp = match &e.value {
+            Value::Hash(f) => {
+                f.len() <= self.thresholds.hash_max_listpack_entries
+                    && f.iter()
+                        .all(|x| x.value.len() <= self.thresholds.hash_max_listpack_value)
+            }
+            _ => false,
+        };
+        match (self.templates.is_some(), lp) {
+            (true, true) => ValueType::HashTmplLpRef,
+            (true, false) => ValueType::HashTmplArrayRef,
+            (false, true) => ValueType::HashTmplLp,
+            (false, false) => ValueType::HashTmplArray,
+        }
+    }
+
+    /// Appends a key's value: [`Encoder::value`], and the template encodings.
+    pub fn key_value(&mut self, out: &mut Vec<u8>, ty: ValueType, e: &Entry) {
+        match (ty.is_hash_template(), &e.value) {
+            (true, Value::Hash(f)) => {
+                let names: Vec<&[u8]> = super::template::template_order(f)
+                    .iter()
+                    .map(|x| x.field.as_slice())
+                    .collect();
+                let id = self
+                    .templates
+                    .as_ref()
+                    .and_then(|r| r.id_of(&names))
+                    .unwrap_or(0);
+                let fit = names
+                    .iter()
+                    .all(|n| n.len() <= self.thresholds.hash_max_listpack_value);
+                super::template::write(&mut self.strings, self.lp_form, fit, out, ty, f, id)
+            }
+            _ => self.value(out, ty, &e.value),
+        }
     }
 }
 
@@ -104,8 +163,11 @@ pub fn choose_type(t: Target, th: &Thresholds, v: &Value) -> ValueType {
         Value::Stream(_) => match lvl {
             ..=9 => ValueType::StreamListpacks,
             10 => ValueType::StreamListpacks2,
-            _ => ValueType::StreamListpacks3,
+            11 | 12 => ValueType::StreamListpacks3,
+            13 => ValueType::StreamListpacks4,
+            _ => ValueType::StreamListpacks5,
         },
+        Value::Array(_) => ValueType::Array,
         Value::Module(_) => ValueType::Module2,
     }
 }
@@ -136,7 +198,7 @@ impl Encoder {
                 self.string(out, &blob);
             }
             (ValueType::SetListpack, Value::Set(m)) => {
-                let mut lp = listpack::Builder::new();
+                let mut lp = self.lp();
                 m.iter().for_each(|x| lp.push(x));
                 self.string(out, &lp.finish());
             }
@@ -156,7 +218,7 @@ impl Encoder {
                 self.string(out, &zl.finish());
             }
             (ValueType::HashListpack, Value::Hash(f)) => {
-                let mut lp = listpack::Builder::new();
+                let mut lp = self.lp();
                 for x in f {
                     lp.push(&x.field);
                     lp.push(&x.value);
@@ -194,7 +256,7 @@ impl Encoder {
                     }
                     self.string(out, &zl.finish());
                 } else {
-                    let mut lp = listpack::Builder::new();
+                    let mut lp = self.lp();
                     for x in m {
                         lp.push(&x.member);
                         score_entry(x.score, &mut text, false);
@@ -207,9 +269,19 @@ impl Encoder {
             (
                 ValueType::StreamListpacks
                 | ValueType::StreamListpacks2
-                | ValueType::StreamListpacks3,
+                | ValueType::StreamListpacks3
+                | ValueType::StreamListpacks4
+                | ValueType::StreamListpacks5,
                 Value::Stream(s),
-            ) => super::stream::write(&mut self.strings, &self.thresholds, out, ty, s),
+            ) => super::stream::write(
+                &mut self.strings,
+                &self.thresholds,
+                self.lp_form,
+                out,
+                ty,
+                s,
+            ),
+            (ValueType::Array, Value::Array(a)) => super::array::write(&mut self.strings, out, a),
             (ValueType::Module2, Value::Module(m)) => {
                 length::write(out, m.id);
                 out.extend_from_slice(&m.payload);
@@ -234,6 +306,8 @@ impl Encoder {
             Plain(usize),
         }
         let mut nodes: Vec<Node> = Vec::new();
+        let form = self.lp_form;
+        let new_lp = || listpack::Builder::with_form(form);
         let mut lp: Option<listpack::Builder> = None;
         let mut zl: Option<ziplist::Builder> = None;
         for (i, item) in items.iter().enumerate() {
@@ -245,14 +319,13 @@ impl Encoder {
                     nodes.push(Node::Plain(i));
                     continue;
                 }
-                let b = lp.get_or_insert_with(listpack::Builder::new);
+                let b = lp.get_or_insert_with(new_lp);
                 if !b.is_empty()
-                    && b.len() + listpack::Builder::entry_size(item)
-                        > self.thresholds.list_node_bytes
+                    && b.len() + b.entry_size_of(item) > self.thresholds.list_node_bytes
                 {
                     nodes.push(Node::Packed(lp.take().expect("present").finish()));
                 }
-                lp.get_or_insert_with(listpack::Builder::new).push(item);
+                lp.get_or_insert_with(new_lp).push(item);
             } else {
                 let b = zl.get_or_insert_with(ziplist::Builder::new);
                 if !b.is_empty() && b.len() + item.len() + 11 > self.thresholds.list_node_bytes {
@@ -290,7 +363,7 @@ impl Encoder {
         order.sort_by_key(|x| (x.expire_ms.is_none(), x.expire_ms.unwrap_or(0)));
         let min = f.iter().filter_map(|x| x.expire_ms).min().unwrap_or(0);
         out.extend_from_slice(&min.to_le_bytes());
-        let mut lp = listpack::Builder::new();
+        let mut lp = self.lp();
         for x in order {
             lp.push(&x.field);
             lp.push(&x.value);

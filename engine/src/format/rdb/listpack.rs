@@ -9,14 +9,39 @@ const END: u8 = 0xff;
 /// `num_elements` value meaning "count unknown".
 pub const UNKNOWN_COUNT: u16 = u16::MAX;
 
-/// Size in bytes of the back-length that encodes an element of `l` bytes.
+/// Which back-length widths a writer uses. Redis 8.8 (upstream 74cfe8154, PR #15151) made
+/// `lpEncodeBacklen` use the minimal width at element sizes 16383, 2097151 and 268435455, which
+/// earlier writers encode one byte wider; readers on both sides derive the width from the size,
+/// so each misreads the other's boundary elements. This reader accepts both (they differ in the
+/// first back-length byte: 0 for the wide form, 127 for the minimal one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backlen {
+    /// Up to Redis 8.6 and Valkey 9.1 (RDB 13 and below, `VALKEY080`).
+    #[default]
+    Wide,
+    /// Redis 8.8+ (RDB 14+).
+    Minimal,
+}
+
+/// Size in bytes of the back-length that encodes an element of `l` bytes (the wide form).
 pub fn backlen_size(l: usize) -> usize {
-    match l {
+    backlen_size_in(Backlen::Wide, l)
+}
+
+/// Size in bytes of the back-length of an element of `l` bytes in the given form.
+pub fn backlen_size_in(form: Backlen, l: usize) -> usize {
+    let boundary = matches!(l, 16383 | 2097151 | 268435455);
+    let wide = match l {
         0..=127 => 1,
         128..=16382 => 2,
         16383..=2097150 => 3,
         2097151..=268435454 => 4,
         _ => 5,
+    };
+    if boundary && form == Backlen::Minimal {
+        wide - 1
+    } else {
+        wide
     }
 }
 
@@ -58,7 +83,12 @@ fn element<'a>(c: &mut Bytes<'a>) -> Result<Elem<'a>> {
     };
     let size = c.pos() - start;
     let bl_at = c.pos();
-    let bl = c.take(backlen_size(size), "listpack back-length")?;
+    // At the three boundary sizes the first byte tells the form: the wide one starts with 0.
+    let form = match c.peek("listpack back-length")? {
+        0 => Backlen::Wide,
+        _ => Backlen::Minimal,
+    };
+    let bl = c.take(backlen_size_in(form, size), "listpack back-length")?;
     // Most significant 7-bit group first; every byte but the first has its top bit set.
     let mut v: u64 = 0;
     for (i, &x) in bl.iter().enumerate() {
@@ -189,6 +219,35 @@ mod tests {
         assert_eq!(backlen_size(128), 2);
         assert_eq!(backlen_size(16382), 2);
         assert_eq!(backlen_size(16383), 3);
+        assert_eq!(backlen_size_in(Backlen::Minimal, 16383), 2);
+        assert_eq!(backlen_size_in(Backlen::Minimal, 16384), 3);
+        assert_eq!(backlen_size_in(Backlen::Minimal, 2097151), 3);
+        assert_eq!(backlen_size_in(Backlen::Minimal, 268435455), 4);
+    }
+
+    /// A 16378-byte string is a 16383-byte element (0xf0, 4 length bytes, data): both back-length
+    /// forms read, and each builder writes its own.
+    #[test]
+    fn both_backlen_forms_of_a_boundary_element_read() {
+        let s = vec![b'x'; 16378];
+        for form in [Backlen::Wide, Backlen::Minimal] {
+            let mut b = Builder::with_form(form);
+            b.push(&s);
+            b.push(b"after");
+            let blob = b.finish();
+            let bl = &blob[6 + 16383..];
+            match form {
+                Backlen::Wide => assert_eq!(&bl[..3], &[0, 0xff, 0xff]),
+                Backlen::Minimal => assert_eq!(&bl[..2], &[0x7f, 0xff]),
+            }
+            let mut got = vec![];
+            for_each(&blob, |e| {
+                got.push(e.to_vec());
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(got, vec![s.clone(), b"after".to_vec()]);
+        }
     }
 
     /// Hand-built listpack: "a", 5, -1 (int13), then end.
@@ -219,6 +278,7 @@ mod tests {
 pub struct Builder {
     buf: Vec<u8>,
     count: usize,
+    form: Backlen,
 }
 
 impl Default for Builder {
@@ -228,11 +288,20 @@ impl Default for Builder {
 }
 
 impl Builder {
-    /// An empty listpack.
+    /// An empty listpack with the wide back-lengths of Redis up to 8.6.
     pub fn new() -> Builder {
+        Builder::with_form(Backlen::Wide)
+    }
+
+    /// An empty listpack writing back-lengths in `form`.
+    pub fn with_form(form: Backlen) -> Builder {
         let mut buf = Vec::with_capacity(64);
         buf.extend_from_slice(&[0; HEADER]);
-        Builder { buf, count: 0 }
+        Builder {
+            buf,
+            count: 0,
+            form,
+        }
     }
 
     /// Bytes the finished listpack will take.
@@ -250,13 +319,18 @@ impl Builder {
         self.count == 0
     }
 
-    /// Bytes one element of `s` would take, back-length included.
-    pub fn entry_size(s: &[u8]) -> usize {
+    /// Bytes one element of `s` would take in this builder, back-length included.
+    pub fn entry_size_of(&self, s: &[u8]) -> usize {
         let size = match crate::format::int::parse_i64(s).filter(|_| s.len() <= 20) {
             Some(v) => int_size(v),
             None => str_header(s.len()) + s.len(),
         };
-        size + backlen_size(size)
+        size + backlen_size_in(self.form, size)
+    }
+
+    /// Bytes one element of `s` would take with wide back-lengths.
+    pub fn entry_size(s: &[u8]) -> usize {
+        Builder::new().entry_size_of(s)
     }
 
     /// Appends a string (as an integer when it is canonical int64 text).
@@ -307,7 +381,7 @@ impl Builder {
     }
 
     fn backlen(&mut self, size: usize) {
-        let n = backlen_size(size);
+        let n = backlen_size_in(self.form, size);
         for i in (0..n).rev() {
             let group = ((size >> (7 * i)) & 0x7f) as u8;
             self.buf.push(if i == n - 1 { group } else { group | 0x80 });

@@ -1,10 +1,12 @@
 //! RDB snapshots: the vocabulary, primitives, blob encodings, the streaming reader and the
 //! dataset collector, one module per record kind.
+pub mod array;
 pub mod collect;
 pub mod dups;
 pub mod elem;
 pub mod encode;
 pub mod intset;
+pub mod keymeta;
 pub mod length;
 pub mod listpack;
 pub mod module;
@@ -14,6 +16,7 @@ pub mod reader;
 pub mod stream;
 pub mod string;
 pub mod target;
+pub mod template;
 pub mod value;
 pub mod visit;
 pub mod writer;

@@ -101,9 +101,15 @@ impl Header {
     }
 }
 
-/// Record opcodes (type bytes at and above 243).
+/// Record opcodes (type bytes at and above 242; 242 and 243 depend on the dialect).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opcode {
+    /// `RDB_OPCODE_HASH_TEMPLATE` (242 under `REDIS`, Redis 8.10+): one hash template.
+    HashTemplate,
+    /// `RDB_OPCODE_KEY_META` (243 under `REDIS`, Redis 8.6+): the next key's metadata.
+    KeyMeta,
+    /// `RDB_OPCODE_SLOT_IMPORT` (243 under `VALKEY`, Valkey 9.0+): slot import state.
+    SlotImport,
     /// `RDB_OPCODE_SLOT_INFO` (244): cluster slot sizing hint.
     SlotInfo,
     /// `RDB_OPCODE_FUNCTION2` (245): one function library's source.
@@ -131,7 +137,17 @@ pub enum Opcode {
 }
 
 impl Opcode {
-    /// The opcode for byte `b`, if it is one this reader knows.
+    /// The opcode for byte `b` in a file of the given dialect.
+    pub fn from_byte_in(b: u8, magic: Magic) -> Option<Opcode> {
+        match (b, magic) {
+            (242, Magic::Redis) => Some(Opcode::HashTemplate),
+            (243, Magic::Redis) => Some(Opcode::KeyMeta),
+            (243, Magic::Valkey) => Some(Opcode::SlotImport),
+            _ => Opcode::from_byte(b),
+        }
+    }
+
+    /// The opcode for byte `b` when it means the same in both dialects (244 and above).
     pub fn from_byte(b: u8) -> Option<Opcode> {
         Some(match b {
             244 => Opcode::SlotInfo,
@@ -153,6 +169,8 @@ impl Opcode {
     /// The byte.
     pub fn byte(self) -> u8 {
         match self {
+            Opcode::HashTemplate => 242,
+            Opcode::KeyMeta | Opcode::SlotImport => 243,
             Opcode::SlotInfo => 244,
             Opcode::Function2 => 245,
             Opcode::FunctionPreGa => 246,
@@ -224,11 +242,25 @@ pub enum ValueType {
     HashListpackEx,
     /// Valkey's `RDB_TYPE_HASH_2` (22 under `VALKEY`).
     Hash2,
+    /// `RDB_TYPE_STREAM_LISTPACKS_4` (26, Redis 8.6+): type 21 plus IDMP state.
+    StreamListpacks4,
+    /// `RDB_TYPE_STREAM_LISTPACKS_5` (27, Redis 8.8+): type 26 plus each group's NACK zone.
+    StreamListpacks5,
+    /// `RDB_TYPE_ARRAY` (28, Redis 8.8+).
+    Array,
+    /// `RDB_TYPE_HASH_TMPL_LP` (29, Redis 8.10+): self-contained template hash, values listpack.
+    HashTmplLp,
+    /// `RDB_TYPE_HASH_TMPL_LP_REF` (30): values listpack naming a registered template.
+    HashTmplLpRef,
+    /// `RDB_TYPE_HASH_TMPL_ARRAY` (31): self-contained template hash, values as strings.
+    HashTmplArray,
+    /// `RDB_TYPE_HASH_TMPL_ARRAY_REF` (32): values as strings after a template id.
+    HashTmplArrayRef,
 }
 
 impl ValueType {
     /// Every type, in declaration order (so `ty as usize` indexes it).
-    pub const ALL: [ValueType; 26] = {
+    pub const ALL: [ValueType; 33] = {
         use ValueType::*;
         [
             String,
@@ -257,6 +289,13 @@ impl ValueType {
             HashMetadata,
             HashListpackEx,
             Hash2,
+            StreamListpacks4,
+            StreamListpacks5,
+            Array,
+            HashTmplLp,
+            HashTmplLpRef,
+            HashTmplArray,
+            HashTmplArrayRef,
         ]
     };
 
@@ -289,6 +328,13 @@ impl ValueType {
             (23, Magic::Redis) => HashListpackExPreGa,
             (24, Magic::Redis) => HashMetadata,
             (25, Magic::Redis) => HashListpackEx,
+            (26, Magic::Redis) => StreamListpacks4,
+            (27, Magic::Redis) => StreamListpacks5,
+            (28, Magic::Redis) => Array,
+            (29, Magic::Redis) => HashTmplLp,
+            (30, Magic::Redis) => HashTmplLpRef,
+            (31, Magic::Redis) => HashTmplArray,
+            (32, Magic::Redis) => HashTmplArrayRef,
             (22, Magic::Valkey) => Hash2,
             _ => return None,
         })
@@ -324,6 +370,13 @@ impl ValueType {
             HashMetadata => 24,
             HashListpackEx => 25,
             Hash2 => 22,
+            StreamListpacks4 => 26,
+            StreamListpacks5 => 27,
+            Array => 28,
+            HashTmplLp => 29,
+            HashTmplLpRef => 30,
+            HashTmplArray => 31,
+            HashTmplArrayRef => 32,
         }
     }
 
@@ -357,7 +410,23 @@ impl ValueType {
             HashMetadata => "hash (field TTLs)",
             HashListpackEx => "hash (listpack with TTLs)",
             Hash2 => "hash (Valkey field TTLs)",
+            StreamListpacks4 => "stream (listpacks v4, IDMP)",
+            StreamListpacks5 => "stream (listpacks v5, NACK zones)",
+            Array => "array",
+            HashTmplLp => "hash (template, self-contained listpack)",
+            HashTmplLpRef => "hash (template listpack)",
+            HashTmplArray => "hash (template, self-contained strings)",
+            HashTmplArrayRef => "hash (template strings)",
         }
+    }
+
+    /// Whether the value is a hash stored by template (types 29-32).
+    pub fn is_hash_template(self) -> bool {
+        use ValueType::*;
+        matches!(
+            self,
+            HashTmplLp | HashTmplLpRef | HashTmplArray | HashTmplArrayRef
+        )
     }
 
     /// The logical type this encoding holds.
@@ -369,8 +438,11 @@ impl ValueType {
             Set | SetIntset | SetListpack => Kind::Set,
             Zset | Zset2 | ZsetZiplist | ZsetListpack => Kind::Zset,
             Hash | HashZipmap | HashZiplist | HashListpack | HashMetadataPreGa
-            | HashListpackExPreGa | HashMetadata | HashListpackEx | Hash2 => Kind::Hash,
-            StreamListpacks | StreamListpacks2 | StreamListpacks3 => Kind::Stream,
+            | HashListpackExPreGa | HashMetadata | HashListpackEx | Hash2 | HashTmplLp
+            | HashTmplLpRef | HashTmplArray | HashTmplArrayRef => Kind::Hash,
+            StreamListpacks | StreamListpacks2 | StreamListpacks3 | StreamListpacks4
+            | StreamListpacks5 => Kind::Stream,
+            Array => Kind::Array,
             ModulePreGa | Module2 => Kind::Module,
         }
     }
@@ -391,6 +463,8 @@ pub enum Kind {
     Hash,
     /// `stream`
     Stream,
+    /// `array`
+    Array,
     /// `module`
     Module,
 }
@@ -405,6 +479,7 @@ impl Kind {
             Kind::Zset => "zset",
             Kind::Hash => "hash",
             Kind::Stream => "stream",
+            Kind::Array => "array",
             Kind::Module => "module",
         }
     }

@@ -8,7 +8,9 @@ use super::collect::Collector;
 use super::opcode::{Header, Magic, Opcode, ValueType};
 use super::reader::{RdbReader, ReadOptions};
 use super::string::{self, Scratch};
-use crate::dataset::Value;
+use super::target::{assess, Report, Target, Thresholds};
+use super::writer::WriteError;
+use crate::dataset::{Dataset, Entry, KeyAttrs, Value};
 use crate::format::crc64;
 use crate::format::error::{Error, ErrorKind, Result};
 use crate::format::source::Source;
@@ -96,6 +98,15 @@ fn trailing(at: usize, body: &[u8], what: &'static str) -> Result<()> {
 /// Decodes an object payload whose checksum matches (or is zero): its type byte, its value and
 /// its footer. Every structure is checked as in a file of the footer's version.
 pub fn decode_value(payload: &[u8], opts: ReadOptions) -> Result<(ValueType, Value, Footer)> {
+    decode_entry(payload, opts).map(|(ty, v, _, f)| (ty, v, f))
+}
+
+/// [`decode_value`] with the key attributes a payload may carry: key metadata (opcode 243 first,
+/// Redis 8.6+) and the hash-template flag (types 29/31, Redis 8.10+).
+pub fn decode_entry(
+    payload: &[u8],
+    opts: ReadOptions,
+) -> Result<(ValueType, Value, KeyAttrs, Footer)> {
     let (body, f) = checked(payload)?;
     let opts = ReadOptions {
         total_len: Some(body.len() as u64),
@@ -107,9 +118,79 @@ pub fn decode_value(payload: &[u8], opts: ReadOptions) -> Result<(ValueType, Val
     trailing(r.pos() as usize, body, "DUMP payload")?;
     let mut ds = c.finish()?;
     match ds.keys.pop() {
-        Some(e) => Ok((ty, e.value, f)),
+        Some(e) => Ok((ty, e.value, e.attrs, f)),
         None => Err(Error::corrupt(0, "DUMP payload", "no object")),
     }
+}
+
+/// The footer version a target's `DUMP` writes (80 for `VALKEY080`).
+pub fn footer_version(t: Target) -> u16 {
+    t.0.version as u16
+}
+
+/// Frames a body: footer version and the CRC-64 of everything before it.
+pub fn frame(body: &[u8], version: u16) -> Vec<u8> {
+    let mut p = Vec::with_capacity(body.len() + FOOTER_LEN);
+    p.extend_from_slice(body);
+    p.extend_from_slice(&version.to_le_bytes());
+    let crc = crc64::checksum(&p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    p
+}
+
+/// Encodes a value as the `DUMP` of `t`'s server would: key metadata where the target has it,
+/// the object in the encoding that server chooses (template hashes self-contained, types 29/31),
+/// the footer with `t`'s version and the CRC-64 its `RESTORE` checks. What the target cannot
+/// hold is reported as [`assess`] does for a file (refused unless `allow_loss`); a value the
+/// target has no type for at all (an array before RDB 14, a stream before 9, a module value
+/// before 8) is refused either way.
+pub fn encode_value(
+    value: &Value,
+    attrs: &KeyAttrs,
+    t: Target,
+    th: Thresholds,
+    allow_loss: bool,
+) -> std::result::Result<(Vec<u8>, Report), WriteError> {
+    let ds = Dataset {
+        source: None,
+        functions: Vec::new(),
+        keys: vec![Entry {
+            db: 0,
+            key: Vec::new(),
+            expire_ms: None,
+            idle_s: None,
+            freq: None,
+            value: value.clone(),
+            attrs: attrs.clone(),
+        }],
+    };
+    super::writer::validate(&ds).map_err(WriteError::Invalid)?;
+    if value.is_empty_collection() {
+        return Err(WriteError::Invalid(
+            "an empty collection has no DUMP form".into(),
+        ));
+    }
+    let report = assess(&ds, t);
+    let lvl = t.level();
+    let holdable = match value {
+        Value::Stream(_) => lvl >= 9,
+        Value::Module(_) => lvl >= 8,
+        Value::Array(_) => t.arrays(),
+        _ => true,
+    };
+    if !holdable || (!report.lost.is_empty() && !allow_loss) {
+        return Err(WriteError::Refused(report));
+    }
+    let mut enc = super::encode::Encoder::new(t, th, true);
+    let mut body = Vec::new();
+    let e = &ds.keys[0];
+    if t.key_meta() {
+        super::keymeta::write(&mut body, &e.attrs.meta);
+    }
+    let ty = enc.choose_key(e);
+    body.push(ty.byte());
+    enc.key_value(&mut body, ty, e);
+    Ok((frame(&body, footer_version(t)), report))
 }
 
 /// Decodes a `FUNCTION DUMP` payload whose checksum matches: the libraries' sources, in order.
@@ -141,14 +222,6 @@ pub fn decode_functions(payload: &[u8], opts: ReadOptions) -> Result<(Vec<Vec<u8
 mod tests {
     use super::*;
 
-    fn frame(body: &[u8], version: u16) -> Vec<u8> {
-        let mut p = body.to_vec();
-        p.extend_from_slice(&version.to_le_bytes());
-        let crc = crc64::checksum(&p);
-        p.extend_from_slice(&crc.to_le_bytes());
-        p
-    }
-
     #[test]
     fn a_string_payload_decodes_and_a_flipped_bit_is_a_checksum_error() {
         // DUMP of SET k hello in Redis 7.0: type 0, raw string, version 10.
@@ -174,6 +247,73 @@ mod tests {
         assert_eq!((e.kind, e.offset), (ErrorKind::Corrupt, Some(7)));
         let e = decode_value(b"\x00\x0a\x00", ReadOptions::default()).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Truncated);
+    }
+
+    /// Redis's hash-templates test payloads (`tests/unit/type/hash-templates.tcl`, the copy the
+    /// research note cites): type 31 with `fields_fmt` 1, and type 29 with `fields_fmt` 0, whose
+    /// test is a refusal (one value short).
+    #[test]
+    fn redis_template_test_payloads() {
+        let p = frame(b"\x1f\x01\x02\x06field1\x06field2\xc0\x01\xc0\x02", 15);
+        let (ty, v, a, f) = decode_entry(&p, ReadOptions::default()).unwrap();
+        assert_eq!(
+            (ty, f.version, a.hash_template),
+            (ValueType::HashTmplArray, 15, true)
+        );
+        let want = vec![
+            crate::dataset::HashField {
+                field: b"field1".to_vec(),
+                value: b"1".to_vec(),
+                expire_ms: None,
+            },
+            crate::dataset::HashField {
+                field: b"field2".to_vec(),
+                value: b"2".to_vec(),
+                expire_ms: None,
+            },
+        ];
+        assert_eq!(v, Value::Hash(want));
+        let mut short = b"\x1d\x00\x17".to_vec();
+        short.extend_from_slice(b"\x17\x00\x00\x00\x02\x00\x86field1\x07\x86field2\x07\xff");
+        short.extend_from_slice(b"\x0b\x0b\x00\x00\x00\x02\x00\x00\x01\x01\x01\xff");
+        let e = decode_value(&frame(&short, 15), ReadOptions::default()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Corrupt, "{e}");
+        // Types 30/32 refer to a file's registry: never valid in a payload.
+        let e = decode_value(
+            &frame(b"\x20\x05\xc0\x01\xc0\x02", 15),
+            ReadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("not valid in a DUMP payload"), "{e}");
+    }
+
+    #[test]
+    fn encoded_values_decode_to_themselves_at_every_target() {
+        let v = Value::Hash(vec![crate::dataset::HashField {
+            field: b"f".to_vec(),
+            value: b"v".to_vec(),
+            expire_ms: None,
+        }]);
+        let tmpl = KeyAttrs {
+            meta: Vec::new(),
+            hash_template: true,
+        };
+        for t in Target::all() {
+            let (p, r) = encode_value(&v, &tmpl, t, Thresholds::default(), true).unwrap();
+            let (ty, got, a, f) = decode_entry(&p, ReadOptions::default()).unwrap();
+            assert_eq!((got, f.version as u32), (v.clone(), t.0.version), "{t}");
+            assert_eq!(a.hash_template, t.hash_templates(), "{t}");
+            assert_eq!(ty == ValueType::HashTmplLp, t.hash_templates(), "{t}");
+            assert_eq!(r.lost.is_empty(), t.hash_templates(), "{t}");
+        }
+        let arr = Value::Array(crate::dataset::Array {
+            insert_idx: None,
+            elements: vec![(5, b"x".to_vec())],
+        });
+        let t13 = Target::redis(13).unwrap();
+        assert!(
+            encode_value(&arr, &KeyAttrs::default(), t13, Thresholds::default(), true).is_err()
+        );
     }
 
     #[test]

@@ -83,6 +83,8 @@ pub struct RdbReader<R> {
     pub(super) payload: Vec<u8>,
     pub(super) dups: Dups,
     pub(super) header: Header,
+    /// Hash templates registered by opcode 242 records so far (id -> field names).
+    pub(super) templates: std::collections::HashMap<u64, Vec<Vec<u8>>>,
     opts: ReadOptions,
     db: u64,
     expire_ms: Option<i64>,
@@ -123,6 +125,7 @@ impl<R: Read> RdbReader<R> {
             payload: Vec::new(),
             dups: Dups::new(opts.limits.max_dataset_bytes),
             header,
+            templates: Default::default(),
             opts,
             db: 0,
             expire_ms: None,
@@ -132,11 +135,30 @@ impl<R: Read> RdbReader<R> {
         }
     }
 
-    /// Reads one object as a DUMP payload holds it: its type byte and its value, handed to `v`
-    /// as a key with an empty name at offset 0.
+    /// Reads one object as a DUMP payload holds it: key metadata if any (Redis 8.6+), its type
+    /// byte and its value, handed to `v` as a key with an empty name at offset 0. Types 30 and 32
+    /// name a file's template registry, which a payload does not have: refused.
     pub fn read_object<V: Visitor + ?Sized>(&mut self, v: &mut V) -> Result<ValueType> {
-        let at = self.src.pos();
-        let b = self.src.u8("object type")?;
+        let mut at = self.src.pos();
+        let mut b = self.src.u8("object type")?;
+        let mut meta = Vec::new();
+        if Opcode::from_byte_in(b, self.header.magic) == Some(Opcode::KeyMeta) {
+            meta = super::keymeta::read(&mut self.src)?;
+            at = self.src.pos();
+            b = self.src.u8("object type")?;
+        }
+        if matches!(
+            ValueType::from_byte(b, self.header.magic),
+            Some(ValueType::HashTmplLpRef | ValueType::HashTmplArrayRef)
+        ) {
+            return Err(Error::corrupt(
+                at,
+                "object type",
+                format!(
+                    "type {b} refers to a file's hash template and is not valid in a DUMP payload"
+                ),
+            ));
+        }
         let Some(ty) = ValueType::from_byte(b, self.header.magic) else {
             return Err(Error::new(
                 ErrorKind::UnknownType,
@@ -160,9 +182,24 @@ impl<R: Read> RdbReader<R> {
             offset: at,
         };
         v.begin_key(&info)?;
+        self.key_meta(&meta, v)?;
         self.read_value(ty, v)?;
         v.end_key()?;
         Ok(ty)
+    }
+
+    fn key_meta<V: Visitor + ?Sized>(
+        &mut self,
+        meta: &[crate::dataset::KeyMeta],
+        v: &mut V,
+    ) -> Result<()> {
+        for m in meta {
+            v.key_meta(m)?;
+        }
+        if !meta.is_empty() {
+            v.note(Note::KeyMeta);
+        }
+        Ok(())
     }
 
     /// The file header.
@@ -207,7 +244,7 @@ impl<R: Read> RdbReader<R> {
         }
         let at = self.src.pos();
         let b = self.src.u8("record type")?;
-        if let Some(op) = Opcode::from_byte(b) {
+        if let Some(op) = Opcode::from_byte_in(b, self.header.magic) {
             return self.opcode(op, at, v);
         }
         let Some(ty) = ValueType::from_byte(b, self.header.magic) else {
@@ -228,7 +265,7 @@ impl<R: Read> RdbReader<R> {
                 ),
             ));
         };
-        self.read_key(ty, at, v)?;
+        self.read_key(ty, at, &[], v)?;
         Ok(Step::Key)
     }
 
@@ -274,6 +311,30 @@ impl<R: Read> RdbReader<R> {
             }
             Opcode::FunctionPreGa => self.function_pre_ga(v)?,
             Opcode::ModuleAux => self.module_aux(at, v)?,
+            Opcode::HashTemplate => self.hash_template_record(at, v)?,
+            Opcode::KeyMeta => {
+                // The metadata belongs to the key whose type byte must follow at once.
+                let meta = super::keymeta::read(&mut self.src)?;
+                let t_at = self.src.pos();
+                let b = self.src.u8("object type after KEY_META")?;
+                let Some(ty) = ValueType::from_byte(b, self.header.magic) else {
+                    return Err(Error::corrupt(
+                        t_at,
+                        "object type after KEY_META",
+                        format!("byte {b} is not an object type"),
+                    ));
+                };
+                self.read_key(ty, t_at, &meta, v)?;
+                return Ok(Step::Key);
+            }
+            Opcode::SlotImport => {
+                return Err(Error::new(
+                    ErrorKind::UnknownOpcode,
+                    at,
+                    "record type",
+                    "opcode 243 in a VALKEY file is SLOT_IMPORT (Valkey 9.0+ slot migration state), whose layout is not verified here; refused rather than guessed",
+                ))
+            }
         }
         Ok(Step::Record)
     }
@@ -322,7 +383,13 @@ impl<R: Read> RdbReader<R> {
         r
     }
 
-    fn read_key<V: Visitor + ?Sized>(&mut self, ty: ValueType, at: u64, v: &mut V) -> Result<()> {
+    fn read_key<V: Visitor + ?Sized>(
+        &mut self,
+        ty: ValueType,
+        at: u64,
+        meta: &[crate::dataset::KeyMeta],
+        v: &mut V,
+    ) -> Result<()> {
         let k = string::read(&mut self.src, &mut self.scratch, "key")?;
         self.key.clear();
         self.key.extend_from_slice(k.bytes);
@@ -336,6 +403,7 @@ impl<R: Read> RdbReader<R> {
             offset: at,
         };
         v.begin_key(&info)?;
+        self.key_meta(meta, v)?;
         self.read_value(ty, v)?;
         v.end_key()
     }

@@ -1,12 +1,18 @@
-//! Streams (types 15, 19, 21): listpack nodes keyed by master ID, then metadata, consumer groups,
-//! their pending entries and consumers; every cross-reference Redis checks is checked here.
+//! Streams (types 15, 19, 21, 26, 27): listpack nodes keyed by master ID, then metadata, consumer
+//! groups, their pending entries and consumers; every cross-reference Redis checks is checked here.
+//!
+//! Type 26 (`RDB_TYPE_STREAM_LISTPACKS_4`, Redis 8.6+) adds the idempotent-producer (IDMP) state
+//! after the groups; type 27 (`_5`, Redis 8.8+) adds each group's NACK zone after its consumers
+//! (Redis `rdb.c` at upstream 221409788 (#14615) and 747dfe578 (#14797): `rdbSaveObject` stream
+//! branch, `rdbSaveStreamIdmpEntries`, `rdbLoadStreamIdmpEntries`; checked against real type 26
+//! files from librdb's tests and a real type 27 file from Rediscope's).
 use super::length;
 use super::listpack::Listpack;
 use super::opcode::ValueType;
 use super::reader::RdbReader;
 use super::string::{self, Stored};
 use super::visit::{Note, StreamMeta, Visitor};
-use crate::dataset::StreamId;
+use crate::dataset::{Idmp, IdmpProducer, StreamId};
 use crate::format::error::{Error, Result};
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -29,8 +35,8 @@ impl<R: Read> RdbReader<R> {
     }
 
     pub(super) fn stream<V: Visitor + ?Sized>(&mut self, ty: ValueType, v: &mut V) -> Result<()> {
-        let v2 = ty != ValueType::StreamListpacks;
-        let v3 = ty == ValueType::StreamListpacks3;
+        let level = layout(ty);
+        let v2 = level >= 2;
         let nodes = self.count("stream node count", 2)?;
         let mut last: Option<StreamId> = None;
         let mut live: u64 = 0;
@@ -105,10 +111,81 @@ impl<R: Read> RdbReader<R> {
             max_deleted_id,
             entries_added,
         })?;
-        self.groups(v2, v3, v)
+        self.groups(level, v)?;
+        if level >= 4 {
+            let idmp = self.idmp(v)?;
+            v.stream_idmp(&idmp)?;
+        }
+        Ok(())
     }
 
-    fn groups<V: Visitor + ?Sized>(&mut self, v2: bool, v3: bool, v: &mut V) -> Result<()> {
+    /// The IDMP state as a loader keeps it: producers stored with no entries are skipped, a
+    /// repeated IID keeps its first occurrence, and a repeated producer is refused.
+    fn idmp<V: Visitor + ?Sized>(&mut self, v: &mut V) -> Result<Idmp> {
+        let at = self.src.pos();
+        let duration_s = length::read(&mut self.src, "stream IDMP duration")?;
+        if !(1..=86400).contains(&duration_s) {
+            return Err(Error::corrupt(
+                at,
+                "stream IDMP duration",
+                format!("{duration_s} s is outside 1..86400"),
+            ));
+        }
+        let at = self.src.pos();
+        let max_entries = length::read(&mut self.src, "stream IDMP max entries")?;
+        if !(1..=10000).contains(&max_entries) {
+            return Err(Error::corrupt(
+                at,
+                "stream IDMP max entries",
+                format!("{max_entries} is outside 1..10000"),
+            ));
+        }
+        let n = self.count("stream IDMP producer count", 2)?;
+        let mut producers: Vec<IdmpProducer> = Vec::new();
+        let mut pids: HashSet<Vec<u8>> = HashSet::new();
+        for _ in 0..n {
+            let at = self.src.pos();
+            let pid = string::read(&mut self.src, &mut self.scratch, "stream IDMP producer id")?
+                .bytes
+                .to_vec();
+            let count = self.count("stream IDMP entry count", 3)?;
+            if count > 0 && !pids.insert(pid.clone()) {
+                return Err(Error::corrupt(
+                    at,
+                    "stream IDMP producer id",
+                    "producer stored twice",
+                ));
+            }
+            let mut iids: HashSet<Vec<u8>> = HashSet::new();
+            let mut entries = Vec::new();
+            for _ in 0..count {
+                let iid = string::read(&mut self.src, &mut self.scratch, "stream IDMP iid")?
+                    .bytes
+                    .to_vec();
+                let id = self.stream_id("stream IDMP entry ID")?;
+                v.note(Note::IdmpEntry);
+                if iids.insert(iid.clone()) {
+                    entries.push((iid, id));
+                }
+            }
+            if count > 0 {
+                producers.push(IdmpProducer { pid, entries });
+            }
+        }
+        let iids_added = length::read(&mut self.src, "stream IDMP iids added")?;
+        let iids_duplicates = length::read(&mut self.src, "stream IDMP iids duplicates")?;
+        producers.sort_by(|a, b| a.pid.cmp(&b.pid));
+        Ok(Idmp {
+            duration_s,
+            max_entries,
+            producers,
+            iids_added,
+            iids_duplicates,
+        })
+    }
+
+    fn groups<V: Visitor + ?Sized>(&mut self, level: u8, v: &mut V) -> Result<()> {
+        let (v2, v3) = (level >= 2, level >= 3);
         let n = self.count("stream group count", 3)?;
         let mut names: HashSet<Vec<u8>> = HashSet::new();
         for _ in 0..n {
@@ -186,6 +263,33 @@ impl<R: Read> RdbReader<R> {
                     }
                     v.stream_consumer_pending(id)?;
                 }
+            }
+            if level >= 5 {
+                let nn = self.count("stream NACK zone size", 16)?;
+                let mut ids = Vec::with_capacity(nn as usize);
+                for _ in 0..nn {
+                    let at = self.src.pos();
+                    let id = id_from_raw(&self.src.array::<16>("stream NACK zone entry")?);
+                    let why = match owned.get(&id) {
+                        None => Some("is not in the group's PEL"),
+                        Some(true) => Some("has a consumer"),
+                        Some(false) if ids.contains(&id) => Some("is listed twice"),
+                        Some(false) => None,
+                    };
+                    if let Some(why) = why {
+                        return Err(Error::corrupt(
+                            at,
+                            "stream NACK zone entry",
+                            format!("{id} {why}"),
+                        ));
+                    }
+                    v.note(Note::NackedEntry);
+                    ids.push(id);
+                }
+                for id in &ids {
+                    owned.insert(*id, true);
+                }
+                v.stream_nacked(&ids)?;
             }
             if let Some((id, _)) = owned.iter().find(|(_, o)| !**o) {
                 return Err(Error::corrupt(
@@ -320,24 +424,38 @@ fn len_id(out: &mut Vec<u8>, id: StreamId) {
     length::write(out, id.seq);
 }
 
-/// Appends a stream in layout `ty` (15, 19 or 21): nodes of at most `stream-node-max-entries`
-/// entries and about `stream-node-max-bytes` bytes, each keyed by its first ID, whose fields
-/// become the master fields that later entries may share.
+/// The stream layout of a type byte: 1 to 5 for types 15, 19, 21, 26, 27.
+fn layout(ty: ValueType) -> u8 {
+    match ty {
+        ValueType::StreamListpacks => 1,
+        ValueType::StreamListpacks2 => 2,
+        ValueType::StreamListpacks3 => 3,
+        ValueType::StreamListpacks4 => 4,
+        _ => 5,
+    }
+}
+
+/// Appends a stream in layout `ty` (15, 19, 21, 26 or 27): nodes of at most
+/// `stream-node-max-entries` entries and about `stream-node-max-bytes` bytes, each keyed by its
+/// first ID, whose fields become the master fields that later entries may share. Listpacks use
+/// the back-length form of `lp` (see [`super::listpack::Builder::with_form`]). Below layout 5
+/// NACKed pending entries (which have no consumer) are left out of the PEL.
 pub fn write(
     strings: &mut string::Writer,
     th: &super::target::Thresholds,
+    lp_form: super::listpack::Backlen,
     out: &mut Vec<u8>,
     ty: ValueType,
     s: &crate::dataset::Stream,
 ) {
-    let v2 = ty != ValueType::StreamListpacks;
-    let v3 = ty == ValueType::StreamListpacks3;
+    let level = layout(ty);
+    let (v2, v3) = (level >= 2, level >= 3);
     let mut nodes: Vec<(StreamId, Vec<u8>)> = Vec::new();
     let mut i = 0;
     while i < s.entries.len() {
         let master = &s.entries[i];
         let master_fields: Vec<&[u8]> = master.fields.iter().map(|(f, _)| f.as_slice()).collect();
-        let mut body = super::listpack::Builder::new();
+        let mut body = super::listpack::Builder::with_form(lp_form);
         let mut count = 0usize;
         let mut j = i;
         while j < s.entries.len()
@@ -371,7 +489,7 @@ pub fn write(
             j += 1;
         }
         // The master entry comes first in the listpack; it is built once the count is known.
-        let mut lp = super::listpack::Builder::new();
+        let mut lp = super::listpack::Builder::with_form(lp_form);
         lp.push_int(count as i64);
         lp.push_int(0);
         lp.push_int(master_fields.len() as i64);
@@ -421,8 +539,10 @@ pub fn write(
         if v2 {
             length::write(out, g.entries_read.unwrap_or(u64::MAX));
         }
-        length::write(out, g.pending.len() as u64);
-        for p in &g.pending {
+        let nacked: &[StreamId] = g.nacked.as_deref().unwrap_or(&[]);
+        let kept = |p: &&crate::dataset::PendingEntry| level >= 5 || !nacked.contains(&p.id);
+        length::write(out, g.pending.iter().filter(kept).count() as u64);
+        for p in g.pending.iter().filter(kept) {
             raw_id(out, p.id);
             out.extend_from_slice(&p.delivery_time_ms.to_le_bytes());
             length::write(out, p.delivery_count);
@@ -439,6 +559,29 @@ pub fn write(
                 raw_id(out, *id);
             }
         }
+        if level >= 5 {
+            length::write(out, nacked.len() as u64);
+            for id in nacked {
+                raw_id(out, *id);
+            }
+        }
+    }
+    if level >= 4 {
+        let default = Idmp::default();
+        let i = s.idmp.as_ref().unwrap_or(&default);
+        length::write(out, i.duration_s);
+        length::write(out, i.max_entries);
+        length::write(out, i.producers.len() as u64);
+        for p in &i.producers {
+            strings.write(out, &p.pid);
+            length::write(out, p.entries.len() as u64);
+            for (iid, id) in &p.entries {
+                strings.write(out, iid);
+                len_id(out, *id);
+            }
+        }
+        length::write(out, i.iids_added);
+        length::write(out, i.iids_duplicates);
     }
 }
 

@@ -9,9 +9,9 @@ use std::fmt;
 pub struct Target(pub Header);
 
 impl Target {
-    /// `REDIS00NN`, for NN from 6 to 12.
+    /// `REDIS00NN`, for NN from 6 to 15.
     pub fn redis(version: u32) -> Option<Target> {
-        (6..=12).contains(&version).then_some(Target(Header {
+        (6..=15).contains(&version).then_some(Target(Header {
             magic: Magic::Redis,
             version,
         }))
@@ -25,7 +25,7 @@ impl Target {
 
     /// Every target the writer supports, oldest first.
     pub fn all() -> Vec<Target> {
-        (6..=12)
+        (6..=15)
             .filter_map(Target::redis)
             .chain([Target::VALKEY_80])
             .collect()
@@ -50,6 +50,30 @@ impl Target {
         self.is_valkey() || self.level() >= 12
     }
 
+    /// Whether keys may carry metadata (opcode 243, Redis 8.6+) and streams IDMP state.
+    pub fn key_meta(self) -> bool {
+        self.level() >= 13
+    }
+
+    /// Whether arrays and consumer-group NACK zones exist (Redis 8.8+).
+    pub fn arrays(self) -> bool {
+        self.level() >= 14
+    }
+
+    /// Whether hashes may be stored by template (Redis 8.10+).
+    pub fn hash_templates(self) -> bool {
+        self.level() >= 15
+    }
+
+    /// The listpack back-length form its server writes (Redis 8.8+ the minimal one).
+    pub fn backlen(self) -> super::listpack::Backlen {
+        if self.level() >= 14 {
+            super::listpack::Backlen::Minimal
+        } else {
+            super::listpack::Backlen::Wide
+        }
+    }
+
     /// The server release whose writer this target imitates (written as the version aux field).
     pub fn server_version(self) -> &'static str {
         match (self.0.magic, self.0.version) {
@@ -60,7 +84,10 @@ impl Target {
             (_, 9) => "6.2.14",
             (_, 10) => "7.0.15",
             (_, 11) => "7.2.4",
-            _ => "7.4.1",
+            (_, 12) => "7.4.1",
+            (_, 13) => "8.6.0",
+            (_, 14) => "8.8.0",
+            _ => "8.10.0",
         }
     }
 }
@@ -191,6 +218,26 @@ pub fn assess(ds: &Dataset, t: Target) -> Report {
                 r.filled.push(l)
             }
         };
+        if !e.attrs.meta.is_empty() && !t.key_meta() {
+            note(
+                true,
+                format!(
+                    "{} key metadata classes (RDB 13+, Redis 8.6); dropped",
+                    e.attrs.meta.len()
+                ),
+            );
+        }
+        if e.attrs.hash_template && !super::template::eligible(&e.value) {
+            note(
+                true,
+                "hash_template on a value that is not a non-empty hash without field TTLs; written without a template".into(),
+            );
+        } else if e.attrs.hash_template && !t.hash_templates() {
+            note(
+                true,
+                "hash template encoding (RDB 15, Redis 8.10); written as a plain hash".into(),
+            );
+        }
         if (e.idle_s.is_some() || e.freq.is_some()) && lvl < 9 {
             note(
                 true,
@@ -242,6 +289,35 @@ pub fn assess(ds: &Dataset, t: Target) -> Report {
                             .into(),
                     );
                 }
+                let nacked: usize = s
+                    .groups
+                    .iter()
+                    .filter_map(|g| g.nacked.as_ref())
+                    .map(Vec::len)
+                    .sum();
+                if nacked > 0 && !t.arrays() {
+                    note(true, format!("{nacked} NACKed pending entries (XNACK, RDB 14+, Redis 8.8); left out of their group's PEL"));
+                }
+                if lvl >= 14 && s.groups.iter().any(|g| g.nacked.is_none()) {
+                    note(
+                        false,
+                        "group NACK zones absent; empty ones are written".into(),
+                    );
+                }
+                match &s.idmp {
+                    Some(i) if !t.key_meta() && *i != crate::dataset::Idmp::default() => note(
+                        true,
+                        "stream IDMP state (RDB 13+, Redis 8.6); dropped".into(),
+                    ),
+                    None if t.key_meta() => note(
+                        false,
+                        "stream IDMP state absent; the defaults (100 s, 100 entries, no producers) are written".into(),
+                    ),
+                    _ => {}
+                }
+            }
+            Value::Array(_) if !t.arrays() => {
+                note(true, "array (RDB 14+, Redis 8.8); key not written".into())
             }
             Value::Module(_) if lvl < 8 => {
                 note(true, "module value (RDB 8+); key not written".into())
@@ -250,4 +326,107 @@ pub fn assess(ds: &Dataset, t: Target) -> Report {
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::*;
+
+    /// Each Redis 8 part is lost below the version that holds it, and filled in (defaults) where
+    /// a newer version needs it and the dataset has none.
+    #[test]
+    fn redis8_parts_are_reported_per_target() {
+        let id = StreamId { ms: 1, seq: 0 };
+        let stream = Stream {
+            length: 1,
+            last_id: id,
+            first_id: Some(id),
+            max_deleted_id: Some(StreamId::default()),
+            entries_added: Some(1),
+            entries: vec![StreamEntry {
+                id,
+                fields: vec![(b"f".to_vec(), b"v".to_vec())],
+            }],
+            groups: vec![Group {
+                name: b"g".to_vec(),
+                last_delivered_id: id,
+                entries_read: Some(1),
+                pending: vec![PendingEntry {
+                    id,
+                    consumer: vec![],
+                    delivery_time_ms: 0,
+                    delivery_count: 1,
+                }],
+                consumers: vec![],
+                nacked: Some(vec![id]),
+            }],
+            idmp: Some(Idmp {
+                duration_s: 5,
+                ..Idmp::default()
+            }),
+        };
+        let key = |k: &str, value: Value, attrs: KeyAttrs| Entry {
+            db: 0,
+            key: k.as_bytes().to_vec(),
+            expire_ms: None,
+            idle_s: None,
+            freq: None,
+            value,
+            attrs,
+        };
+        let meta = KeyAttrs {
+            meta: vec![KeyMeta {
+                class: "KMT1".into(),
+                version: 0,
+                flags: 1,
+                payload: vec![0],
+            }],
+            hash_template: false,
+        };
+        let tmpl = KeyAttrs {
+            meta: vec![],
+            hash_template: true,
+        };
+        let hash = Value::Hash(vec![HashField {
+            field: b"f".to_vec(),
+            value: b"v".to_vec(),
+            expire_ms: None,
+        }]);
+        let ds = Dataset {
+            source: None,
+            functions: vec![],
+            keys: vec![
+                key(
+                    "a",
+                    Value::Array(Array {
+                        insert_idx: None,
+                        elements: vec![(0, b"x".to_vec())],
+                    }),
+                    KeyAttrs::default(),
+                ),
+                key("h", hash, tmpl),
+                key("m", Value::String(b"v".to_vec()), meta),
+                key("s", Value::Stream(Box::new(stream)), KeyAttrs::default()),
+            ],
+        };
+        let lost = |v: u32| {
+            assess(&ds, Target::redis(v).unwrap())
+                .lost
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{} {}",
+                        String::from_utf8_lossy(l.key.as_deref().unwrap_or(b"")),
+                        l.what
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert!(lost(15).is_empty(), "{:?}", lost(15));
+        assert_eq!(lost(14).len(), 1, "{:?}", lost(14)); // the template
+        assert_eq!(lost(13).len(), 3, "{:?}", lost(13)); // + array, NACKed entry
+        assert_eq!(lost(12).len(), 5, "{:?}", lost(12)); // + key meta, IDMP
+        assert!(assess(&ds, Target::redis(15).unwrap()).exact());
+    }
 }

@@ -148,9 +148,16 @@ impl<R: Read> RdbReader<R> {
             | ValueType::ZsetListpack
             | ValueType::SetListpack
             | ValueType::HashListpackExPreGa => self.blob_value(ty, v),
-            ValueType::StreamListpacks | ValueType::StreamListpacks2 | ValueType::StreamListpacks3 => {
-                self.stream(ty, v)
-            }
+            ValueType::StreamListpacks
+            | ValueType::StreamListpacks2
+            | ValueType::StreamListpacks3
+            | ValueType::StreamListpacks4
+            | ValueType::StreamListpacks5 => self.stream(ty, v),
+            ValueType::Array => self.array(v),
+            ValueType::HashTmplLp
+            | ValueType::HashTmplLpRef
+            | ValueType::HashTmplArray
+            | ValueType::HashTmplArrayRef => self.template_value(ty, v),
             ValueType::Module2 => {
                 let at = self.src.pos();
                 let id = ModuleId::from_id(length::read(&mut self.src, "module id")?);

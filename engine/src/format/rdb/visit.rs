@@ -1,7 +1,7 @@
 //! The push interface through which the RDB reader hands out records one element at a time, so a
 //! consumer decides what to keep: a whole dataset, counts for `check`, or nothing at all.
 use super::opcode::ValueType;
-use crate::dataset::StreamId;
+use crate::dataset::{Idmp, KeyMeta, StreamId};
 use crate::format::error::Result;
 
 /// What the reader knows about a key when its value begins.
@@ -95,6 +95,14 @@ pub enum Note {
     ExpireSeconds,
     /// A stream whose stored length differs from its live entries (Redis 5.0 XTRIM).
     StreamLengthMismatch,
+    /// A key with metadata (opcode 243 `KEY_META`, Redis 8.6+).
+    KeyMeta,
+    /// A hash template record (opcode 242, Redis 8.10+).
+    HashTemplate,
+    /// A stream entry in a consumer group's NACK zone (Redis 8.8+).
+    NackedEntry,
+    /// A stream IDMP entry (Redis 8.6+).
+    IdmpEntry,
 }
 
 /// Receives decoded records. Every method defaults to doing nothing.
@@ -189,6 +197,30 @@ pub trait Visitor {
     }
     /// A module value, as its verbatim payload.
     fn module_value(&mut self, module: &ModuleId, payload: &[u8]) -> Result<()> {
+        Ok(())
+    }
+    /// One metadata class of the current key (after `begin_key`, before the value).
+    fn key_meta(&mut self, meta: &KeyMeta) -> Result<()> {
+        Ok(())
+    }
+    /// A hash template record (opcode 242): its id and field names.
+    fn hash_template(&mut self, id: u64, fields: &[Vec<u8>]) -> Result<()> {
+        Ok(())
+    }
+    /// The current group's NACK zone (after its consumers), in stored order.
+    fn stream_nacked(&mut self, ids: &[StreamId]) -> Result<()> {
+        Ok(())
+    }
+    /// The stream's IDMP state (after its groups).
+    fn stream_idmp(&mut self, idmp: &Idmp) -> Result<()> {
+        Ok(())
+    }
+    /// An array begins: its stored element count and insertion cursor.
+    fn array_meta(&mut self, count: u64, insert_idx: Option<u64>) -> Result<()> {
+        Ok(())
+    }
+    /// An array element, as `ARGET` returns it.
+    fn array_element(&mut self, idx: u64, value: &[u8]) -> Result<()> {
         Ok(())
     }
     /// The current key's value is complete.

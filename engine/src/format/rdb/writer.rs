@@ -112,10 +112,13 @@ fn encode_key(enc: &mut Encoder, out: &mut Vec<u8>, e: &crate::dataset::Entry, l
             out.push(f);
         }
     }
-    let ty = enc.choose(&e.value);
+    if enc.target.key_meta() {
+        super::keymeta::write(out, &e.attrs.meta);
+    }
+    let ty = enc.choose_key(e);
     out.push(ty.byte());
     enc.string(out, &e.key);
-    enc.value(out, ty, &e.value);
+    enc.key_value(out, ty, e);
 }
 
 struct Sink<W> {
@@ -165,9 +168,14 @@ pub fn validate(ds: &Dataset) -> Result<(), String> {
             {
                 return Err(format!("{}: field TTL outside 0..2^48", at()));
             }
+            _ if super::keymeta::invalid(&e.attrs.meta).is_some() => {
+                let why = super::keymeta::invalid(&e.attrs.meta).unwrap_or_default();
+                return Err(format!("{}: {why}", at()));
+            }
             Value::Stream(s) => {
                 for g in &s.groups {
-                    for p in &g.pending {
+                    let nacked = g.nacked.as_deref().unwrap_or(&[]);
+                    for p in g.pending.iter().filter(|p| !nacked.contains(&p.id)) {
                         let owner = g.consumers.iter().find(|c| c.name == p.consumer);
                         if !owner.is_some_and(|c| c.pending.contains(&p.id)) {
                             return Err(format!(
@@ -179,7 +187,7 @@ pub fn validate(ds: &Dataset) -> Result<(), String> {
                         }
                     }
                     let owned: usize = g.consumers.iter().map(|c| c.pending.len()).sum();
-                    if owned != g.pending.len() {
+                    if owned + nacked.len() != g.pending.len() {
                         return Err(format!(
                             "{}: group {:?} consumers own {owned} entries, its PEL has {}",
                             at(),
@@ -247,6 +255,11 @@ pub fn write_dataset<W: Write>(
             enc.string(&mut s.buf, f);
         }
     }
+    if t.hash_templates() {
+        let reg = std::sync::Arc::new(super::template::Registry::build(ds));
+        reg.write_records(&mut enc.strings, &mut s.buf);
+        enc.templates = Some(reg);
+    }
     let mut keys = 0u64;
     let threads = match opts.threads {
         0 => std::thread::available_parallelism()
@@ -258,10 +271,9 @@ pub fn write_dataset<W: Write>(
     {
         (0..threads)
             .map(|_| {
-                (
-                    Encoder::new(t, opts.thresholds, opts.compression),
-                    Vec::new(),
-                )
+                let mut w = Encoder::new(t, opts.thresholds, opts.compression);
+                w.templates = enc.templates.clone();
+                (w, Vec::new())
             })
             .collect()
     } else {
@@ -274,6 +286,7 @@ pub fn write_dataset<W: Write>(
         let writable = |e: &&crate::dataset::Entry| match &e.value {
             Value::Stream(_) => lvl >= 9,
             Value::Module(_) => lvl >= 8,
+            Value::Array(a) => t.arrays() && !a.elements.is_empty(),
             v => !v.is_empty_collection(),
         };
         let db_keys: Vec<_> = ds.keys[i..end].iter().filter(writable).collect();
@@ -371,6 +384,7 @@ mod tests {
                         (i * 3).to_string().into_bytes(),
                     ]),
                 },
+                attrs: Default::default(),
             })
             .collect();
         let mut ds = Dataset {

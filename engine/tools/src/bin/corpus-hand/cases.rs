@@ -29,6 +29,7 @@ fn entry(db: u64, key: &str, expire_ms: Option<i64>, value: Value) -> Entry {
         idle_s: None,
         freq: None,
         value,
+        attrs: Default::default(),
     }
 }
 
