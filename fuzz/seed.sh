@@ -15,7 +15,7 @@ copy_unique() {
 case "$target" in
   rdb_parse) find "$here/../corpus" -type f -name '*.rdb' -exec cp {} "$out/" \; ;;
   # The generator reads raw entropy; the corpus files are varied bytes that make varied datasets.
-  rdb_roundtrip) find "$here/../corpus" -type f -name '*.rdb' -size -64k -exec cp {} "$out/" \; ;;
+  rdb_roundtrip|dataset_write) find "$here/../corpus" -type f -name '*.rdb' -size -64k -exec cp {} "$out/" \; ;;
   aof_parse) copy_unique \( -name '*.aof' -o -name '*.rdb' \)
     printf '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n#TS:1700000000\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n' > "$out/hand-set.aof"
     printf '*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*1\r\n$4\r\nEXEC\r\n' > "$out/hand-multi.aof" ;;

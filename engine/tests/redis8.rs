@@ -112,6 +112,7 @@ fn redis8_rewrites_replay_to_the_same_dataset() {
         load_truncated: false,
         now_ms: 1_800_000_000_000,
         rdb: ReadOptions::default(),
+        memory_limit: None,
     };
     let mut got = load(&path, &opts).unwrap().dataset;
     std::fs::remove_dir_all(&dir).unwrap();
@@ -175,6 +176,7 @@ fn other_xnack_forms_stop_the_replay() {
         load_truncated: false,
         now_ms: 0,
         rdb: ReadOptions::default(),
+        memory_limit: None,
     };
     let r = load(&path, &opts);
     std::fs::remove_dir_all(&dir).unwrap();

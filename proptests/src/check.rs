@@ -76,6 +76,49 @@ pub fn rdb_decode_is_total(data: &[u8]) {
     }
 }
 
+/// Any dataset, duplicates included, written at any target: the writer refuses it with a typed
+/// error (what no server loads, or what the target cannot hold) and writes nothing, or what it
+/// writes our reader accepts and decodes to the same dataset (or, with loss allowed, what the
+/// loss report says).
+pub fn dataset_write(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<()> {
+    use redis_persist_engine::format::rdb::validate::validate;
+    use redis_persist_engine::format::rdb::{write_to_vec, Target, WriteError, WriteOptions};
+    let targets = Target::all();
+    let target = *u.choose(&targets)?;
+    let ds = crate::gen::raw_dataset(u, crate::gen::Features::for_target(target))?;
+    let mut opts = WriteOptions::new(target, 1_700_000_000);
+    opts.allow_loss = u.arbitrary()?;
+    match write_to_vec(&ds, &opts) {
+        Err(WriteError::Invalid(why)) => {
+            assert!(
+                validate(&ds).is_err(),
+                "{target}: refused as invalid ({why}) but valid"
+            );
+        }
+        Err(WriteError::Refused(r)) => {
+            assert!(
+                !opts.allow_loss && !r.lost.is_empty(),
+                "{target}: refused without a loss"
+            );
+        }
+        Err(e) => panic!("{target}: an untyped failure: {e}"),
+        Ok(bytes) => {
+            if let Err(why) = validate(&ds) {
+                panic!("{target}: wrote a dataset no server loads ({why})");
+            }
+            let (back, _) = read_dataset(&bytes, ReadOptions::default())
+                .unwrap_or_else(|e| panic!("{target}: what the writer wrote does not read: {e}"));
+            let report = redis_persist_engine::format::rdb::assess(&ds, target);
+            if report.exact() {
+                if let Some(d) = redis_persist_engine::dataset::first_difference(&ds, &back) {
+                    panic!("{target}: round trip changed the dataset: {d}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Any valid dataset written at any target that holds it exactly reads back equal, and the
 /// streaming `check` accepts the file. `u` drives the dataset generator and the choice of target
 /// and writer options.

@@ -259,6 +259,15 @@ pub struct Features {
 
 /// A valid dataset in canonical order.
 pub fn dataset(u: &mut Unstructured<'_>, f: Features) -> Result<Dataset> {
+    let mut d = raw_dataset(u, f)?;
+    dedup(&mut d);
+    d.canonicalize();
+    Ok(d)
+}
+
+/// A dataset in canonical order that may hold what no server loads: keys, members and fields
+/// twice (what `dataset` removes), for writers to refuse.
+pub fn raw_dataset(u: &mut Unstructured<'_>, f: Features) -> Result<Dataset> {
     let mut keys = Vec::new();
     let n = u.int_in_range(0..=12)?;
     for _ in 0..n {
@@ -379,7 +388,12 @@ pub fn dataset(u: &mut Unstructured<'_>, f: Features) -> Result<Dataset> {
         functions,
         keys,
     };
-    dedup(&mut d);
+    // Duplicates come from colliding draws; a few more are made on purpose.
+    if u.ratio(1, 3)? {
+        if let Some(e) = d.keys.first().cloned() {
+            d.keys.push(e);
+        }
+    }
     d.canonicalize();
     Ok(d)
 }

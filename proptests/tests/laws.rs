@@ -153,6 +153,33 @@ fn arbitrary_datasets_round_trip_at_every_target() {
         .quickcheck(prop as fn(u64, u16) -> TestResult);
 }
 
+/// Any dataset, duplicates included: written and read back, or refused with a type and nothing
+/// written (`proptests::check::dataset_write`). At least some of each must happen, so that
+/// neither half of the law is vacuous.
+#[test]
+fn arbitrary_datasets_are_written_or_refused_with_a_reason() {
+    use redis_persist_engine::format::rdb::validate::validate;
+    let (mut refused, mut written) = (0, 0);
+    for seed in 0..400u64 {
+        let bytes = expand(seed, 4096);
+        let mut u = arbitrary::Unstructured::new(&bytes);
+        if proptests::check::dataset_write(&mut u).is_ok() {
+            let mut u = arbitrary::Unstructured::new(&bytes);
+            let t = redis_persist_engine::format::rdb::Target::all();
+            let _ = u.choose(&t);
+            match proptests::gen::raw_dataset(&mut u, proptests::gen::Features::for_target(t[0])) {
+                Ok(d) if validate(&d).is_err() => refused += 1,
+                Ok(_) => written += 1,
+                Err(_) => {}
+            }
+        }
+    }
+    assert!(
+        refused > 20 && written > 20,
+        "refused {refused}, written {written}"
+    );
+}
+
 /// The dataset generator reaches every type and, at each target, every encoding the writer picks;
 /// otherwise the round-trip law above would be vacuous.
 #[test]

@@ -124,7 +124,11 @@ pub fn convert(a: Args<'_>) -> ExitCode {
     let target = target.or(own_target(&ds)).unwrap_or_else(|| {
         (12..=15)
             .filter_map(Target::redis)
-            .find(|t| redis_persist_engine::format::rdb::assess(&ds, *t).lost.is_empty())
+            .find(|t| {
+                redis_persist_engine::format::rdb::assess(&ds, *t)
+                    .lost
+                    .is_empty()
+            })
             .unwrap_or(Target::redis(12).expect("12 is supported"))
     });
     let rdb = |aof_base: bool| -> Result<Vec<u8>, ExitCode> {

@@ -56,6 +56,7 @@ pub fn dataset_of(k: &Keyspace) -> Dataset {
             idle_s: None,
             freq: None,
             value,
+            attrs: Default::default(),
         });
     }
     ds.canonicalize();

@@ -1,5 +1,6 @@
 //! Streaming validation of an RDB, like `redis-check-rdb`: every structure is decoded and
-//! checked, nothing is kept but counts, so memory stays bounded whatever the file size.
+//! checked, nothing is kept but counts and each key's fingerprint (spilled to a temp file past a
+//! few MiB), so memory stays bounded whatever the file size.
 use crate::format::rdb::{
     Checksum, KeyInfo, ModuleId, Note, RdbReader, ReadOptions, Trailer, Visitor,
 };
@@ -8,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 /// What `check` found in a valid file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Summary {
     /// `REDIS` or `VALKEY`.
     pub magic: String,
@@ -44,6 +45,90 @@ pub struct Summary {
     // would cost more than decoding a small key.
     per_db: Vec<(u64, [u64; ValueType::ALL.len()])>,
     note_counts: [u64; 16],
+    /// Every key's fingerprints, for keys a file holds twice.
+    pub(crate) key_log: KeyLog,
+}
+
+/// Memory for key fingerprints before they are spilled to a temp file.
+const KEY_LOG_MEMORY: usize = 4 << 20;
+
+/// Each key's database, two independent fingerprints and offset: sorted at the end, equal
+/// fingerprints in one database are the candidates for a key the file holds twice.
+#[derive(Default)]
+pub(crate) struct KeyLog {
+    spill: Option<crate::spill::Spill>,
+    seeds: (u64, u64),
+    error: Option<String>,
+}
+
+impl std::fmt::Debug for KeyLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyLog")
+    }
+}
+
+/// A key two records of the file hold: its database and both records' offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DuplicateKey {
+    /// The database.
+    pub db: u64,
+    /// The first record's offset.
+    pub first: u64,
+    /// The second record's offset.
+    pub second: u64,
+}
+
+impl KeyLog {
+    fn record(&mut self, db: u64, key: &[u8], offset: u64) {
+        use std::hash::BuildHasher;
+        if self.spill.is_none() {
+            let s = std::collections::hash_map::RandomState::new();
+            self.seeds = (s.hash_one(1u8), s.hash_one(2u8));
+            self.spill = Some(crate::spill::Spill::new(KEY_LOG_MEMORY));
+        }
+        let fp = |seed: u64| {
+            crate::format::rdb::dups::fingerprint(
+                key,
+                seed ^ db.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            )
+        };
+        let rec = crate::spill::Rec {
+            key: fp(self.seeds.0),
+            b: (db << 32) | (fp(self.seeds.1) >> 32),
+            c: offset,
+        };
+        if let (Some(s), None) = (self.spill.as_mut(), &self.error) {
+            if let Err(e) = s.push(rec) {
+                self.error = Some(e.to_string());
+            }
+        }
+    }
+
+    /// The pairs of records whose database and 96 bits of fingerprint agree: keys held twice,
+    /// unless fingerprints collided (the caller compares the bytes where it can re-read them).
+    pub(crate) fn candidates(&mut self) -> std::io::Result<Vec<DuplicateKey>> {
+        if let Some(e) = self.error.take() {
+            return Err(std::io::Error::other(e));
+        }
+        let Some(s) = self.spill.take() else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let mut prev: Option<crate::spill::Rec> = None;
+        for r in s.sorted()? {
+            let r = r?;
+            if let Some(p) = prev.filter(|p| (p.key, p.b) == (r.key, r.b)) {
+                out.push(DuplicateKey {
+                    db: r.b >> 32,
+                    first: p.c,
+                    second: r.c,
+                });
+                continue;
+            }
+            prev = Some(r);
+        }
+        Ok(out)
+    }
 }
 
 use crate::format::rdb::ValueType;
@@ -152,6 +237,7 @@ impl Visitor for Summary {
             }
         };
         slot[k.value_type as usize] += 1;
+        self.key_log.record(k.db, k.key, k.offset);
         if k.expire_ms.is_some() {
             self.expires += 1;
         }
@@ -208,6 +294,7 @@ pub const TRAILING_COUNTED: u64 = 64 << 20;
 pub fn check<R: Read>(r: R, opts: ReadOptions) -> Result<Summary> {
     let mut reader = RdbReader::new(r, opts)?;
     let mut s = check_reader(&mut reader)?;
+    super::duplicate_keys(&mut s, None, opts)?;
     (s.trailing_bytes, s.trailing_more) = reader.drain_trailing(TRAILING_COUNTED)?;
     Ok(s)
 }

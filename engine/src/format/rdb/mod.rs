@@ -17,6 +17,7 @@ pub mod stream;
 pub mod string;
 pub mod target;
 pub mod template;
+pub mod validate;
 pub mod value;
 pub mod visit;
 pub mod writer;

@@ -153,55 +153,7 @@ impl<W: Write> Sink<W> {
     }
 }
 
-/// Checks the invariants every RDB relies on, so a hand-made dataset cannot produce a file that
-/// servers refuse: no NaN score, stream PEL owners that exist, field TTLs within 2^48.
-pub fn validate(ds: &Dataset) -> Result<(), String> {
-    for e in &ds.keys {
-        let at = || format!("db {} key {:?}", e.db, String::from_utf8_lossy(&e.key));
-        match &e.value {
-            Value::Zset(m) if m.iter().any(|x| x.score.is_nan()) => {
-                return Err(format!("{}: NaN score", at()))
-            }
-            Value::Hash(f)
-                if f.iter()
-                    .any(|x| x.expire_ms.is_some_and(|t| !(0..1 << 48).contains(&t))) =>
-            {
-                return Err(format!("{}: field TTL outside 0..2^48", at()));
-            }
-            _ if super::keymeta::invalid(&e.attrs.meta).is_some() => {
-                let why = super::keymeta::invalid(&e.attrs.meta).unwrap_or_default();
-                return Err(format!("{}: {why}", at()));
-            }
-            Value::Stream(s) => {
-                for g in &s.groups {
-                    let nacked = g.nacked.as_deref().unwrap_or(&[]);
-                    for p in g.pending.iter().filter(|p| !nacked.contains(&p.id)) {
-                        let owner = g.consumers.iter().find(|c| c.name == p.consumer);
-                        if !owner.is_some_and(|c| c.pending.contains(&p.id)) {
-                            return Err(format!(
-                                "{}: pending entry {} of group {:?} is not owned by its consumer",
-                                at(),
-                                p.id,
-                                String::from_utf8_lossy(&g.name)
-                            ));
-                        }
-                    }
-                    let owned: usize = g.consumers.iter().map(|c| c.pending.len()).sum();
-                    if owned + nacked.len() != g.pending.len() {
-                        return Err(format!(
-                            "{}: group {:?} consumers own {owned} entries, its PEL has {}",
-                            at(),
-                            String::from_utf8_lossy(&g.name),
-                            g.pending.len()
-                        ));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
+pub use super::validate::validate;
 
 /// Writes `ds` (in canonical order) as an RDB of `opts.target` to `w`.
 pub fn write_dataset<W: Write>(
