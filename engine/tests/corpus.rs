@@ -114,3 +114,50 @@ fn every_corpus_file_is_indexed() {
         missing.join("\n")
     );
 }
+
+/// One verdict: `check` accepts exactly the RDB cases a server accepts, and where the corpus
+/// recorded what the real `redis-check-rdb` said of a file, `check` says the same (issue 10).
+#[test]
+fn check_verdicts_are_the_servers() {
+    use redis_persist_engine::check::{check_stream, Checked};
+    let index = index();
+    let (mut agreed, mut with_checker) = (0, 0);
+    let mut failures = Vec::new();
+    let all = cases(&index);
+    for case in &all {
+        let file = index.file(case);
+        let len = std::fs::metadata(&file).unwrap().len();
+        let r = std::fs::File::open(&file).unwrap();
+        let ours = match check_stream(r, Some(len), &file, ReadOptions::default()) {
+            Ok(Checked::Rdb(_)) => true,
+            Ok(Checked::Aof(f, _)) => f.problem.is_none(),
+            Err(_) => false,
+        };
+        if ours != case.accept {
+            failures.push(format!(
+                "{}: check accepts={ours}, server={}",
+                case.name, case.accept
+            ));
+            continue;
+        }
+        if let Some(c) = &case.check_rdb {
+            with_checker += 1;
+            if ours != (c == "ok") {
+                failures.push(format!(
+                    "{}: check accepts={ours}, redis-check-rdb: {c}",
+                    case.name
+                ));
+                continue;
+            }
+        }
+        agreed += 1;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(agreed, all.len());
+    // The index records 111 verdicts of a real redis-check-rdb (90 "ok", 21 refusals); every one
+    // was compared. A new case with a recorded verdict raises this count.
+    assert_eq!(
+        with_checker, 111,
+        "cases carrying a redis-check-rdb verdict"
+    );
+}

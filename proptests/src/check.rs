@@ -28,6 +28,7 @@ pub fn hostile_options(len: usize) -> ReadOptions {
         limits: Limits::TIGHT,
         verify_checksum: true,
         total_len: Some(len as u64),
+        strict: false,
     }
 }
 

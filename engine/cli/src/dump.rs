@@ -38,6 +38,7 @@ pub fn read_options(read: &ReadFlags) -> ReadOptions {
     ReadOptions {
         verify_checksum: !read.ignore_checksum,
         limits: crate::budget::limits(read.memory()),
+        strict: read.strict,
         ..ReadOptions::default()
     }
 }
@@ -380,11 +381,22 @@ fn summary_json(s: &Summary) -> serde_json::Value {
         "module_aux": s.module_aux,
         "encodings": s.encodings,
         "notes": s.notes,
+        "warnings": warnings_json(s),
         "largest_element": s.largest_element,
         "checksum": s.trailer.map(|t| checksum_phrase(t.checksum)),
         "trailing_bytes": s.trailing_bytes,
         "trailing_bytes_more": s.trailing_more,
     })
+}
+
+/// Warnings as `[{"kind", "count", "first_offset", "message"}]`, in a fixed order.
+fn warnings_json(s: &Summary) -> serde_json::Value {
+    s.warnings
+        .iter()
+        .map(|(k, (n, at))| {
+            json!({"kind": k.name(), "count": n, "first_offset": at, "message": k.describe()})
+        })
+        .collect()
 }
 
 fn print_summary(path: &Path, s: &Summary, len: Option<u64>, took: std::time::Duration) {
@@ -419,6 +431,12 @@ fn print_summary(path: &Path, s: &Summary, len: Option<u64>, took: std::time::Du
         say!("  {e}: {n}");
     }
     say!("  largest element: {} bytes", s.largest_element);
+    for (k, (n, at)) in &s.warnings {
+        say!(
+            "  warning: {} ({n}, first at byte {at}); Redis loads this, --strict refuses it",
+            k.describe()
+        );
+    }
     if let Some(t) = s.trailer {
         say!("  checksum: {}", checksum_phrase(t.checksum));
     }

@@ -275,7 +275,15 @@ fn replay_commands<R: Read>(
                 }
                 // An unknown command or a wrong argument count stops the load, as in Redis.
                 if let Err(e) = ks.execute(s, opts.now_ms, &argv) {
-                    let detail = format!("{e} reading the append only file");
+                    // The name comes from the file: control bytes (ESC, newlines) are shown
+                    // escaped, so a message stays one line and cannot drive a terminal.
+                    let detail: String = format!("{e} reading the append only file")
+                        .chars()
+                        .map(|c| match c {
+                            c if c.is_control() => format!("\\x{:02x}", c as u32),
+                            c => c.to_string(),
+                        })
+                        .collect();
                     return Err(Error::corrupt(at, "command", detail));
                 }
                 out.commands += 1;

@@ -2,7 +2,7 @@
 //! checked, nothing is kept but counts and each key's fingerprint (spilled to a temp file past a
 //! few MiB), so memory stays bounded whatever the file size.
 use crate::format::rdb::{
-    Checksum, KeyInfo, ModuleId, Note, RdbReader, ReadOptions, Trailer, Visitor,
+    Checksum, Irregularity, KeyInfo, ModuleId, Note, RdbReader, ReadOptions, Trailer, Visitor,
 };
 use crate::format::Result;
 use std::collections::BTreeMap;
@@ -23,6 +23,8 @@ pub struct Summary {
     pub encodings: BTreeMap<&'static str, u64>,
     /// Sub-encodings seen.
     pub notes: BTreeMap<&'static str, u64>,
+    /// What the server accepts but a careful reader flags: how many, and the first one's offset.
+    pub warnings: BTreeMap<Irregularity, (u64, u64)>,
     /// Keys with an expiry.
     pub expires: u64,
     /// Keys whose collection is empty (servers skip them on load).
@@ -283,6 +285,9 @@ impl Visitor for Summary {
     }
     fn note(&mut self, n: Note) {
         self.note_counts[n as usize] += 1;
+    }
+    fn irregular(&mut self, kind: Irregularity, at: u64) {
+        self.warnings.entry(kind).or_insert((0, at)).0 += 1;
     }
 }
 

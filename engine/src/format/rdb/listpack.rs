@@ -88,20 +88,11 @@ fn element<'a>(c: &mut Bytes<'a>) -> Result<Elem<'a>> {
         0 => Backlen::Wide,
         _ => Backlen::Minimal,
     };
-    let bl = c.take(backlen_size_in(form, size), "listpack back-length")?;
-    // Most significant 7-bit group first; every byte but the first has its top bit set.
-    let mut v: u64 = 0;
-    for (i, &x) in bl.iter().enumerate() {
-        let top = x & 0x80 != 0;
-        if top != (i != 0) {
-            return Err(Error::corrupt(
-                bl_at as u64,
-                "listpack back-length",
-                "malformed continuation bits",
-            ));
-        }
-        v = v << 7 | (x & 0x7f) as u64;
-    }
+    c.take(backlen_size_in(form, size), "listpack back-length")?;
+    // Redis (lpValidateNext) reads the back-length as a reverse walk would: from its last byte
+    // backwards, 7 bits per byte, while the top bit is set, giving up past 5 bytes. That walk may
+    // stop early or run into the element's own bytes; the element is sane iff it lands on `size`.
+    let v = decode_backlen(c.data(), c.pos() - 1);
     if v != size as u64 {
         return Err(Error::corrupt(
             bl_at as u64,
@@ -112,12 +103,37 @@ fn element<'a>(c: &mut Bytes<'a>) -> Result<Elem<'a>> {
     Ok(elem)
 }
 
+/// The value of the back-length whose last byte is `data[last]`, decoded backwards as Redis's
+/// `lpDecodeBacklen` does; `u64::MAX` where it would read past five bytes or the blob's start.
+fn decode_backlen(data: &[u8], last: usize) -> u64 {
+    let mut v: u64 = 0;
+    let mut at = last;
+    for shift in (0..).step_by(7) {
+        if shift > 28 {
+            return u64::MAX;
+        }
+        let x = data[at];
+        v |= u64::from(x & 0x7f) << shift;
+        if x & 0x80 == 0 {
+            break;
+        }
+        match at.checked_sub(1) {
+            Some(a) => at = a,
+            None => return u64::MAX,
+        }
+    }
+    v
+}
+
 /// A validated listpack, walked element by element.
 pub struct Listpack<'a> {
     c: Bytes<'a>,
     declared: u16,
     seen: u64,
     done: bool,
+    /// Whether a header count that disagrees is noted rather than refused.
+    shallow: bool,
+    mismatch: bool,
 }
 
 impl<'a> Listpack<'a> {
@@ -144,6 +160,8 @@ impl<'a> Listpack<'a> {
             c,
             declared,
             seen: 0,
+            shallow: false,
+            mismatch: false,
             done: false,
         })
     }
@@ -151,6 +169,19 @@ impl<'a> Listpack<'a> {
     /// Offset of the next element within the blob.
     pub fn pos(&self) -> usize {
         self.c.pos()
+    }
+
+    /// Like [`Listpack::new`], but a header count that disagrees with the elements is left for
+    /// the caller to see in [`Listpack::count_mismatch`] (Redis's shallow check, for stream nodes).
+    pub fn new_shallow(blob: &'a [u8]) -> Result<Listpack<'a>> {
+        let mut lp = Listpack::new(blob)?;
+        lp.shallow = true;
+        Ok(lp)
+    }
+
+    /// Whether the walk reached the end byte with a count other than the header's.
+    pub fn count_mismatch(&self) -> bool {
+        self.mismatch
     }
 
     /// The next element, or `None` at the end byte (after checking the declared count).
@@ -168,6 +199,9 @@ impl<'a> Listpack<'a> {
                 ));
             }
             if self.declared != UNKNOWN_COUNT && self.declared as u64 != self.seen {
+                self.mismatch = true;
+            }
+            if self.mismatch && !self.shallow {
                 return Err(Error::corrupt(
                     4,
                     "listpack header",
@@ -427,5 +461,45 @@ fn str_header(n: usize) -> usize {
         2
     } else {
         5
+    }
+}
+
+#[cfg(test)]
+mod backlen_tests {
+    use super::*;
+
+    /// One element of 198 bytes of data (a 12-bit string, 200 bytes with its header) followed by
+    /// the given back-length, in a whole listpack.
+    fn one_string_element(last_data: u8, backlen: [u8; 2]) -> Vec<u8> {
+        let mut el = vec![0xe0, 198];
+        el.extend(std::iter::repeat_n(b'x', 197));
+        el.push(last_data);
+        el.extend_from_slice(&backlen);
+        let total = 6 + el.len() + 1;
+        let mut lp = (total as u32).to_le_bytes().to_vec();
+        lp.extend_from_slice(&1u16.to_le_bytes());
+        lp.extend_from_slice(&el);
+        lp.push(END);
+        lp
+    }
+
+    #[test]
+    fn back_length_is_judged_by_its_reverse_decoding_as_redis_does() {
+        // 200 = 1 << 7 | 72: Redis writes [1, 72 | 0x80].
+        assert_eq!(
+            for_each(&one_string_element(b'x', [0x01, 0xc8]), |_| Ok(())).unwrap(),
+            1
+        );
+        // A stray top bit on the first byte makes the reverse walk read on into the element's
+        // last byte; Redis (lpValidateNext) accepts it when that byte adds nothing...
+        assert_eq!(
+            for_each(&one_string_element(0x00, [0x81, 0xc8]), |_| Ok(())).unwrap(),
+            1
+        );
+        // ...and refuses it when it does ('x' = 0x78 adds 0x78 << 14).
+        let e = for_each(&one_string_element(b'x', [0x81, 0xc8]), |_| Ok(())).unwrap_err();
+        assert!(e.to_string().contains("back-length"), "{e}");
+        // A walk that stops early (no top bit on the last byte) decodes 72, not 200.
+        assert!(for_each(&one_string_element(b'x', [0x01, 0x48]), |_| Ok(())).is_err());
     }
 }

@@ -6,6 +6,7 @@ pub mod dups;
 pub mod elem;
 pub mod encode;
 pub mod intset;
+pub mod irregular;
 pub mod keymeta;
 pub mod length;
 pub mod listpack;
@@ -25,6 +26,7 @@ pub mod ziplist;
 pub mod zipmap;
 
 pub use collect::{collect_all, read_dataset, read_dataset_from, Collector};
+pub use irregular::Irregularity;
 pub use opcode::{Header, Kind, Magic, Opcode, ValueType};
 pub use reader::{Checksum, RdbReader, ReadOptions, Step, Trailer};
 pub use target::{assess, Loss, Report, Target, Thresholds};

@@ -18,8 +18,28 @@ pub const OP_DOUBLE: u64 = 4;
 /// `RDB_MODULE_OPCODE_STRING`
 pub const OP_STRING: u64 = 5;
 
-/// Copies an opcode stream through its EOF opcode into `out`. `at` locates errors.
+/// Copies an opcode stream through its EOF opcode into `out`. `at` locates errors; an opcode
+/// outside 0-5 is refused.
 pub fn copy_opcodes<R: Read>(src: &mut Source<R>, out: &mut Vec<u8>, at: u64) -> Result<()> {
+    match copy_opcodes_lenient(src, out, at)? {
+        None => Ok(()),
+        Some((op_at, op)) => Err(Error::corrupt(
+            op_at,
+            "module opcode",
+            format!("unknown module opcode {op}"),
+        )),
+    }
+}
+
+/// Like [`copy_opcodes`], but as `redis-check-rdb` reads a module value it has no module for
+/// (`rdbLoadCheckModuleValue`): an unknown opcode carries no operand and the walk goes on.
+/// Returns the first unknown opcode and its offset, for the caller to flag.
+pub fn copy_opcodes_lenient<R: Read>(
+    src: &mut Source<R>,
+    out: &mut Vec<u8>,
+    at: u64,
+) -> Result<Option<(u64, u64)>> {
+    let mut unknown = None;
     let limit = src.limits().max_string_len;
     loop {
         if out.len() as u64 > limit {
@@ -36,7 +56,7 @@ pub fn copy_opcodes<R: Read>(src: &mut Source<R>, out: &mut Vec<u8>, at: u64) ->
             length::Length::Encoded(e) => e as u64,
         };
         match op {
-            OP_EOF => return Ok(()),
+            OP_EOF => return Ok(unknown),
             OP_SINT | OP_UINT => {
                 length::copy_raw(src, out, "module integer")?;
             }
@@ -44,11 +64,7 @@ pub fn copy_opcodes<R: Read>(src: &mut Source<R>, out: &mut Vec<u8>, at: u64) ->
             OP_DOUBLE => out.extend_from_slice(&src.array::<8>("module double")?),
             OP_STRING => string::copy_raw(src, out, "module string")?,
             other => {
-                return Err(Error::corrupt(
-                    op_at,
-                    "module opcode",
-                    format!("unknown module opcode {other}"),
-                ));
+                unknown = unknown.or(Some((op_at, other)));
             }
         }
     }

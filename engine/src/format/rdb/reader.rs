@@ -22,6 +22,9 @@ pub struct ReadOptions {
     pub verify_checksum: bool,
     /// Total input length, when known, so lying lengths fail before any read.
     pub total_len: Option<u64>,
+    /// Refuse what the server accepts but a careful reader flags ([`super::Irregularity`])
+    /// instead of reporting it to the visitor.
+    pub strict: bool,
 }
 
 impl Default for ReadOptions {
@@ -30,6 +33,7 @@ impl Default for ReadOptions {
             limits: Limits::DEFAULT,
             verify_checksum: true,
             total_len: None,
+            strict: false,
         }
     }
 }
@@ -85,7 +89,7 @@ pub struct RdbReader<R> {
     pub(super) header: Header,
     /// Hash templates registered by opcode 242 records so far (id -> field names).
     pub(super) templates: std::collections::HashMap<u64, Vec<Vec<u8>>>,
-    opts: ReadOptions,
+    pub(super) opts: ReadOptions,
     db: u64,
     expire_ms: Option<i64>,
     idle_s: Option<u64>,
@@ -377,8 +381,20 @@ impl<R: Read> RdbReader<R> {
         let when = length::read(&mut self.src, "MODULE_AUX when")?;
         let mut payload = std::mem::take(&mut self.payload);
         payload.clear();
-        let r = super::module::copy_opcodes(&mut self.src, &mut payload, 0);
-        let r = r.and_then(|_| v.module_aux(&id, when, &payload));
+        let strict = self.opts.strict;
+        let r = super::module::copy_opcodes_lenient(&mut self.src, &mut payload, 0);
+        let r = r
+            .and_then(|unknown| match unknown {
+                Some((op_at, op)) => super::irregular::report(
+                    v,
+                    strict,
+                    super::Irregularity::ModuleOpcode,
+                    op_at,
+                    format!("unknown module opcode {op}"),
+                ),
+                None => Ok(()),
+            })
+            .and_then(|_| v.module_aux(&id, when, &payload));
         self.payload = payload;
         r
     }

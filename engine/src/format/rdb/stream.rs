@@ -6,6 +6,7 @@
 //! (Redis `rdb.c` at upstream 221409788 (#14615) and 747dfe578 (#14797): `rdbSaveObject` stream
 //! branch, `rdbSaveStreamIdmpEntries`, `rdbLoadStreamIdmpEntries`; checked against real type 26
 //! files from librdb's tests and a real type 27 file from Rediscope's).
+use super::irregular::{self, Irregularity};
 use super::length;
 use super::listpack::Listpack;
 use super::opcode::ValueType;
@@ -55,15 +56,23 @@ impl<R: Read> RdbReader<R> {
             let master = id_from_raw(&key);
             let s = string::read(&mut self.src, &mut self.scratch, "stream node listpack")?;
             let (blob, base, stored) = (s.bytes, s.base, s.stored);
-            let r = node(
-                blob,
-                master,
-                &mut last,
-                &mut live,
-                &mut strings,
-                &mut arena,
-                v,
-            );
+            let mut walk = NodeWalk {
+                last: &mut last,
+                live: &mut live,
+                spans: &mut strings,
+                arena: &mut arena,
+                strict: self.opts.strict,
+                // Valkey 9 checks a node's header count (its checker refuses a mismatch, seen on
+                // a mutated VALKEY080 file); Redis 7.x does not.
+                count_checked: self.header.magic == super::Magic::Valkey,
+                // Warnings inside an LZF-compressed node point at the node, not into it.
+                origin: match stored {
+                    Stored::Raw => Some(base),
+                    _ => None,
+                },
+                base,
+            };
+            let r = node(blob, master, &mut walk, v);
             r.map_err(|e| match stored {
                 Stored::Raw => e.at_base(base),
                 _ => Error {
@@ -95,14 +104,16 @@ impl<R: Read> RdbReader<R> {
             }
             v.note(Note::StreamLengthMismatch);
         }
-        if let Some(l) = last {
-            if l > last_id {
-                return Err(Error::corrupt(
-                    meta_at,
-                    "stream last ID",
-                    format!("last ID {last_id} is below entry {l}"),
-                ));
-            }
+        // Redis loads such a stream (the ID is only compared when XADD runs), so this is a
+        // warning, refused only under --strict.
+        if let Some(l) = last.filter(|l| *l > last_id) {
+            irregular::report(
+                v,
+                self.opts.strict,
+                Irregularity::StreamLastIdBelowEntry,
+                meta_at,
+                format!("last ID {last_id} is below entry {l}"),
+            )?;
         }
         v.stream_meta(&StreamMeta {
             length,
@@ -303,17 +314,41 @@ impl<R: Read> RdbReader<R> {
     }
 }
 
+/// The state one stream's node walks share: the last entry ID, live entries, scratch space, and
+/// how to report irregularities (strictly or not, at which absolute offset).
+struct NodeWalk<'s> {
+    last: &'s mut Option<StreamId>,
+    live: &'s mut u64,
+    spans: &'s mut Vec<(usize, usize)>,
+    arena: &'s mut Vec<u8>,
+    strict: bool,
+    count_checked: bool,
+    origin: Option<u64>,
+    base: u64,
+}
+
+impl NodeWalk<'_> {
+    /// Where to report something at `rel` within the node: a refusal stays relative (the caller
+    /// rebases it onto the blob), a warning gets its absolute offset.
+    fn at(&self, rel: u64) -> u64 {
+        if self.strict {
+            rel
+        } else {
+            self.origin.map_or(self.base, |o| o + rel)
+        }
+    }
+}
+
 /// Decodes one node listpack, handing live entries to the visitor.
 fn node<V: Visitor + ?Sized>(
     blob: &[u8],
     master: StreamId,
-    last: &mut Option<StreamId>,
-    live: &mut u64,
-    spans: &mut Vec<(usize, usize)>,
-    arena: &mut Vec<u8>,
+    w: &mut NodeWalk<'_>,
     v: &mut V,
 ) -> Result<()> {
-    let mut lp = Listpack::new(blob)?;
+    // Redis checks a node's header only for its byte size (streamValidateListpackIntegrity runs
+    // the shallow listpack check), so its element count is a warning here.
+    let mut lp = Listpack::new_shallow(blob)?;
     let count = lp.expect_int("stream master count")?;
     let deleted = lp.expect_int("stream master deleted count")?;
     let nfields = lp.expect_int("stream master field count")?;
@@ -341,14 +376,17 @@ fn node<V: Visitor + ?Sized>(
             ms: master.ms.wrapping_add(ms as u64),
             seq: master.seq.wrapping_add(seq as u64),
         };
-        if last.is_some_and(|l| l >= id) {
-            return Err(Error::corrupt(
+        if let Some(l) = w.last.filter(|l| *l >= id) {
+            let at = w.at(at);
+            irregular::report(
+                v,
+                w.strict,
+                Irregularity::StreamIdsNotIncreasing,
                 at,
-                "stream entry ID",
-                format!("{id} is not above the previous entry"),
-            ));
+                format!("{id} is not above the previous entry {l}"),
+            )?;
         }
-        *last = Some(id);
+        *w.last = Some(id);
         fields.clear();
         let n = if flags & FLAG_SAMEFIELDS != 0 {
             for f in &master_fields {
@@ -384,18 +422,20 @@ fn node<V: Visitor + ?Sized>(
             v.note(Note::DeletedStreamEntry);
             continue;
         }
-        *live += 1;
+        *w.live += 1;
         // Integers must become text before slices can be lent; render them into one arena.
-        arena.clear();
-        spans.clear();
+        w.arena.clear();
+        w.spans.clear();
         for (f, val) in &fields {
             for e in [f, val] {
-                let s = arena.len();
-                e.with_bytes(|b| arena.extend_from_slice(b));
-                spans.push((s, arena.len()));
+                let s = w.arena.len();
+                e.with_bytes(|b| w.arena.extend_from_slice(b));
+                w.spans.push((s, w.arena.len()));
             }
         }
-        let pairs: Vec<(&[u8], &[u8])> = spans
+        let arena = &w.arena;
+        let pairs: Vec<(&[u8], &[u8])> = w
+            .spans
             .chunks(2)
             .map(|c| (&arena[c[0].0..c[0].1], &arena[c[1].0..c[1].1]))
             .collect();
@@ -403,6 +443,23 @@ fn node<V: Visitor + ?Sized>(
     }
     if entries == 0 {
         return Err(Error::corrupt(0, "stream node", "empty node"));
+    }
+    if lp.count_mismatch() && w.count_checked {
+        return Err(Error::corrupt(
+            4,
+            "stream node listpack header",
+            "num_elements in the header differs from the elements",
+        ));
+    }
+    if lp.count_mismatch() {
+        let at = w.at(4);
+        irregular::report(
+            v,
+            w.strict,
+            Irregularity::StreamNodeCount,
+            at,
+            "num_elements in the header differs from the elements",
+        )?;
     }
     if entries != count + deleted {
         return Err(Error::corrupt(

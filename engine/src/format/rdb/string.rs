@@ -152,8 +152,37 @@ pub fn copy_raw<R: Read>(src: &mut Source<R>, out: &mut Vec<u8>, what: &'static 
         Length::Encoded(ENC_INT32) => 4,
         Length::Encoded(ENC_LZF) => {
             let clen = plain(length::copy_raw(src, out, what)?);
-            let _ulen = plain(length::copy_raw(src, out, what)?);
-            clen
+            let ulen = plain(length::copy_raw(src, out, what)?);
+            // Copied verbatim, but still decompressed once: Redis's loader (and so
+            // redis-check-rdb) refuses a module string whose LZF data does not expand to `ulen`.
+            let lim = src.limits().max_string_len;
+            if ulen > lim || ulen > clen.saturating_mul(132).saturating_add(64) {
+                return Err(Error::corrupt(
+                    at,
+                    what,
+                    format!("LZF declares {ulen} bytes from {clen} compressed bytes"),
+                ));
+            }
+            let data_at = src.pos();
+            let comp = src.take(clen, what)?;
+            let mut check = Vec::new();
+            lzf::decompress(comp, ulen as usize, &mut check).map_err(|e| {
+                Error::corrupt(
+                    data_at + e.offset as u64,
+                    what,
+                    format!("invalid LZF data: {}", e.reason),
+                )
+            })?;
+            if (out.len() as u64).saturating_add(clen) > lim {
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    at,
+                    what,
+                    "verbatim payload exceeds the string limit",
+                ));
+            }
+            out.extend_from_slice(comp);
+            return Ok(());
         }
         Length::Encoded(other) => {
             return Err(Error::corrupt(

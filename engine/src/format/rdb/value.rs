@@ -1,6 +1,7 @@
 //! Object values by type byte: each encoding is decoded and validated, and its logical elements
 //! are handed to the visitor one at a time (empty collections are passed through as empty).
 use super::elem::Elem;
+use super::irregular::{self, Irregularity};
 use super::opcode::ValueType;
 use super::reader::RdbReader;
 use super::string::{self, Stored};
@@ -69,7 +70,7 @@ impl<R: Read> RdbReader<R> {
                     let score = if ty == ValueType::Zset2 {
                         f64::from_le_bytes(self.src.array("zset score")?)
                     } else {
-                        self.text_double()?
+                        self.text_double(v)?
                     };
                     if score.is_nan() {
                         return Err(Error::corrupt(at, "zset score", "NaN score"));
@@ -163,7 +164,18 @@ impl<R: Read> RdbReader<R> {
                 let id = ModuleId::from_id(length::read(&mut self.src, "module id")?);
                 let mut payload = std::mem::take(&mut self.payload);
                 payload.clear();
-                let r = super::module::copy_opcodes(&mut self.src, &mut payload, at)
+                let strict = self.opts.strict;
+                let r = super::module::copy_opcodes_lenient(&mut self.src, &mut payload, at)
+                    .and_then(|unknown| match unknown {
+                        Some((op_at, op)) => irregular::report(
+                            v,
+                            strict,
+                            Irregularity::ModuleOpcode,
+                            op_at,
+                            format!("unknown module opcode {op}"),
+                        ),
+                        None => Ok(()),
+                    })
                     .and_then(|_| v.module_value(&id, &payload));
                 self.payload = payload;
                 r
@@ -185,8 +197,9 @@ impl<R: Read> RdbReader<R> {
         Ok(n)
     }
 
-    /// Type 3's text double: a length byte (253 NaN, 254 +inf, 255 -inf) then ASCII.
-    fn text_double(&mut self) -> Result<f64> {
+    /// Type 3's text double: a length byte (253 NaN, 254 +inf, 255 -inf) then ASCII, read as
+    /// Redis's `sscanf("%lg")` does: a number must start the text; what follows it is a warning.
+    fn text_double<V: Visitor + ?Sized>(&mut self, v: &mut V) -> Result<f64> {
         let at = self.src.pos();
         let n = self.src.u8("zset text score")?;
         Ok(match n {
@@ -195,13 +208,25 @@ impl<R: Read> RdbReader<R> {
             255 => f64::NEG_INFINITY,
             n => {
                 let s = self.src.take(n as u64, "zset text score")?;
-                super::elem::parse_score(s).ok_or_else(|| {
-                    Error::corrupt(
+                let t = s.split(|b| *b == 0).next().unwrap_or(s);
+                let (f, used) = super::elem::strtod(t);
+                if used == 0 {
+                    return Err(Error::corrupt(
                         at,
                         "zset text score",
                         format!("{:?} is not a number", String::from_utf8_lossy(s)),
-                    )
-                })?
+                    ));
+                }
+                if used != s.len() {
+                    irregular::report(
+                        v,
+                        self.opts.strict,
+                        Irregularity::ScoreText,
+                        at,
+                        format!("{:?} read as {f}", String::from_utf8_lossy(s)),
+                    )?;
+                }
+                f
             }
         })
     }
@@ -264,6 +289,8 @@ impl<R: Read> RdbReader<R> {
         let s = string::read(&mut self.src, &mut self.scratch, ty.name())?;
         let (blob, base, stored) = (s.bytes, s.base, s.stored);
         let dups = &mut self.dups;
+        // Score warnings point at the blob: inside an LZF-compressed one there is no file offset.
+        let warn = (self.opts.strict, base);
         // Every error below is relative to the blob until `in_blob` maps it, so the arms run in a
         // closure: a `?` must not skip that mapping.
         let r = (|| match ty {
@@ -293,7 +320,7 @@ impl<R: Read> RdbReader<R> {
                         first = Some(e);
                         Ok(())
                     }
-                    Some(f) => pair(f, e, zset, dups, v),
+                    Some(f) => pair(f, e, zset, dups, warn, v),
                 })?;
                 if n % 2 != 0 {
                     Err(Error::corrupt(
@@ -310,7 +337,7 @@ impl<R: Read> RdbReader<R> {
                 let mut lp = listpack::Listpack::new(blob)?;
                 while let Some(f) = lp.next_elem()? {
                     let val = lp.expect("listpack pair value")?;
-                    pair(f, val, zset, dups, v)?;
+                    pair(f, val, zset, dups, warn, v)?;
                 }
                 Ok(())
             }
@@ -366,14 +393,25 @@ fn pair<V: Visitor + ?Sized>(
     val: Elem<'_>,
     zset: bool,
     dups: &mut super::dups::Dups,
+    (strict, at): (bool, u64),
     v: &mut V,
 ) -> Result<()> {
     f.with_bytes(|fb| {
         dups.insert(fb, 0, if zset { "zset member" } else { "hash field" })?;
         if zset {
-            let score = val
-                .as_score()
-                .ok_or_else(|| Error::corrupt(0, "zset score", "score is not a number"))?;
+            // Redis loads any text here (zzlStrtod reads a prefix, 0 when none): never a refusal.
+            let (score, clean) = val.as_score();
+            if !clean {
+                let text = val.to_vec();
+                irregular::report(
+                    v,
+                    strict,
+                    Irregularity::ScoreText,
+                    // A refusal is rebased onto the blob by the caller; a warning is not.
+                    if strict { 0 } else { at },
+                    format!("{:?} read as {score}", String::from_utf8_lossy(&text)),
+                )?;
+            }
             v.zset_member(fb, score)
         } else {
             val.with_bytes(|vb| v.hash_field(fb, vb, None))

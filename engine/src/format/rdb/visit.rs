@@ -229,6 +229,9 @@ pub trait Visitor {
     }
     /// A sub-encoding was seen.
     fn note(&mut self, note: Note) {}
+    /// Something the server accepts but a careful reader flags, at byte `at` (see
+    /// [`Irregularity`](super::irregular::Irregularity)); reported only when not reading strictly.
+    fn irregular(&mut self, kind: super::irregular::Irregularity, at: u64) {}
 }
 
 /// A visitor that keeps nothing: decoding with it only validates.
