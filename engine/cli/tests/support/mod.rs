@@ -6,8 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The binary under test: this build's, or `REDIS_PERSIST_BIN` (to show that an older build
+/// fails these tests, as each was written to).
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_redis-persist"))
+    Command::new(bin_path())
+}
+
+pub fn bin_path() -> String {
+    std::env::var("REDIS_PERSIST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_redis-persist").into())
 }
 
 pub fn corpus(rel: &str) -> PathBuf {
@@ -65,7 +71,7 @@ pub fn capped(args: &[&str], bytes: u64) -> Command {
     let mut c = Command::new("prlimit");
     c.arg(format!("--as={bytes}"))
         .arg("--")
-        .arg(env!("CARGO_BIN_EXE_redis-persist"))
+        .arg(bin_path())
         .args(args);
     c
 }
