@@ -13,7 +13,8 @@ pub fn bin() -> Command {
 }
 
 pub fn bin_path() -> String {
-    std::env::var("REDIS_PERSIST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_redis-persist").into())
+    std::env::var("REDIS_PERSIST_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_redis-persist").into())
 }
 
 pub fn corpus(rel: &str) -> PathBuf {
