@@ -588,3 +588,75 @@ fn skip_or_fail(why: &str) {
     }
     eprintln!("skipped: {why}");
 }
+
+/// Item 10: a duplicate member far past the first 131 072 members is still found (Redis refuses
+/// the set: "Duplicate set members detected").
+#[test]
+fn duplicate_member_past_131072_members_is_refused() {
+    let dir = Scratch::new("dup-member");
+    let n = 140_000usize;
+    let mut rdb = b"REDIS0009\xfe\x00\x02\x01s".to_vec();
+    rdb.push(0x80);
+    rdb.extend_from_slice(&(n as u32).to_be_bytes());
+    for i in 0..n - 1 {
+        let m = format!("m{i}");
+        rdb.push(m.len() as u8);
+        rdb.extend_from_slice(m.as_bytes());
+    }
+    rdb.extend_from_slice(b"\x02m7");
+    rdb.extend_from_slice(b"\xff\0\0\0\0\0\0\0\0");
+    let f = dir.file("dup.rdb", &rdb);
+    for verb in ["check", "dump"] {
+        let out = run_in(&[verb, path(&f)], None);
+        assert_eq!(out.code, 1, "{verb}: {out:?}");
+        let said = format!("{}{}", out.stdout, out.stderr);
+        assert!(said.contains("duplicate"), "{verb}: {out:?}");
+    }
+}
+
+/// Item 12: manifest file names are bytes, as Redis reads them; a non-UTF-8 name is found.
+#[test]
+fn non_utf8_manifest_names_are_read_as_bytes() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = Scratch::new("manifest-bytes");
+    let aof = dir.path().join("appendonlydir");
+    std::fs::create_dir_all(&aof).unwrap();
+    let name: &[u8] = b"appendonly\xff.aof.1.incr.aof";
+    std::fs::write(
+        aof.join(std::ffi::OsStr::from_bytes(name)),
+        resp(&["SET", "k", "v"]),
+    )
+    .unwrap();
+    let mut manifest = b"file ".to_vec();
+    manifest.extend_from_slice(name);
+    manifest.extend_from_slice(b" seq 1 type i\n");
+    std::fs::write(aof.join("appendonly.aof.manifest"), manifest).unwrap();
+    let out = run_in(&["check", path(&aof)], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = run_in(&["dump", "--json", path(&aof)], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("\"k\""), "{out:?}");
+}
+
+/// Item 12: flags that do not apply to the input or output are refused, not ignored.
+#[test]
+fn flags_that_do_not_apply_are_refused() {
+    let dir = Scratch::new("flags");
+    let rdb = corpus("rdb/redis-7.0.15/strings.rdb");
+    let out = run_in(&["check", "--truncate-to-timestamp", "1", path(&rdb)], None);
+    assert_eq!(out.code, 2, "{out:?}");
+    let target = dir.path().join("out.rdb");
+    let out = run_in(
+        &[
+            "convert",
+            "--base-resp",
+            "--to",
+            "rdb",
+            path(&rdb),
+            path(&target),
+        ],
+        None,
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(!target.exists());
+}
