@@ -253,6 +253,13 @@ impl Visitor for Summary {
         self.elem(v.len());
         Ok(())
     }
+    fn wants_string_bytes(&self) -> bool {
+        false
+    }
+    fn string_len(&mut self, len: u64) -> Result<()> {
+        self.elem(len as usize);
+        Ok(())
+    }
     fn list_item(&mut self, v: &[u8]) -> Result<()> {
         self.elem(v.len());
         Ok(())

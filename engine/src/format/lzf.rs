@@ -93,6 +93,77 @@ pub fn decompress(input: &[u8], expected_len: usize, out: &mut Vec<u8>) -> Resul
     Ok(())
 }
 
+/// Checks that `input` is a well-formed LZF stream expanding to exactly `expected_len` bytes,
+/// without producing them: the same verdict, error and offset as [`decompress`], for readers that
+/// need only the length (`check` on plain string values, where most of its time went).
+pub fn validate(input: &[u8], expected_len: usize) -> Result<(), LzfError> {
+    let mut produced = 0usize;
+    let mut i = 0usize;
+    while i < input.len() {
+        let ctrl = input[i] as usize;
+        let at = i;
+        i += 1;
+        if ctrl < 32 {
+            let run = ctrl + 1;
+            if i + run > input.len() {
+                return Err(LzfError {
+                    offset: at,
+                    reason: "literal run past end of input",
+                });
+            }
+            if produced + run > expected_len {
+                return Err(LzfError {
+                    offset: at,
+                    reason: "literal run past declared length",
+                });
+            }
+            produced += run;
+            i += run;
+        } else {
+            let mut len = ctrl >> 5;
+            if len == 7 {
+                let Some(&b) = input.get(i) else {
+                    return Err(LzfError {
+                        offset: at,
+                        reason: "back-reference length past end",
+                    });
+                };
+                len += b as usize;
+                i += 1;
+            }
+            let Some(&lo) = input.get(i) else {
+                return Err(LzfError {
+                    offset: at,
+                    reason: "back-reference offset past end",
+                });
+            };
+            i += 1;
+            let back = ((ctrl & 0x1f) << 8 | lo as usize) + 1;
+            let len = len + 2;
+            if back > produced {
+                return Err(LzfError {
+                    offset: at,
+                    reason: "back-reference before start of output",
+                });
+            }
+            if produced + len > expected_len {
+                return Err(LzfError {
+                    offset: at,
+                    reason: "back-reference past declared length",
+                });
+            }
+            produced += len;
+        }
+    }
+    if produced != expected_len {
+        return Err(LzfError {
+            offset: input.len(),
+            reason: "output shorter than declared length",
+        });
+    }
+    Ok(())
+}
+
 /// log2 of the hash table size (liblzf's `HLOG`, 16 in Redis).
 const HLOG: u32 = 16;
 /// Hash table entries.
@@ -1131,5 +1202,41 @@ mod tests {
             same_as_crate > 1500 && overshoots > 20,
             "{same_as_crate} {overshoots}"
         );
+    }
+
+    /// `validate` is `decompress` without the output: on well-formed streams, on streams with a
+    /// flipped byte, and with the stated length off by one either way, both give the same result
+    /// (error and offset included).
+    #[test]
+    fn validate_gives_the_decompress_verdict() {
+        let mut rng = Rng::new(0x1f2e);
+        let mut c = Compressor::new();
+        let mut out = Vec::new();
+        let mut errors = 0;
+        for _ in 0..3000 {
+            let n = rng.upto(600) + 1;
+            let input = if rng.chance(1, 2) {
+                rng.text(n)
+            } else {
+                rng.bytes(n)
+            };
+            let mut comp = Vec::new();
+            if !c.compress(&input, &mut comp, usize::MAX) {
+                continue;
+            }
+            if rng.chance(1, 2) && !comp.is_empty() {
+                let k = rng.upto(comp.len());
+                comp[k] ^= 1 << rng.upto(8);
+            }
+            let len = match rng.upto(4) {
+                0 => input.len() - 1,
+                1 => input.len() + 1,
+                _ => input.len(),
+            };
+            let a = decompress(&comp, len, &mut out);
+            errors += usize::from(a.is_err());
+            assert_eq!(validate(&comp, len), a, "{comp:?} {len}");
+        }
+        assert!(errors > 500, "too few refusals exercised: {errors}");
     }
 }

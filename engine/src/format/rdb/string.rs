@@ -142,6 +142,66 @@ pub fn skip<R: Read>(src: &mut Source<R>, what: &'static str) -> Result<()> {
     }
 }
 
+/// Reads one RDB string for its length only: the verdict of [`read`] (the same guards, LZF data
+/// checked to expand to exactly its stated length) without materialising the bytes.
+pub fn read_len<R: Read>(src: &mut Source<R>, what: &'static str) -> Result<(u64, Stored)> {
+    let at = src.pos();
+    match length::read_any(src, what)? {
+        Length::Len(n) => {
+            // `take`, not `skip`: the same length checks as `read`, so the same verdict.
+            src.take(n, what)?;
+            Ok((n, Stored::Raw))
+        }
+        Length::Encoded(e @ (ENC_INT8 | ENC_INT16 | ENC_INT32)) => {
+            let v: i64 = match e {
+                ENC_INT8 => i8::from_le_bytes(src.array(what)?) as i64,
+                ENC_INT16 => i16::from_le_bytes(src.array(what)?) as i64,
+                _ => i32::from_le_bytes(src.array(what)?) as i64,
+            };
+            let mut buf = [0u8; 20];
+            Ok((
+                crate::format::int::decimal(&mut buf, v).len() as u64,
+                Stored::Int,
+            ))
+        }
+        Length::Encoded(ENC_LZF) => {
+            let clen = length::read(src, what)?;
+            let ulen = length::read(src, what)?;
+            let lim = src.limits().max_string_len;
+            if ulen > lim {
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    at,
+                    what,
+                    format!("LZF string of {ulen} bytes exceeds limit {lim}"),
+                ));
+            }
+            if ulen > clen.saturating_mul(132).saturating_add(64) {
+                return Err(Error::corrupt(
+                    at,
+                    what,
+                    format!("LZF declares {ulen} bytes from {clen} compressed bytes"),
+                ));
+            }
+            let data_at = src.pos();
+            let comp = src.take(clen, what)?;
+            lzf::validate(comp, ulen as usize).map_err(|e| {
+                Error::corrupt(
+                    data_at + e.offset as u64,
+                    what,
+                    format!("invalid LZF data: {}", e.reason),
+                )
+            })?;
+            Ok((ulen, Stored::Lzf))
+        }
+        Length::Encoded(other) => Err(Error::corrupt(
+            at,
+            what,
+            format!("unknown string encoding {other}"),
+        )),
+    }
+}
+
 /// Copies one RDB string verbatim (prefix and payload) into `out`.
 pub fn copy_raw<R: Read>(src: &mut Source<R>, out: &mut Vec<u8>, what: &'static str) -> Result<()> {
     let at = src.pos();

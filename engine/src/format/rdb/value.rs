@@ -30,6 +30,15 @@ impl<R: Read> RdbReader<R> {
     ) -> Result<()> {
         self.dups.reset();
         match ty {
+            ValueType::String if !v.wants_string_bytes() => {
+                let (len, stored) = string::read_len(&mut self.src, "string value")?;
+                match stored {
+                    Stored::Int => v.note(Note::IntString),
+                    Stored::Lzf => v.note(Note::LzfString),
+                    Stored::Raw => {}
+                }
+                v.string_len(len)
+            }
             ValueType::String => {
                 let s = string::read(&mut self.src, &mut self.scratch, "string value")?;
                 match s.stored {

@@ -136,6 +136,15 @@ pub trait Visitor {
     fn begin_key(&mut self, key: &KeyInfo<'_>) -> Result<()> {
         Ok(())
     }
+    /// Whether [`Visitor::string`] needs a string value's bytes; when not, the reader checks
+    /// the value just as strictly but calls [`Visitor::string_len`] instead (no LZF output).
+    fn wants_string_bytes(&self) -> bool {
+        true
+    }
+    /// A string value's length, for visitors that do not want its bytes.
+    fn string_len(&mut self, len: u64) -> Result<()> {
+        Ok(())
+    }
     /// A string value.
     fn string(&mut self, value: &[u8]) -> Result<()> {
         Ok(())
