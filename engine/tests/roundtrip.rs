@@ -54,7 +54,7 @@ fn corpus_survives_conversion_to_every_version_that_holds_it() {
                 _ => Target::redis(s.version?),
             });
         let version = original.source.as_ref().and_then(|s| s.version);
-        if own_target.is_none() && !version.is_some_and(|v| v < 6) {
+        if own_target.is_none() && version.is_none_or(|v| v >= 6) {
             failures.push(format!(
                 "{}: version {version:?} has no target",
                 f.display()
