@@ -50,7 +50,9 @@ impl Case {
 /// What a target made of a case.
 pub enum Got {
     Dataset(Dataset),
-    /// A writer round trip that came back different (the message says where).
+    /// A result that came back different (the message says where), or a check that could not
+    /// be made (a server that would not start or answer, a file not copied): a failure, never
+    /// a skip, so a run cannot pass without having looked.
     Differs(String),
     Refused {
         kind: String,
@@ -224,7 +226,7 @@ pub fn server(build: &ServerBuild, case: &Case) -> Got {
     }
     let tmp = match TempDir::new("conform") {
         Ok(t) => t,
-        Err(e) => return Got::Skip(format!("no temp dir: {e}")),
+        Err(e) => return Got::Differs(format!("no temp dir: {e}")),
     };
     // Deep checks on load (Redis 6.2+, Valkey): by default a server checks blobs only shallowly
     // and would load, say, an unsorted intset that every checker refuses.
@@ -245,7 +247,7 @@ pub fn server(build: &ServerBuild, case: &Case) -> Got {
         std::fs::copy(&case.file, tmp.path().join("dump.rdb")).map(drop)
     };
     if let Err(e) = copied {
-        return Got::Skip(format!("cannot copy the case: {e}"));
+        return Got::Differs(format!("cannot copy the case: {e}"));
     }
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let srv = match RunningServer::start(build, tmp.path(), &argv) {
@@ -287,7 +289,7 @@ pub fn server(build: &ServerBuild, case: &Case) -> Got {
     });
     match read {
         Ok(d) => Got::Dataset(d),
-        Err(e) => Got::Skip(format!("could not read the server back: {e}")),
+        Err(e) => Got::Differs(format!("could not read the server back: {e}")),
     }
 }
 
