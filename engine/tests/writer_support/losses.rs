@@ -1,5 +1,5 @@
 //! What each writer snapshot case is expected to lose (or have filled in) at each target, listed
-//! here by hand from the format's history, and the check that the writer reports exactly that.
+//! by hand from the format's history; checks that the writer reports exactly that and decodes.
 use redis_persist_engine::dataset::{first_difference, forget_unreported, Dataset};
 use redis_persist_engine::format::rdb::{read_dataset, Loss, ReadOptions, Report, Target};
 use std::collections::BTreeSet;
