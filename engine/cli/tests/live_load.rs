@@ -30,56 +30,6 @@ use std::time::Instant;
 /// `ctime` aux field of every written file (servers only log it).
 const CTIME: i64 = 1_700_000_000;
 
-/// An understood failure that is not fixed yet. A listed failure that no longer happens fails the
-/// test too, so the list cannot go stale; anything not listed fails as usual.
-struct KnownFailure {
-    /// Build name, or `*` for every build.
-    build: &'static str,
-    /// Case name, or `*/<scenario>` for that scenario of every build's corpus.
-    case: &'static str,
-    /// A substring of the failure message.
-    contains: &'static str,
-    /// Why it fails.
-    why: &'static str,
-}
-
-const KNOWN_FAILURES: &[KnownFailure] = &[];
-
-impl KnownFailure {
-    fn matches(&self, build: &str, case: &str, msg: &str) -> bool {
-        let case_ok = match self.case.strip_prefix('*') {
-            Some(suffix) => case.ends_with(suffix),
-            None => case == self.case,
-        };
-        (self.build == "*" || self.build == build) && case_ok && msg.contains(self.contains)
-    }
-}
-
-/// The writer targets a build loads: every `REDIS` version from 6 up to the one it writes (a
-/// server refuses only newer versions), and Valkey 9's own `VALKEY080`, whose loader reads
-/// `REDIS` files up to RDB 11 (Valkey 9 refuses 12 and up, Redis's versions since the fork).
-fn readable_targets(build: &ServerBuild) -> Vec<Target> {
-    let top = if build.magic == "VALKEY" {
-        11
-    } else {
-        build.rdb_version
-    };
-    let mut out: Vec<Target> = (6..=top).filter_map(Target::redis).collect();
-    if build.magic == "VALKEY" {
-        out.push(Target::VALKEY_80);
-    }
-    out
-}
-
-/// The target a build writes itself.
-fn own_target(build: &ServerBuild) -> Target {
-    if build.magic == "VALKEY" {
-        Target::VALKEY_80
-    } else {
-        Target::redis(build.rdb_version).expect("a writer target")
-    }
-}
-
 /// One accepted corpus case. Its dataset is the expectation read from the live server that wrote
 /// the file (never this project's decoder), and it is what gets written.
 struct Case {
