@@ -75,10 +75,15 @@ fn differential(build: &str, seed: u64, steps: usize, wide: bool) {
 
 #[test]
 fn same_replies_and_data_as_redis_7_4() {
-    let seeds: u64 = std::env::var("KEYSPACE_LIVE_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(4);
+    // A value that runs no seed (0, or not a number) fails rather than passing on nothing.
+    let seeds: u64 = match std::env::var("KEYSPACE_LIVE_SEEDS") {
+        Err(_) => 4,
+        Ok(s) => s
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| panic!("KEYSPACE_LIVE_SEEDS={s:?} selects no seed")),
+    };
     for seed in 1..=seeds {
         differential("redis-7.4.1", seed, 4000, seed.is_multiple_of(2));
     }

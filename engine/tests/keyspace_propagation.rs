@@ -200,10 +200,15 @@ fn propagation(seed: u64, steps: usize) {
 
 #[test]
 fn replaying_redis_7_4_aofs_gives_the_server_dataset() {
-    let seeds: u64 = std::env::var("KEYSPACE_LIVE_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(4);
+    // A value that runs no seed (0, or not a number) fails rather than passing on nothing.
+    let seeds: u64 = match std::env::var("KEYSPACE_LIVE_SEEDS") {
+        Err(_) => 4,
+        Ok(s) => s
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| panic!("KEYSPACE_LIVE_SEEDS={s:?} selects no seed")),
+    };
     for seed in 1..=seeds {
         propagation(seed, 3000);
     }

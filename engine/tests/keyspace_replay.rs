@@ -2,6 +2,7 @@
 //! §15.4, `rewriteAppendOnlyFileRio`), transactions, and the structural errors that stop a load.
 mod keyspace_support;
 use keyspace_support::*;
+use redis_persist_engine::corpus::Format;
 use redis_persist_engine::dataset::{
     first_difference, from_json_str, score_text, Consumer, Dataset, Entry, Group, PendingEntry,
     Stream, StreamEntry, StreamId, Value,
@@ -177,7 +178,7 @@ fn rewritable(d: &Dataset) -> Dataset {
 #[test]
 fn rewrite_form_of_every_corpus_dataset_replays_to_it() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/rdb/redis-7.4.1");
-    let mut checked = 0;
+    let mut checked = std::collections::BTreeSet::new();
     for f in std::fs::read_dir(&dir).unwrap() {
         let f = f.unwrap().path();
         // `<case>.dumps.json` holds recorded DUMP payloads, not an expectation.
@@ -193,9 +194,24 @@ fn rewrite_form_of_every_corpus_dataset_replays_to_it() {
             panic!("{}: {diff}", f.display());
         }
         assert_eq!(got, want, "{}", f.display());
-        checked += 1;
+        checked.insert(std::fs::canonicalize(&f).unwrap());
     }
-    assert!(checked >= 14);
+    // Exactly the expectations corpus/index.json lists for the build's RDB cases.
+    let index = redis_persist_engine::corpus::Index::load(&dir.join("../..")).unwrap();
+    let listed: std::collections::BTreeSet<std::path::PathBuf> = index
+        .cases
+        .iter()
+        .filter(|c| c.build() == Some("redis-7.4.1") && c.format == Format::Rdb)
+        .filter_map(|c| Some(std::fs::canonicalize(index.dir.join(c.expect.as_ref()?)).unwrap()))
+        .collect();
+    assert!(
+        !listed.is_empty(),
+        "the index lists no redis-7.4.1 expectation"
+    );
+    assert_eq!(
+        checked, listed,
+        "expectations checked vs listed in the index"
+    );
 }
 
 /// The propagated rewrite form of one stream with a tombstone, groups, pending entries and an idle

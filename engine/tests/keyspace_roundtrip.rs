@@ -29,11 +29,24 @@ fn expectations() -> Vec<(String, Dataset)> {
 #[test]
 fn every_corpus_expectation_round_trips() {
     let cases = expectations();
+    // Exactly the expectations corpus/index.json lists under corpus/rdb.
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+    let index = redis_persist_engine::corpus::Index::load(&corpus).expect("corpus index");
+    let canon = |p: &Path| std::fs::canonicalize(p).expect("an existing file");
+    let listed: std::collections::BTreeSet<_> = index
+        .cases
+        .iter()
+        .filter_map(|c| c.expect.as_ref())
+        .map(|e| canon(&index.dir.join(e)))
+        .filter(|p| p.starts_with(canon(&corpus.join("rdb"))))
+        .collect();
+    let found: std::collections::BTreeSet<_> =
+        cases.iter().map(|(n, _)| canon(Path::new(n))).collect();
     assert!(
-        cases.len() >= 60,
-        "corpus expectations not found ({} cases)",
-        cases.len()
+        !listed.is_empty(),
+        "the index lists no expectation under corpus/rdb"
     );
+    assert_eq!(found, listed, "expectations found vs listed in the index");
     let mut failures = Vec::new();
     for (name, d) in &cases {
         let back = Keyspace::from_dataset(d).to_dataset(None);

@@ -36,11 +36,11 @@ pub fn reference(case: &Case) -> Got {
     };
     let d = match Dumps::read(&path) {
         Ok(d) => d,
-        Err(e) => return Got::Skip(format!("payloads: {e}")),
+        Err(e) => return Got::Differs(format!("payloads: {e}")),
     };
     let want = match expectation(case) {
         Ok(w) => w,
-        Err(e) => return Got::Skip(e),
+        Err(e) => return Got::Differs(e),
     };
     let mut keys = Vec::new();
     for r in &d.dumps {
@@ -109,7 +109,7 @@ pub fn server(build: &ServerBuild, case: &Case) -> Got {
     }
     let want = match expectation(case) {
         Ok(w) => w,
-        Err(e) => return Got::Skip(e),
+        Err(e) => return Got::Differs(e),
     };
     let mut encoded = Vec::new();
     for e in &want.keys {
@@ -120,11 +120,11 @@ pub fn server(build: &ServerBuild, case: &Case) -> Got {
     }
     let tmp = match TempDir::new("conform-payloads") {
         Ok(t) => t,
-        Err(e) => return Got::Skip(format!("no temp dir: {e}")),
+        Err(e) => return Got::Differs(format!("no temp dir: {e}")),
     };
     let srv = match RunningServer::start(build, tmp.path(), &["--sanitize-dump-payload", "yes"]) {
         Ok(s) => s,
-        Err(e) => return Got::Skip(format!("the server did not start: {e}")),
+        Err(e) => return Got::Differs(format!("the server did not start: {e}")),
     };
     let known: std::collections::BTreeMap<(u64, Vec<u8>), i64> = want
         .keys
@@ -161,6 +161,6 @@ pub fn server(build: &ServerBuild, case: &Case) -> Got {
             kind: "server-refused".into(),
             message: m,
         },
-        Err(e) => Got::Skip(format!("could not talk to the server: {e}")),
+        Err(e) => Got::Differs(format!("could not talk to the server: {e}")),
     }
 }

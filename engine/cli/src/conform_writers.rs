@@ -41,11 +41,11 @@ pub fn writer(tool: &Tool, case: &Case, check: Option<&ServerBuild>) -> Got {
         return Got::Skip("a refusal case: nothing to write".into());
     }
     let Some(json) = &case.expect else {
-        return Got::Skip("no expectation".into());
+        return Got::Differs("an accepted case without an expectation".into());
     };
     let tmp = match TempDir::new("conform-writer") {
         Ok(t) => t,
-        Err(e) => return Got::Skip(format!("no temp dir: {e}")),
+        Err(e) => return Got::Differs(format!("no temp dir: {e}")),
     };
     let out = tmp.path().join("out.rdb");
     let argv = argv(
@@ -119,7 +119,7 @@ pub fn writer(tool: &Tool, case: &Case, check: Option<&ServerBuild>) -> Got {
         Got::Dataset(theirs) => {
             let want = match expectation(case) {
                 Ok(w) => w,
-                Err(e) => return Got::Skip(e),
+                Err(e) => return Got::Differs(e),
             };
             let (w, t) = server_view(&want, &theirs);
             match redis_persist_engine::dataset::first_difference(&w, &t) {
@@ -147,18 +147,18 @@ pub fn server_writes(build: &ServerBuild, case: &Case) -> Got {
     }
     let want = match expectation(case) {
         Ok(d) => d,
-        Err(e) => return Got::Skip(e),
+        Err(e) => return Got::Differs(e),
     };
     let tmp = match TempDir::new("conform-write") {
         Ok(t) => t,
-        Err(e) => return Got::Skip(format!("no temp dir: {e}")),
+        Err(e) => return Got::Differs(format!("no temp dir: {e}")),
     };
     let args = ["--appendonly", "yes", "--appenddirname", "appendonlydir"];
     let multi = build.flavor() == Flavor::Valkey || build.version() >= (7, 0, 0);
     let args: &[&str] = if multi { &args } else { &args[..2] };
     let srv = match RunningServer::start(build, tmp.path(), args) {
         Ok(s) => s,
-        Err(e) => return Got::Skip(format!("the server did not start empty: {e}")),
+        Err(e) => return Got::Differs(format!("the server did not start empty: {e}")),
     };
     let mut resp = Vec::new();
     redis_persist_engine::format::aof::rewrite::write_dataset(&mut resp, &want, None);

@@ -22,6 +22,26 @@ fn aof_cases(index: &Index) -> Vec<&Case> {
         .collect()
 }
 
+/// The case directories under corpus/aof/<build>/, as found on disk.
+fn aof_dirs(index: &Index) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for build in std::fs::read_dir(index.dir.join("aof"))
+        .expect("corpus/aof")
+        .flatten()
+    {
+        for case in std::fs::read_dir(build.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if case.path().is_dir() {
+                out.push(case.path());
+            }
+        }
+    }
+    out
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -82,10 +102,11 @@ fn run_load(index: &Index, case: &Case) -> Result<(), String> {
 fn aof_cases_load_as_the_real_server_loaded_them() {
     let index = index();
     let cases = aof_cases(&index);
-    assert!(
-        cases.len() >= 30,
-        "expected the AOF cases of five builds, found {}",
-        cases.len()
+    // Every case directory on disk is a case here (`every_aof_case_is_indexed` pairs them).
+    assert_eq!(
+        cases.len(),
+        aof_dirs(&index).len(),
+        "AOF cases in the index"
     );
     let failures: Vec<String> = cases
         .iter()
@@ -140,7 +161,7 @@ fn check_gives_the_real_checkers_verdict_and_figures() {
     let mut failures = Vec::new();
     let index = index();
     let cases = aof_cases(&index);
-    let mut figures = 0;
+    let (mut figures, mut compared) = (0, 0);
     for case in &cases {
         let file = index.file(case);
         let ours = aof::check(&file, ReadOptions::default()).expect("the layout reads");
@@ -172,6 +193,14 @@ fn check_gives_the_real_checkers_verdict_and_figures() {
             continue;
         }
         let theirs = analyzed(&real.verdict);
+        compared += 1;
+        // Every recorded verdict names at least one analyzed file: none means it was misread.
+        if theirs.is_empty() {
+            failures.push(format!(
+                "{name}: no \"AOF analyzed\" figures in {:?}",
+                real.verdict
+            ));
+        }
         let mine: Vec<(u64, u64, u64)> = ours
             .files
             .iter()
@@ -191,7 +220,12 @@ fn check_gives_the_real_checkers_verdict_and_figures() {
             }
         }
     }
-    assert!(figures >= 40, "only {figures} analyzed files compared");
+    eprintln!("{compared} verdicts and {figures} analyzed files compared");
+    assert_eq!(
+        compared + CHECKER_BUGS.len(),
+        cases.len(),
+        "verdicts compared"
+    );
     assert!(
         failures.is_empty(),
         "{} of {} verdicts differ:\n{}",
@@ -210,27 +244,17 @@ fn every_aof_case_is_indexed() {
         .map(|c| index.file(c))
         .filter_map(|p| p.parent().map(Path::to_path_buf))
         .collect();
-    let mut missing = Vec::new();
-    for build in std::fs::read_dir(index.dir.join("aof"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        for case in std::fs::read_dir(build.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let p = case.path();
-            if p.is_dir() && !listed.contains(&p) {
-                missing.push(p.display().to_string());
-            }
-        }
-    }
+    let dirs = aof_dirs(&index);
+    let missing: Vec<String> = dirs
+        .iter()
+        .filter(|p| !listed.contains(*p))
+        .map(|p| p.display().to_string())
+        .collect();
     assert!(
         missing.is_empty(),
         "AOF cases not in corpus/index.json:\n{}",
         missing.join("\n")
     );
-    assert!(listed.len() >= 30, "only {} AOF cases listed", listed.len());
+    assert!(!dirs.is_empty(), "no AOF case directory under corpus/aof");
+    assert_eq!(listed.len(), dirs.len(), "one case per directory");
 }

@@ -1,26 +1,27 @@
-//! Real servers load what the writer writes.
+//! Real servers load what the writer writes, at every writer target they can read.
 //!
-//! For every installed build and every corpus dataset (from any build's corpus, not only its own)
-//! that the build's RDB version holds exactly, the writer's file is put in a fresh directory as
-//! `dump.rdb` and:
+//! For every installed build, every writer target it reads (each `REDIS` version from 6 up to the
+//! one it writes; Valkey 9 also `VALKEY080`) and every accepted RDB corpus dataset (from any
+//! build's corpus), the writer's file is put in a fresh directory as `dump.rdb` and:
 //! - the build's own `redis-check-rdb` must pass it;
 //! - the build is started on it (it loads at startup) and its whole dataset, read back over RESP,
-//!   must equal the one written, zset scores compared down to the sign of zero;
+//!   must equal the one written, zset scores compared down to the sign of zero; where the target
+//!   cannot hold the dataset exactly it is written with `allow_loss`, and only the keys the loss
+//!   report names are left out of the comparison;
 //! - LRU/LFU metadata (IDLE/FREQ) must come back through `OBJECT IDLETIME` / `OBJECT FREQ`;
-//! - for the build's own corpus cases, `DEBUG DIGEST` must equal that of the original corpus file
-//!   loaded by the same build (a second oracle, independent of RESP readback).
+//! - for the build's own corpus cases at its own version, `DEBUG DIGEST` must equal that of the
+//!   original corpus file loaded by the same build (an oracle independent of RESP readback).
 //!
-//! The full matrix runs (5 builds x every corpus case, ~280 pairs, ~350 server starts, one thread
-//! per build): about 6 s here.
-//!
+//! Every (build, target, case) triple runs except module values on a build without modules, each
+//! skip named; the test asserts that count, derived from the corpus index and the builds.
 //! Missing builds are skipped with a message, except under `CI=true`, where they fail.
+#[path = "live_support/load.rs"]
+mod load;
+use load::*;
 use redis_persist_engine::corpus::{Format, Index};
-use redis_persist_engine::dataset::{first_difference, forget_negative_zero, Dataset, Value};
+use redis_persist_engine::dataset::{Dataset, Value};
 use redis_persist_engine::format::rdb::{assess, write_to_vec, Target, WriteOptions};
-use redis_persist_engine::live::{
-    all_nonempty_dbs, read_dataset_with, require_or_skip, Client, ReadOptions as LiveReadOptions,
-    Reply, RunningServer, ServerBuild, TempDir,
-};
+use redis_persist_engine::live::{require_or_skip, ServerBuild, TempDir};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,44 +29,6 @@ use std::time::Instant;
 
 /// `ctime` aux field of every written file (servers only log it).
 const CTIME: i64 = 1_700_000_000;
-
-/// An understood failure that is not fixed yet. A listed failure that no longer happens fails the
-/// test too, so the list cannot go stale; anything not listed fails as usual.
-struct KnownFailure {
-    /// Build name, or `*` for every build.
-    build: &'static str,
-    /// Case name, or `*/<scenario>` for that scenario of every build's corpus.
-    case: &'static str,
-    /// A substring of the failure message.
-    contains: &'static str,
-    /// Why it fails.
-    why: &'static str,
-}
-
-const KNOWN_FAILURES: &[KnownFailure] = &[];
-
-impl KnownFailure {
-    fn matches(&self, build: &str, case: &str, msg: &str) -> bool {
-        let case_ok = match self.case.strip_prefix('*') {
-            Some(suffix) => case.ends_with(suffix),
-            None => case == self.case,
-        };
-        (self.build == "*" || self.build == build) && case_ok && msg.contains(self.contains)
-    }
-}
-
-/// The RDB version a build writes, as a writer target.
-fn target_of(build: &str) -> Target {
-    match build {
-        "redis-6.2.14" => Target::redis(9),
-        "redis-7.0.15" => Target::redis(10),
-        "redis-7.4.1" => Target::redis(12),
-        "valkey-8.1.8" => Target::redis(11),
-        "valkey-9.1.2" => Some(Target::VALKEY_80),
-        other => panic!("no target known for build {other}"),
-    }
-    .expect("supported target")
-}
 
 /// One accepted corpus case. Its dataset is the expectation read from the live server that wrote
 /// the file (never this project's decoder), and it is what gets written.
@@ -122,258 +85,58 @@ fn cases() -> Vec<Case> {
         .collect()
 }
 
-fn show_key(db: u64, key: &[u8]) -> String {
-    format!("db {db} key {:?}", String::from_utf8_lossy(key))
-}
-
-/// Module types whose saved payload is not a function of the value: RedisBloom's TopK saves its
-/// heap array raw, `char *item` pointers included, so every load saves (and DUMPs) new addresses.
-/// Their payloads are compared through the module's own commands instead.
-const ADDRESS_BEARING_MODULES: &[&str] = &["TopK-TYPE"];
-
-/// What the server is expected to hold after loading `ds`, as RESP readback sees it: no LRU/LFU
-/// metadata (checked separately with `OBJECT`), address-bearing module payloads blanked.
-fn comparable(ds: &Dataset) -> Dataset {
-    let mut d = ds.clone();
-    for e in &mut d.keys {
-        e.idle_s = None;
-        e.freq = None;
-        if let Value::Module(m) = &mut e.value {
-            if ADDRESS_BEARING_MODULES.contains(&m.name.as_str()) {
-                m.payload.clear();
-            }
-        }
-    }
-    d
-}
-
-fn select(c: &mut Client, db: u64) -> Result<(), String> {
-    c.call(&[b"SELECT", db.to_string().as_bytes()])
-        .map(drop)
-        .map_err(|e| e.to_string())
-}
-
-fn has_eviction_stats(ds: &Dataset) -> bool {
-    ds.keys
-        .iter()
-        .any(|e| e.idle_s.is_some() || e.freq.is_some())
-}
-
-/// Server arguments under which the file's LRU/LFU metadata is loaded and readable: FREQ is only
-/// loaded under an LFU policy (IDLE under any other), and `--lfu-decay-time 0` stops the counters
-/// decaying by the minute between load and `OBJECT FREQ`.
-fn policy_args(ds: &Dataset) -> &'static [&'static str] {
-    if ds.keys.iter().any(|e| e.freq.is_some()) {
-        &["--maxmemory-policy", "allkeys-lfu", "--lfu-decay-time", "0"]
-    } else if ds.keys.iter().any(|e| e.idle_s.is_some()) {
-        &["--maxmemory-policy", "allkeys-lru"]
-    } else {
-        &[]
-    }
-}
-
-/// Compares `OBJECT FREQ` / `OBJECT IDLETIME` of every key with the file's FREQ / IDLE. Must come
-/// before anything reads the keys: every lookup updates these statistics.
-fn check_eviction_stats(c: &mut Client, ds: &Dataset) -> Vec<String> {
-    // The LRU clock ticks in whole seconds and the load happened a moment ago.
-    const IDLE_SLACK_S: i64 = 30;
-    let mut problems = Vec::new();
-    for e in &ds.keys {
-        let (sub, want): (&[u8], i64) = match (e.freq, e.idle_s) {
-            (Some(f), _) => (b"FREQ", i64::from(f)),
-            (None, Some(i)) => (b"IDLETIME", i as i64),
-            (None, None) => continue,
-        };
-        let got = select(c, e.db).and_then(|()| {
-            c.call(&[b"OBJECT", sub, &e.key])
-                .and_then(|r| r.as_int())
-                .map_err(|e| e.to_string())
-        });
-        let ok = match (&got, e.freq) {
-            (Ok(g), Some(_)) => *g == want,
-            // One second of slack below for the coarse clock.
-            (Ok(g), None) => (want - 1..=want + IDLE_SLACK_S).contains(g),
-            (Err(_), _) => false,
-        };
-        if !ok {
-            problems.push(format!(
-                "{}: OBJECT {} is {got:?}, the file says {want}",
-                show_key(e.db, &e.key),
-                String::from_utf8_lossy(sub)
-            ));
-        }
-    }
-    let _ = select(c, 0);
-    problems
-}
-
-/// Whether this build answers `DEBUG DIGEST`: 7.0+ and Valkey with `--enable-debug-command yes`
-/// (which the harness passes), 6.2 unconditionally.
-fn has_debug(build: &ServerBuild) -> bool {
-    build.has_enable_debug_command() || build.version() < (7, 0, 0)
-}
-
-fn debug_digest(c: &mut Client) -> Result<Vec<u8>, String> {
-    c.call(&[b"DEBUG", b"DIGEST"])
-        .and_then(Reply::into_bytes)
-        .map_err(|e| e.to_string())
-}
-
-/// `DEBUG DIGEST-VALUE` of every key of `ds`, to name the keys behind a digest mismatch.
-fn digest_values(c: &mut Client, ds: &Dataset) -> BTreeMap<(u64, Vec<u8>), String> {
-    let mut out = BTreeMap::new();
-    for e in &ds.keys {
-        let v = select(c, e.db).and_then(|()| {
-            c.call(&[b"DEBUG", b"DIGEST-VALUE", &e.key])
-                .map(|r| format!("{r:?}"))
-                .map_err(|e| e.to_string())
-        });
-        out.insert((e.db, e.key.clone()), v.unwrap_or_else(|e| e));
-    }
-    let _ = select(c, 0);
-    out
-}
-
-/// The module's own view of an address-bearing module value.
-fn module_view(c: &mut Client, db: u64, key: &[u8], name: &str) -> Result<Vec<Reply>, String> {
-    select(c, db)?;
-    let cmds: &[&[&[u8]]] = match name {
-        "TopK-TYPE" => &[&[b"TOPK.LIST", key, b"WITHCOUNT"], &[b"TOPK.INFO", key]],
-        _ => &[],
-    };
-    let view = cmds
-        .iter()
-        .map(|cmd| c.call(cmd).map_err(|e| e.to_string()))
-        .collect();
-    select(c, 0)?;
-    view
-}
-
-/// Starts `build` on `rdb` (copied into a fresh directory as `dump.rdb`).
-fn start_on_copy(
-    build: &ServerBuild,
-    rdb: &Path,
-    extra: &[&str],
-) -> Result<(TempDir, RunningServer), String> {
-    let dir = TempDir::new("server-load").map_err(|e| e.to_string())?;
-    std::fs::copy(rdb, dir.path().join("dump.rdb")).map_err(|e| e.to_string())?;
-    let server = start_in(build, &dir, extra)?;
-    Ok((dir, server))
-}
-
-/// Starts `build` on the `dump.rdb` in `dir`.
-fn start_in(build: &ServerBuild, dir: &TempDir, extra: &[&str]) -> Result<RunningServer, String> {
-    let mut args = vec!["--dbfilename", "dump.rdb"];
-    args.extend_from_slice(extra);
-    RunningServer::start(build, dir.path(), &args)
-        .map_err(|e| format!("server did not load the file: {e}"))
-}
-
-/// Reads the whole dataset of a started server and compares it with `ds`.
-fn read_back_and_compare(server: &RunningServer, ds: &Dataset) -> Result<(), String> {
-    let mut c = server.client().map_err(|e| e.to_string())?;
-    let mut dbs: BTreeSet<u64> = ds.keys.iter().map(|e| e.db).collect();
-    dbs.extend(all_nonempty_dbs(&mut c).map_err(|e| e.to_string())?);
-    let dbs: Vec<u64> = dbs.into_iter().collect();
-    // Without PEXPIRETIME (6.2) only a relative PTTL is readable: give the absolute expiries.
-    let known: BTreeMap<(u64, Vec<u8>), i64> = ds
-        .keys
-        .iter()
-        .filter_map(|e| Some(((e.db, e.key.clone()), e.expire_ms?)))
-        .collect();
-    let opts = LiveReadOptions {
-        dbs: &dbs,
-        known_expiries: (server.build().version() < (7, 0, 0)).then_some(&known),
-    };
-    let got = read_dataset_with(&mut c, &opts)
-        .map_err(|e| server.fail(format!("readback: {e}")).to_string())?;
-    let want = comparable(ds);
-    let mut got = comparable(&got);
-    if server.build().version() >= (7, 0, 0) {
-        forget_negative_zero(&want, &mut got);
-    }
-    match first_difference(&want, &got) {
-        None => Ok(()),
-        Some(d) => Err(format!(
-            "read back differs: {d} (log {})",
-            server.log_path().display()
-        )),
-    }
-}
-
-/// Compares what only a second server can tell: `DEBUG DIGEST` and address-bearing module values
-/// against the same build loading the original corpus file.
-fn compare_with_original(build: &ServerBuild, case: &Case, ours: &mut Client) -> Vec<String> {
-    let ds = &case.dataset;
-    let (_dir, original) = match start_on_copy(build, &case.file, &[]) {
-        Ok(x) => x,
-        Err(e) => return vec![format!("original corpus file: {e}")],
-    };
-    let mut theirs = match original.client() {
-        Ok(c) => c,
-        Err(e) => return vec![e.to_string()],
-    };
-    let mut problems = Vec::new();
-    if has_debug(build) {
-        match (debug_digest(ours), debug_digest(&mut theirs)) {
-            (Ok(a), Ok(b)) if a == b => {}
-            (Ok(a), Ok(b)) => {
-                let (mine, orig) = (digest_values(ours, ds), digest_values(&mut theirs, ds));
-                let differing: Vec<String> = mine
-                    .iter()
-                    .filter(|(k, v)| orig.get(*k) != Some(*v))
-                    .take(5)
-                    .map(|((db, k), _)| show_key(*db, k))
-                    .collect();
-                let detail = if differing.is_empty() {
-                    "every DEBUG DIGEST-VALUE agrees: expiries or key sets differ".into()
-                } else {
-                    format!("DEBUG DIGEST-VALUE differs for {}", differing.join(", "))
-                };
-                problems.push(format!(
-                    "DEBUG DIGEST {} differs from the original file's {} ({detail})",
-                    String::from_utf8_lossy(&a),
-                    String::from_utf8_lossy(&b)
-                ));
-            }
-            (a, b) => problems.push(format!("DEBUG DIGEST failed: ours {a:?}, original {b:?}")),
-        }
-    }
-    for e in &ds.keys {
-        let Value::Module(m) = &e.value else { continue };
-        if !ADDRESS_BEARING_MODULES.contains(&m.name.as_str()) {
-            continue;
-        }
-        let a = module_view(ours, e.db, &e.key, &m.name);
-        let b = module_view(&mut theirs, e.db, &e.key, &m.name);
-        if a != b || a.is_err() {
-            problems.push(format!(
-                "{} ({}): ours {a:?}, original {b:?}",
-                show_key(e.db, &e.key),
-                m.name
-            ));
-        }
-    }
-    problems
+/// How one (build, target, case) triple went.
+#[derive(Default)]
+struct PairRun {
+    /// The target held the dataset exactly.
+    exact: bool,
+    /// Compared by `DEBUG DIGEST` with the original file too.
+    digest: bool,
+    problems: Vec<String>,
 }
 
 /// Writes `case` at `target`, checks it with the build's checker, loads it and compares.
-/// Returns every problem found.
-fn load_one(build: &ServerBuild, target: Target, case: &Case) -> Vec<String> {
+fn load_one(build: &ServerBuild, target: Target, case: &Case) -> PairRun {
     let ds = &case.dataset;
-    let bytes = match write_to_vec(ds, &case.write_options(target)) {
-        Ok(b) => b,
-        Err(e) => return vec![format!("writer failed: {e}")],
+    let report = assess(ds, target);
+    let mut run = PairRun {
+        exact: report.exact(),
+        ..PairRun::default()
     };
+    let mut opts = case.write_options(target);
+    opts.allow_loss = !run.exact;
+    let bytes = match write_to_vec(ds, &opts) {
+        Ok(b) => b,
+        Err(e) => {
+            run.problems.push(format!("writer failed: {e}"));
+            return run;
+        }
+    };
+    // What the target reported losing is left out of every comparison; functions too when lost.
+    let lost: BTreeSet<(u64, Vec<u8>)> = report
+        .lost
+        .iter()
+        .filter_map(|l| Some((l.db?, l.key.clone()?)))
+        .collect();
+    let mut kept = ds.clone();
+    kept.keys.retain(|e| !lost.contains(&(e.db, e.key.clone())));
+    if report.lost.iter().any(|l| l.key.is_none()) {
+        kept.functions.clear();
+    }
     let dir = match TempDir::new("server-load") {
         Ok(d) => d,
-        Err(e) => return vec![format!("temp dir: {e}")],
+        Err(e) => {
+            run.problems.push(format!("temp dir: {e}"));
+            return run;
+        }
     };
     let file = dir.path().join("dump.rdb");
     if let Err(e) = std::fs::write(&file, &bytes) {
-        return vec![format!("cannot write {}: {e}", file.display())];
+        run.problems
+            .push(format!("cannot write {}: {e}", file.display()));
+        return run;
     }
-    let mut problems = Vec::new();
+    let problems = &mut run.problems;
     match build.check_rdb_file(&file) {
         Ok(r) if r.passed => {}
         Ok(r) => problems.push(format!("redis-check-rdb {}", r.verdict())),
@@ -381,86 +144,94 @@ fn load_one(build: &ServerBuild, target: Target, case: &Case) -> Vec<String> {
     }
     // RediSearch and RedisTimeSeries look up every key once loading ends, which bumps LFU counters
     // and resets idle times: the statistics are checked on the same file loaded without modules.
-    let bare_stats = has_eviction_stats(ds) && !build.modules.is_empty() && !case.has_modules();
+    let bare_stats = has_eviction_stats(&kept) && !build.modules.is_empty() && !case.has_modules();
     if bare_stats {
         let bare = ServerBuild {
             modules: Vec::new(),
             ..build.clone()
         };
-        match start_on_copy(&bare, &file, policy_args(ds)).and_then(|(dir, s)| {
+        match start_on_copy(&bare, &file, policy_args(&kept)).and_then(|(dir, s)| {
             let mut c = s.client().map_err(|e| e.to_string())?;
-            Ok((dir, s, check_eviction_stats(&mut c, ds)))
+            Ok((dir, s, check_eviction_stats(&mut c, &kept)))
         }) {
             Ok((_, _, p)) => problems.extend(p),
             Err(e) => problems.push(format!("without modules: {e}")),
         }
     }
-    let server = match start_in(build, &dir, policy_args(ds)) {
+    let server = match start_in(build, &dir, policy_args(&kept)) {
         Ok(s) => s,
         Err(e) => {
             problems.push(e);
-            return problems;
+            return run;
         }
     };
     let mut c = match server.client() {
         Ok(c) => c,
         Err(e) => {
             problems.push(e.to_string());
-            return problems;
+            return run;
         }
     };
     if !bare_stats {
-        problems.extend(check_eviction_stats(&mut c, ds));
+        problems.extend(check_eviction_stats(&mut c, &kept));
     }
-    if case.origin == build.name {
-        problems.extend(compare_with_original(build, case, &mut c));
+    // The digest oracle holds at the build's own version only: written at another, a value may
+    // take another load path (a zset's -0 survives as a ZSET_2 double at RDB 9 where the
+    // build's own RDB 10 listpack holds 0), so the states are equal only up to that.
+    if run.exact && case.origin == build.name && target == own_target(build) {
+        problems.extend(compare_with_original(build, &case.file, ds, &mut c));
+        run.digest = has_debug(build);
     }
-    if let Err(e) = read_back_and_compare(&server, ds) {
+    if let Err(e) = read_back_and_compare_except(&server, &kept, ds, &lost) {
         problems.push(e);
     }
-    problems
+    run
 }
 
-/// Per build: how many pairs ran, what was skipped and why, and the failures.
+/// Per build: pairs run per target (exact, lossy), what was skipped and why, and the failures.
 #[derive(Default)]
 struct BuildRun {
-    loaded: usize,
+    per_target: BTreeMap<String, (usize, usize)>,
     digests: usize,
     skipped: Vec<String>,
     failures: Vec<(String, String)>,
     secs: f64,
 }
 
+impl BuildRun {
+    fn loaded(&self) -> usize {
+        self.per_target.values().map(|(e, l)| e + l).sum()
+    }
+}
+
+/// Whether `build` cannot load `case` at all: module values need the module's type registered.
+fn needs_absent_modules(build: &ServerBuild, case: &Case) -> bool {
+    case.has_modules() && build.modules.is_empty()
+}
+
 fn run_build(build: &ServerBuild, cases: &[Case]) -> BuildRun {
     let start = Instant::now();
-    let target = target_of(build.name);
     let mut run = BuildRun::default();
-    for case in cases {
-        if case.has_modules() && build.modules.is_empty() {
-            run.skipped.push(format!(
-                "{}: module values, and {} loads no modules",
-                case.name, build.name
-            ));
-            continue;
-        }
-        let report = assess(&case.dataset, target);
-        if !report.exact() {
-            let first = report.lost.iter().chain(&report.filled).next();
-            run.skipped.push(format!(
-                "{}: {target} does not hold it exactly ({} lost, {} filled; e.g. {})",
-                case.name,
-                report.lost.len(),
-                report.filled.len(),
-                first.map(ToString::to_string).unwrap_or_default()
-            ));
-            continue;
-        }
-        run.loaded += 1;
-        if case.origin == build.name && has_debug(build) {
-            run.digests += 1;
-        }
-        for p in load_one(build, target, case) {
-            run.failures.push((case.name.clone(), p));
+    for target in readable_targets(build) {
+        for case in cases {
+            if needs_absent_modules(build, case) {
+                run.skipped.push(format!(
+                    "{} at {target}: module values, and {} loads no modules",
+                    case.name, build.name
+                ));
+                continue;
+            }
+            let pair = load_one(build, target, case);
+            let counts = run.per_target.entry(target.to_string()).or_default();
+            if pair.exact {
+                counts.0 += 1;
+            } else {
+                counts.1 += 1;
+            }
+            run.digests += usize::from(pair.digest);
+            for p in pair.problems {
+                run.failures.push((format!("{} at {target}", case.name), p));
+            }
         }
     }
     run.secs = start.elapsed().as_secs_f64();
@@ -468,7 +239,7 @@ fn run_build(build: &ServerBuild, cases: &[Case]) -> BuildRun {
 }
 
 #[test]
-fn servers_load_what_we_write() {
+fn servers_load_what_we_write_at_every_target_they_read() {
     let cases = cases();
     assert!(!cases.is_empty(), "corpus/index.json lists no cases");
     let builds: Vec<ServerBuild> = ServerBuild::known_names()
@@ -489,21 +260,29 @@ fn servers_load_what_we_write() {
     });
     let mut failures = Vec::new();
     let mut known_seen = BTreeSet::new();
-    let (mut loaded, mut digests, mut skipped, mut known) = (0, 0, 0, 0);
+    let (mut loaded, mut lossy, mut digests, mut skipped, mut known) = (0, 0, 0, 0, 0);
+    let mut expected = 0;
     for (b, run) in &runs {
+        // Every target the build reads, times every case it can hold (modules aside).
+        let loadable = cases.iter().filter(|c| !needs_absent_modules(b, c)).count();
+        expected += readable_targets(b).len() * loadable;
         eprintln!(
-            "{}: {} cases loaded ({} also by DEBUG DIGEST), {} skipped, {} problems, {:.1} s",
+            "{}: {} pairs loaded ({} also by DEBUG DIGEST), {} skipped, {} problems, {:.1} s",
             b.name,
-            run.loaded,
+            run.loaded(),
             run.digests,
             run.skipped.len(),
             run.failures.len(),
             run.secs
         );
+        for (t, (e, l)) in &run.per_target {
+            eprintln!("  {t}: {e} exact, {l} written with allow_loss");
+            lossy += l;
+        }
         for s in &run.skipped {
             eprintln!("  skip {s}");
         }
-        loaded += run.loaded;
+        loaded += run.loaded();
         digests += run.digests;
         skipped += run.skipped.len();
         for (case, msg) in &run.failures {
@@ -534,14 +313,15 @@ fn servers_load_what_we_write() {
         }
     }
     eprintln!(
-        "{} builds: {loaded} (build, case) pairs loaded, {digests} compared by DEBUG DIGEST, \
-         {skipped} pairs skipped, {known} known failures, {:.1} s",
+        "{} builds: {loaded} (build, target, case) triples loaded and read back ({lossy} with \
+         allow_loss), {digests} also compared by DEBUG DIGEST, {skipped} skipped, {known} known \
+         failures, {:.1} s",
         runs.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(
-        runs.is_empty() || loaded > 0,
-        "no (build, case) pair was loaded"
+    assert_eq!(
+        loaded, expected,
+        "not every (build, target, case) triple was loaded"
     );
     assert!(
         failures.is_empty(),

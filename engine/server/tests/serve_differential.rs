@@ -11,25 +11,9 @@ use redis_persist_engine::dataset::{first_difference, Dataset};
 use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
 use redis_persist_engine::live::{require_or_skip, Client, Reply, RunningServer, TempDir};
 use serve_support::history::{command, read, Rng};
-use serve_support::Served;
+use serve_support::{normal, Served};
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// A reply with set-like collections sorted.
-fn normal(cmd: &str, r: Reply) -> Reply {
-    match (cmd, r) {
-        ("SMEMBERS", Reply::Array(Some(mut v))) => {
-            v.sort_by_key(|x| format!("{x:?}"));
-            Reply::Array(Some(v))
-        }
-        ("HGETALL", Reply::Array(Some(v))) => {
-            let mut pairs: Vec<Vec<Reply>> = v.chunks(2).map(|p| p.to_vec()).collect();
-            pairs.sort_by_key(|p| format!("{p:?}"));
-            Reply::Array(Some(pairs.into_iter().flatten().collect()))
-        }
-        (_, r) => r,
-    }
-}
 
 fn send(c: &mut Client, cmd: &[String]) -> Reply {
     let a: Vec<&[u8]> = cmd.iter().map(|s| s.as_bytes()).collect();

@@ -122,6 +122,22 @@ impl Drop for Served {
     }
 }
 
+/// A reply with set-like collections sorted: their order is each server's own.
+pub fn normal(cmd: &str, r: Reply) -> Reply {
+    match (cmd, r) {
+        ("SMEMBERS", Reply::Array(Some(mut v))) => {
+            v.sort_by_key(|x| format!("{x:?}"));
+            Reply::Array(Some(v))
+        }
+        ("HGETALL", Reply::Array(Some(v))) => {
+            let mut pairs: Vec<Vec<Reply>> = v.chunks(2).map(|p| p.to_vec()).collect();
+            pairs.sort_by_key(|p| format!("{p:?}"));
+            Reply::Array(Some(pairs.into_iter().flatten().collect()))
+        }
+        (_, r) => r,
+    }
+}
+
 /// A temp dir for one server.
 pub fn tmp(label: &str) -> TempDir {
     TempDir::new(label).unwrap()
