@@ -129,6 +129,30 @@ pub fn decoder(tool: &Tool, case: &Case) -> Got {
         };
     }
     let text = String::from_utf8_lossy(&out.stdout);
+    // Dataset JSON lines: the keys, then an end line, or an error line where the decoder refused.
+    if redis_persist_engine::dataset::is_json_lines(&text) {
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        if let Some(err) = serde_json::from_str::<J>(last)
+            .ok()
+            .and_then(|v| v.get("error").cloned())
+        {
+            return Got::Refused {
+                kind: err.get("kind").and_then(J::as_str).unwrap_or("?").into(),
+                message: err.get("message").and_then(J::as_str).unwrap_or("").into(),
+            };
+        }
+        return match redis_persist_engine::dataset::from_json_lines(&text) {
+            Ok(d) => Got::Dataset(d),
+            Err(e) => Got::Refused {
+                kind: "bad-json".into(),
+                message: format!("not Dataset JSON lines: {e}"),
+            },
+        };
+    }
     let v: J = match serde_json::from_str(text.trim()) {
         Ok(v) => v,
         Err(e) => {

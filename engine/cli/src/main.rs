@@ -11,6 +11,7 @@ mod conform_writers;
 mod convert;
 mod crash;
 mod dump;
+mod lines;
 mod out;
 mod payload;
 mod safety;
@@ -65,6 +66,11 @@ enum Command {
     /// refused, --json prints {"error": {"kind", "offset", "message"}} on stdout, a one-line message
     /// goes to stderr, and the exit code is 1. An AOF is replayed as Redis loads it; a tail Redis
     /// would cut is reported, never cut.
+    ///
+    /// --jsonl prints Dataset JSON lines instead: a header line, one line per key in file order
+    /// (the key objects of Dataset JSON, each value in canonical order), then an end line with the
+    /// counts. An RDB is streamed: memory holds one key, whatever the file's size. A refusal is
+    /// the last line ({"error": ...}), with no end line.
     Dump {
         /// An RDB, an AOF file (with or without an RDB preamble), an appendonly directory or its
         /// manifest, or Dataset JSON; "-", a pipe or a FIFO is read as a stream.
@@ -73,8 +79,11 @@ enum Command {
         #[arg(long)]
         no_load_truncated: bool,
         /// Print Dataset JSON instead of the listing.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "jsonl")]
         json: bool,
+        /// Print Dataset JSON lines, streamed (see above).
+        #[arg(long)]
+        jsonl: bool,
         #[command(flatten)]
         read: ReadFlags,
     },
@@ -242,9 +251,17 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Dump {
             file,
+            jsonl: true,
+            no_load_truncated,
+            read,
+            ..
+        } => lines::dump_lines(&file, &read, !no_load_truncated),
+        Command::Dump {
+            file,
             no_load_truncated,
             json,
             read,
+            ..
         } => dump::dump(&file, json, !no_load_truncated, &read),
         Command::Check {
             file,

@@ -117,3 +117,21 @@ fn key_at(path: &Path, offset: u64, opts: ReadOptions) -> Option<Vec<u8>> {
     let k = crate::format::rdb::string::read(&mut src, &mut scratch, "key").ok()?;
     Some(k.bytes.to_vec())
 }
+
+/// Keys held twice in a stream of keys, found with `check`'s bounded memory (fingerprints
+/// spilled to disk, bytes compared where the file can be read again): for readers that hand keys
+/// on one by one, such as `dump --jsonl`.
+#[derive(Debug, Default)]
+pub struct KeyTracker(Summary);
+
+impl KeyTracker {
+    /// Notes the key of the record at `offset`.
+    pub fn record(&mut self, db: u64, key: &[u8], offset: u64) {
+        self.0.key_log.record(db, key, offset);
+    }
+
+    /// The first key held twice, as a refusal (see [`duplicate_keys`]).
+    pub fn finish(mut self, path: Option<&Path>, opts: ReadOptions) -> Result<()> {
+        duplicate_keys(&mut self.0, path, opts)
+    }
+}

@@ -81,7 +81,7 @@ pub struct DuplicateKey {
 }
 
 impl KeyLog {
-    fn record(&mut self, db: u64, key: &[u8], offset: u64) {
+    pub(crate) fn record(&mut self, db: u64, key: &[u8], offset: u64) {
         use std::hash::BuildHasher;
         if self.spill.is_none() {
             let s = std::collections::hash_map::RandomState::new();

@@ -77,7 +77,7 @@ fn opt_of<T>(
     }
 }
 
-fn bytes_of(p: &Path, v: &J) -> Result<Vec<u8>, JsonError> {
+pub(super) fn bytes_of(p: &Path, v: &J) -> Result<Vec<u8>, JsonError> {
     match v {
         J::String(s) => Ok(s.as_bytes().to_vec()),
         J::Object(o) if o.len() == 1 => match o.get("b64") {
@@ -110,8 +110,11 @@ fn score_of(p: &Path, v: &J) -> Result<f64, JsonError> {
     Ok(f)
 }
 
-/// Parses Dataset JSON text.
+/// Parses Dataset JSON text, or its streaming form (Dataset JSON lines).
 pub fn from_json_str(text: &str) -> Result<Dataset, JsonError> {
+    if super::json_lines::is_json_lines(text) {
+        return super::json_lines::from_json_lines(text);
+    }
     let v: J = serde_json::from_str(text).map_err(|e| JsonError {
         path: String::new(),
         message: format!("invalid JSON: {e}"),
@@ -152,7 +155,7 @@ pub fn from_json(v: &J) -> Result<Dataset, JsonError> {
     })
 }
 
-fn source_of(p: &mut Path, v: &J) -> Result<SourceInfo, JsonError> {
+pub(super) fn source_of(p: &mut Path, v: &J) -> Result<SourceInfo, JsonError> {
     let o = obj(p, v)?;
     let kind = get(p, o, "kind")?
         .as_str()
@@ -181,7 +184,7 @@ fn source_of(p: &mut Path, v: &J) -> Result<SourceInfo, JsonError> {
     })
 }
 
-fn entry_of(p: &mut Path, v: &J) -> Result<Entry, JsonError> {
+pub(super) fn entry_of(p: &mut Path, v: &J) -> Result<Entry, JsonError> {
     let o = obj(p, v)?;
     let db = p.with(".db", |p| u64_of(p, get(p, o, "db")?))?;
     let key = p.with(".key", |p| bytes_of(p, get(p, o, "key")?))?;

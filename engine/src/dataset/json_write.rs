@@ -65,7 +65,7 @@ impl Serialize for DatasetJson<'_> {
     }
 }
 
-struct SourceJson<'a>(&'a SourceInfo);
+pub(super) struct SourceJson<'a>(pub(super) &'a SourceInfo);
 
 impl Serialize for SourceJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -86,7 +86,7 @@ impl Serialize for SourceJson<'_> {
     }
 }
 
-struct EntryJson<'a>(&'a Entry);
+pub(super) struct EntryJson<'a>(pub(super) &'a Entry);
 
 impl Serialize for EntryJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

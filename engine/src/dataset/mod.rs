@@ -1,11 +1,13 @@
 //! The logical dataset every decoder produces and every writer accepts: keys with values in the
 //! canonical order of Dataset JSON (`docs/dataset-json.md`), independent of any encoding.
 mod diff;
+mod json_lines;
 mod json_read;
 mod json_write;
 mod payload_json;
 
 pub use diff::{first_difference, forget_negative_zero, forget_unreported};
+pub use json_lines::{from_json_lines, is_json_lines, write_lines, LinesWriter, LINES_FORMAT};
 pub use json_read::{from_json, from_json_str, JsonError};
 pub use json_write::{
     bytes_text, score_text, to_json, to_json_string, write_json, Bytes, DatasetJson,

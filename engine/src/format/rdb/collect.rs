@@ -16,7 +16,22 @@ pub struct Collector {
     offsets: Vec<u64>,
     key_offset: u64,
     used: u64,
+    /// `used` when the current key began: a key handed to the sink gives its budget back.
+    used_before_key: u64,
     budget: u64,
+    sink: Option<KeySink>,
+}
+
+/// Where each finished key goes instead of the dataset (see [`Collector::streaming`]): called
+/// with the dataset so far (source, functions) and the key at its file offset.
+pub type KeySinkFn = Box<dyn FnMut(&Dataset, Entry, u64) -> Result<()>>;
+
+struct KeySink(KeySinkFn);
+
+impl std::fmt::Debug for KeySink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeySink")
+    }
 }
 
 /// Bookkeeping cost of one stored string beyond its bytes.
@@ -28,6 +43,16 @@ impl Collector {
         Collector {
             budget: limits.max_dataset_bytes,
             ..Collector::default()
+        }
+    }
+
+    /// A collector that keeps no keys: each one, its value in canonical order and its members
+    /// checked unique, goes to `sink` as soon as it ends, so memory holds one key at a time.
+    /// Keys held twice are the caller's to find (they are not all kept here).
+    pub fn streaming(limits: Limits, sink: KeySinkFn) -> Collector {
+        Collector {
+            sink: Some(KeySink(sink)),
+            ..Collector::new(limits)
         }
     }
 
@@ -127,6 +152,7 @@ impl Visitor for Collector {
 
     fn begin_key(&mut self, k: &KeyInfo<'_>) -> Result<()> {
         self.key_offset = k.offset;
+        self.used_before_key = self.used;
         self.charge(k.key.len() + 4 * OVERHEAD as usize)?;
         use super::opcode::Kind;
         let value = match k.value_type.kind() {
@@ -367,6 +393,16 @@ impl Visitor for Collector {
                     }
                 }
             }
+        }
+        if let Some(KeySink(sink)) = self.sink.as_mut() {
+            self.used = self.used_before_key;
+            if e.value.is_empty_collection() {
+                return Ok(());
+            }
+            check_unique_members(&e.value)
+                .map_err(|m| Error::corrupt(self.key_offset, "key value", m))?;
+            e.value.canonicalize();
+            return sink(&self.dataset, e, self.key_offset);
         }
         self.dataset.keys.push(e);
         self.offsets.push(self.key_offset);
