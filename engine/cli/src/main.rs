@@ -255,14 +255,20 @@ fn main() -> ExitCode {
             no_load_truncated,
             read,
             ..
-        } => lines::dump_lines(&file, &read, !no_load_truncated),
+        } => lines::dump_streamed(&file, &read, !no_load_truncated, lines::Form::Lines),
         Command::Dump {
             file,
             no_load_truncated,
-            json,
+            json: true,
             read,
             ..
-        } => dump::dump(&file, json, !no_load_truncated, &read),
+        } => lines::dump_streamed(&file, &read, !no_load_truncated, lines::Form::Json),
+        Command::Dump {
+            file,
+            no_load_truncated,
+            read,
+            ..
+        } => dump::dump(&file, false, !no_load_truncated, &read),
         Command::Check {
             file,
             fix,

@@ -3,12 +3,14 @@
 mod diff;
 mod json_lines;
 mod json_read;
+mod json_sorted;
 mod json_write;
 mod payload_json;
 
 pub use diff::{first_difference, forget_negative_zero, forget_unreported};
 pub use json_lines::{from_json_lines, is_json_lines, write_lines, LinesWriter, LINES_FORMAT};
 pub use json_read::{from_json, from_json_str, JsonError};
+pub use json_sorted::SortedJson;
 pub use json_write::{
     bytes_text, score_text, to_json, to_json_string, write_json, Bytes, DatasetJson,
 };

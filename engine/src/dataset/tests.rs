@@ -132,3 +132,53 @@ fn score_text_is_shortest_round_trip() {
         assert_eq!(s.parse::<f64>().unwrap().to_bits(), x.to_bits());
     }
 }
+
+/// `SortedJson` writes, from keys in any order and through spilled runs, the very bytes
+/// `write_json` writes for the canonical dataset.
+#[test]
+fn sorted_json_writes_the_canonical_bytes() {
+    let mut d = Dataset {
+        source: Some(SourceInfo {
+            kind: "rdb".into(),
+            magic: Some("REDIS".into()),
+            version: Some(10),
+            aux: vec![(b"redis-ver".to_vec(), b"7.0.15".to_vec())],
+        }),
+        functions: vec![b"#!lua name=b\n".to_vec(), b"#!lua name=a\n".to_vec()],
+        keys: Vec::new(),
+    };
+    for i in (0..400u32).rev() {
+        let value = match i % 4 {
+            0 => Value::String(format!("v\n{i}").into_bytes()),
+            1 => Value::List(vec![b"a".to_vec(), vec![0xff, i as u8]]),
+            2 => Value::Set(vec![format!("m{i}").into_bytes()]),
+            _ => Value::Zset(vec![ZsetMember {
+                member: b"z".to_vec(),
+                score: -0.5,
+            }]),
+        };
+        d.keys.push(Entry {
+            db: u64::from(i % 3),
+            key: format!("k{i}").into_bytes(),
+            expire_ms: (i % 5 == 0).then_some(i64::from(i)),
+            idle_s: None,
+            freq: None,
+            value,
+            attrs: KeyAttrs::default(),
+        });
+    }
+    let mut s = SortedJson::new(2048);
+    for e in &d.keys {
+        s.push(e).unwrap();
+    }
+    assert!(s.runs() > 5, "the test must spill");
+    let mut ours = Vec::new();
+    s.finish(&d, &mut ours).unwrap();
+    d.canonicalize();
+    let mut want = Vec::new();
+    write_json(&d, &mut want).unwrap();
+    assert_eq!(
+        String::from_utf8(ours).unwrap(),
+        String::from_utf8(want).unwrap()
+    );
+}
