@@ -13,4 +13,5 @@ pub mod live;
 pub mod persist;
 pub mod rng;
 pub mod spill;
+pub mod stats;
 pub mod storage;

@@ -15,6 +15,7 @@ mod lines;
 mod out;
 mod payload;
 mod safety;
+mod stats;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -84,6 +85,28 @@ enum Command {
         /// Print Dataset JSON lines, streamed (see above).
         #[arg(long)]
         jsonl: bool,
+        #[command(flatten)]
+        read: ReadFlags,
+    },
+    /// Keyspace statistics: keys, bytes and elements by type, encoding, database or key prefix,
+    /// an expiry histogram and the largest keys.
+    ///
+    /// An RDB is read in one streaming pass with memory for the --top keys and the prefixes kept
+    /// (at most 100 000 distinct; later ones are counted together); a key's bytes are its record's
+    /// in the file. An AOF (or an RDB preamble with commands after it) is replayed first, and its
+    /// bytes are the lengths of keys and elements. Exit 0, or 1 when the file is refused.
+    Stats {
+        /// An RDB, an AOF (file, appendonly directory or manifest), or Dataset JSON.
+        file: PathBuf,
+        /// The leading table: type, db, encoding, prefix (separator ':') or prefix:SEP.
+        #[arg(long, default_value = "type", value_parser = stats::parse_by)]
+        by: stats::By,
+        /// How many of the largest keys (and prefixes) to list.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Print every table as JSON.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         read: ReadFlags,
     },
@@ -269,6 +292,13 @@ fn main() -> ExitCode {
             read,
             ..
         } => dump::dump(&file, false, !no_load_truncated, &read),
+        Command::Stats {
+            file,
+            by,
+            top,
+            json,
+            read,
+        } => stats::stats(&file, by, top, json, &read),
         Command::Check {
             file,
             fix,

@@ -188,6 +188,7 @@ impl<R: Read> RdbReader<R> {
         v.begin_key(&info)?;
         self.key_meta(&meta, v)?;
         self.read_value(ty, v)?;
+        v.value_end(self.src.pos());
         v.end_key()?;
         Ok(ty)
     }
@@ -421,6 +422,7 @@ impl<R: Read> RdbReader<R> {
         v.begin_key(&info)?;
         self.key_meta(meta, v)?;
         self.read_value(ty, v)?;
+        v.value_end(self.src.pos());
         v.end_key()
     }
 

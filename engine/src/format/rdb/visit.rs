@@ -238,6 +238,8 @@ pub trait Visitor {
     }
     /// A sub-encoding was seen.
     fn note(&mut self, note: Note) {}
+    /// The current key's value ends just before byte `at` (so its record is `at - offset` bytes).
+    fn value_end(&mut self, at: u64) {}
     /// Something the server accepts but a careful reader flags, at byte `at` (see
     /// [`Irregularity`](super::irregular::Irregularity)); reported only when not reading strictly.
     fn irregular(&mut self, kind: super::irregular::Irregularity, at: u64) {}
