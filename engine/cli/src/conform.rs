@@ -28,7 +28,8 @@ pub enum Target {
 
 /// The command line of `conform`.
 pub struct Options {
-    pub corpus: PathBuf,
+    /// `--corpus`; without it, the corpus built into the binary.
+    pub corpus: Option<PathBuf>,
     pub filters: Vec<String>,
     pub jobs: usize,
     pub decoder: Option<String>,
@@ -71,7 +72,17 @@ pub fn main(o: Options) -> ExitCode {
     if !(1..=MAX_JOBS).contains(&o.jobs) {
         return Stop::Usage(format!("conform --jobs {}: give 1 to {MAX_JOBS}", o.jobs)).exit();
     }
-    conform(&o, target)
+    // Without --corpus, the built-in corpus is written to a temp directory for this run.
+    let (corpus, _embedded) = match &o.corpus {
+        Some(c) => (c.clone(), None),
+        None => match crate::embedded::Embedded::write_out() {
+            Ok(e) => (e.path().to_path_buf(), Some(e)),
+            Err(e) => {
+                return Stop::Usage(format!("conform: writing out the built-in corpus: {e}")).exit()
+            }
+        },
+    };
+    conform(&o, &corpus, target)
 }
 
 /// A case's verdict.
@@ -205,17 +216,10 @@ fn junit(results: &[(Case, Verdict)], target: &str) -> String {
 
 /// Runs the corpus; exit 0 when no case failed, 1 when one did (or nothing was checked), 2 when
 /// the corpus, the filter or a report file cannot be used.
-fn conform(opts: &Options, target: Target) -> ExitCode {
-    let index = match Index::load(&opts.corpus) {
+fn conform(opts: &Options, corpus: &Path, target: Target) -> ExitCode {
+    let index = match Index::load(corpus) {
         Ok(i) => i,
-        Err(e) => {
-            let hint = if opts.corpus == Path::new("corpus") {
-                " (run from the repository's root, or give --corpus DIR)"
-            } else {
-                ""
-            };
-            return Stop::Usage(format!("conform: {e}{hint}")).exit();
-        }
+        Err(e) => return Stop::Usage(format!("conform: {e}")).exit(),
     };
     let filter = match Filter::parse(&opts.filters) {
         Ok(f) => f,
@@ -235,7 +239,7 @@ fn conform(opts: &Options, target: Target) -> ExitCode {
     // Report files are claimed before the run, so a long run never ends in a refused write.
     let mut reports = Vec::new();
     for p in [&opts.report_json, &opts.junit].into_iter().flatten() {
-        match Output::create(p, opts.force, &[opts.corpus.as_path()]) {
+        match Output::create(p, opts.force, &[corpus]) {
             Ok(o) => reports.push(o),
             Err(e) => return e.exit(),
         }

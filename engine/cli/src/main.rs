@@ -11,6 +11,7 @@ mod conform_writers;
 mod convert;
 mod crash;
 mod dump;
+mod embedded;
 mod lines;
 mod out;
 mod payload;
@@ -205,9 +206,9 @@ enum Command {
     /// each case's files, reads the dataset back over RESP, and demands that refusal cases make
     /// it refuse; cases the server's version cannot hold are skipped with the reason.
     Conform {
-        /// The corpus directory (holding index.json).
-        #[arg(long, default_value = "corpus")]
-        corpus: PathBuf,
+        /// A corpus directory (holding index.json); default: the corpus built into this binary.
+        #[arg(long)]
+        corpus: Option<PathBuf>,
         /// Cases to run: comma-separated terms, `-term` excludes, `*` globs (repeatable; the
         /// grammar of CORPUS_FILTER, see corpus/README.md).
         #[arg(long, value_name = "TERMS", allow_hyphen_values = true)]
