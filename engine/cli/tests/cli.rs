@@ -204,3 +204,24 @@ fn aof_inputs_dump_check_fix_and_convert() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// `conform` without `--corpus` runs the corpus built into the binary, from any directory, with
+/// the same rows as the checkout's corpus (issue 17).
+#[test]
+fn conform_runs_the_built_in_corpus_from_any_directory() {
+    let empty = std::env::temp_dir().join(format!("redis-persist-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let built_in = bin().arg("conform").current_dir(&empty).output().unwrap();
+    let checkout = run(&["conform", "--corpus", corpus("").to_str().unwrap()]);
+    std::fs::remove_dir_all(&empty).unwrap();
+    let last = |o: &Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(built_in.status.code(), Some(0), "{}", last(&built_in));
+    assert!(last(&built_in).ends_with("0 failed, 0 skipped"), "{}", last(&built_in));
+    assert_eq!(last(&built_in), last(&checkout));
+}
