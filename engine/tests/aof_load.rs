@@ -195,12 +195,10 @@ fn manifest_directory_with_rdb_base_and_increments() {
 fn vector_aofs_load() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors");
     if !root.is_dir() {
-        assert!(
-            !redis_persist_engine::live::under_ci(),
-            "CI=true requires the peer vectors folder {}",
+        redis_persist_engine::live::skip(&format!(
+            "the peer vectors folder {} does not exist here (see README, Develop)",
             root.display()
-        );
-        eprintln!("SKIP: {} not present", root.display());
+        ));
         return;
     }
     let (mut n, mut refused) = (0, 0);

@@ -51,13 +51,10 @@ fn rdb_files() -> Vec<PathBuf> {
     if vectors.is_dir() {
         dirs.push(vectors);
     } else {
-        // CI must never pass by skipping: there the folder is part of the setup.
-        assert!(
-            !redis_persist_engine::live::under_ci(),
-            "CI=true requires the peer vectors folder {}",
+        redis_persist_engine::live::skip(&format!(
+            "the peer vectors folder {} does not exist here (see README, Develop)",
             vectors.display()
-        );
-        eprintln!("SKIP vectors: {} not present", vectors.display());
+        ));
     }
     while let Some(d) = dirs.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else {

@@ -222,6 +222,10 @@ fn conform_runs_the_built_in_corpus_from_any_directory() {
             .to_owned()
     };
     assert_eq!(built_in.status.code(), Some(0), "{}", last(&built_in));
-    assert!(last(&built_in).ends_with("0 failed, 0 skipped"), "{}", last(&built_in));
+    assert!(
+        last(&built_in).ends_with("0 failed, 0 skipped"),
+        "{}",
+        last(&built_in)
+    );
     assert_eq!(last(&built_in), last(&checkout));
 }

@@ -583,10 +583,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 fn skip_or_fail(why: &str) {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{why} (CI=true: a skip is a failure)");
-    }
-    eprintln!("skipped: {why}");
+    redis_persist_engine::live::skip(why);
 }
 
 /// Item 10: a duplicate member far past the first 131 072 members is still found (Redis refuses

@@ -499,17 +499,49 @@ pub fn under_ci() -> bool {
     )
 }
 
-/// For tests: the build `name`, or `None` after printing `SKIP: <why>` to stderr.
+/// For tests: the build `name`, or `None` after [`skip`] said why.
 ///
 /// # Panics
 /// When the build is missing and `CI=true`: CI must never pass by skipping.
 pub fn require_or_skip(name: &str) -> Option<ServerBuild> {
     match ServerBuild::by_name(name) {
         Ok(b) => Some(b),
-        Err(why) if under_ci() => panic!("CI=true requires {name}: {why}"),
         Err(why) => {
-            eprintln!("SKIP: {why}");
+            skip(&format!("{name}: {why}"));
             None
+        }
+    }
+}
+
+/// The file every skip is appended to, when the test run names one (`.ci/test` does, and prints
+/// the list at the end, where cargo's own summary would count a skipped test as passed).
+pub const SKIP_LOG_VAR: &str = "REDIS_PERSIST_SKIP_LOG";
+
+/// For tests: a check that cannot run here. Under `CI=true` it fails (panics); otherwise it
+/// prints `SKIP: <why>` and appends the test binary's name and `why` to the skip log.
+pub fn skip(why: &str) {
+    if under_ci() {
+        panic!("CI=true: a skip is a failure: {why}");
+    }
+    eprintln!("SKIP: {why}");
+    if let Some(log) = std::env::var_os(SKIP_LOG_VAR) {
+        use std::io::Write;
+        let exe = std::env::args().next().unwrap_or_default();
+        let name = std::path::Path::new(&exe)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // Test binaries are named `<test>-<hash>`: keep the test's name.
+        let name = name
+            .rsplit_once('-')
+            .map_or(name.as_str(), |(n, _)| n)
+            .to_owned();
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "{name}: {}", why.replace('\n', " "));
         }
     }
 }

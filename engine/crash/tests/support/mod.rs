@@ -14,10 +14,7 @@ use std::time::{Duration, Instant};
 
 /// A missing prerequisite: a failure under CI, a printed skip elsewhere.
 pub fn missing(what: &str) -> Option<PathBuf> {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{what} is missing (CI=true: a missing server is a failure)");
-    }
-    eprintln!("skipped: {what} is missing");
+    redis_persist_engine::live::skip(&format!("{what} is missing"));
     None
 }
 
