@@ -258,6 +258,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
         }
         let now = self.clock.now_ms();
         self.retry_pending(now);
+        self.expire_fields(now);
         if self.cfg.appendfsync == AppendFsync::Everysec {
             if let Some(aof) = &mut self.aof {
                 if aof.unsynced && now - aof.last_fsync_ms >= 1000 {
