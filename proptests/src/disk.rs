@@ -3,6 +3,7 @@
 //!
 //! Rot flips one byte of the RDB the next start would load; no single-byte change keeps an RDB's
 //! CRC-64, so a server that starts from it anyway has loaded damaged data.
+use crate::neutral::{from_engine, Neutral};
 use redis_persist_engine::aof::{join, load_stream, replay_files, LoadOptions, StorageDir};
 use redis_persist_engine::format::aof::manifest;
 use redis_persist_engine::format::rdb::{read_dataset, ReadOptions};
@@ -100,7 +101,7 @@ pub fn rot(disk: &mut SimDisk, path: &str, at: u16) -> Option<Vec<u8>> {
     }
     let mut after = before.clone();
     // Half the time the CRC trailer itself, which only the checksum can notice.
-    let i = if at % 2 == 0 {
+    let i = if at.is_multiple_of(2) {
         after.len() - 1 - usize::from(at / 2) % 8
     } else {
         9 + usize::from(at / 2) % (after.len() - 9)
@@ -117,4 +118,18 @@ pub fn write_durably(disk: &mut SimDisk, path: &str, bytes: &[u8]) -> Option<()>
     disk.fsync(path).ok()?;
     disk.fsync_dir(path.rsplit_once('/').map_or("", |(d, _)| d))
         .ok()
+}
+
+/// The dataset the dump on `disk` holds as a start at `now` would load it (expired keys and
+/// fields dropped), or why it cannot be loaded; `None` when there is no dump.
+pub fn dump_at(disk: &SimDisk, cfg: &PersistConfig, now: i64) -> Option<Result<Neutral, String>> {
+    let bytes = disk.read(&cfg.dbfilename).ok()?;
+    Some(
+        read_dataset(&bytes, ReadOptions::default())
+            .map(|(ds, _)| {
+                let ks = Keyspace::from_dataset_with(Config::default(), &ds);
+                from_engine(&ks.to_dataset(Some(now)))
+            })
+            .map_err(|e| e.to_string()),
+    )
 }

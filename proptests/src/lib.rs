@@ -10,3 +10,4 @@ pub mod gen;
 pub mod machine;
 pub mod neutral;
 pub mod replies;
+pub mod violation;

@@ -7,49 +7,16 @@
 //! returns the first violation, typed by [`Kind`]; the proptest suite, `cargo test` and the
 //! `engine_model` fuzz target all call it.
 pub use crate::cmds::Cmd;
-use crate::disk::{decode_all, rdb_to_load, rot};
-use crate::neutral::{from_engine, from_model, Neutral};
+use crate::disk::{decode_all, dump_at, rdb_to_load, rot};
+use crate::neutral::{diff, from_engine, from_model};
 use crate::replies;
+use crate::violation::{differences, violation};
+pub use crate::violation::{Kind, Violation};
 use arbitrary::Arbitrary;
 use redis_persist_engine::keyspace::Session;
 use redis_persist_engine::persist::{AppendFsync, PersistConfig, Sabotage, Server, SimClock};
 use redis_persist_engine::storage::{CrashImage, Op, SimDisk};
 use redis_persist_model::durability::{Durability, Fsync};
-
-/// Which invariant a history broke: a planted bug is caught by the kind it should be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A reply differed from the model's.
-    Reply,
-    /// The live dataset differed from the model's after a step.
-    State,
-    /// After a crash the server did not come back (or came back in a state the durability
-    /// model does not allow).
-    Durability,
-    /// A file on the disk did not decode.
-    Undecodable,
-    /// The server started from an RDB whose bytes were damaged.
-    DamageLoaded,
-}
-
-/// A broken invariant: its kind and the report (with the steps that led to it).
-#[derive(Debug, Clone)]
-pub struct Violation {
-    /// Which invariant.
-    pub kind: Kind,
-    /// What differed.
-    pub detail: String,
-}
-
-impl std::fmt::Display for Violation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "[{:?}] {}", self.kind, self.detail)
-    }
-}
-
-fn violation(kind: Kind) -> impl FnOnce(String) -> Violation {
-    move |detail| Violation { kind, detail }
-}
 
 /// Clock start: 2027-01-15.
 const T0: i64 = 1_800_000_000_000;
@@ -258,17 +225,34 @@ impl Machine {
             .find(|m| from_model(m, now) == got)
             .map(|m| (*m).clone())
         else {
-            let options: Vec<Neutral> = allowed.iter().map(|m| from_model(m, now)).collect();
             return Err(Violation {
                 kind: Kind::Durability,
                 detail: format!(
-                    "after {how:?} the server recovered {got:?}, but the policy allows only one of {options:?}"
+                    "after {how:?} the server recovered a state the policy does not allow:\n  {}",
+                    differences(&got, allowed.iter().map(|m| from_model(m, now)))
                 ),
             });
         };
-        // Files the restart did not load must decode too: a later start may need them.
-        decode_all(&files).map_err(violation(Kind::Undecodable))?;
+        // The dump must hold a snapshot the model allows even when this start did not read it
+        // (the AOF is on): a later start without the AOF will.
         let rdb = self.dur.rdb_candidates().to_vec();
+        if let Some(dump) = dump_at(&files, &self.cfg, now) {
+            let ok = dump
+                .as_ref()
+                .is_ok_and(|d| rdb.iter().any(|m| from_model(m, now) == *d));
+            if !ok {
+                let held = match dump {
+                    Ok(d) => differences(&d, rdb.iter().map(|m| from_model(m, now))),
+                    Err(e) => format!("it does not decode: {e}"),
+                };
+                return Err(Violation {
+                    kind: Kind::Durability,
+                    detail: format!("after {how:?} the dump holds no snapshot allowed:\n  {held}"),
+                });
+            }
+        }
+        // Every other file must decode too: a later start may need it.
+        decode_all(&files).map_err(violation(Kind::Undecodable))?;
         self.dur = Durability::new(state.clone(), rdb, self.cfg.appendonly);
         self.model = state;
         self.msession = redis_persist_model::Session::default();
@@ -397,7 +381,7 @@ impl Machine {
         if ours != theirs {
             return Err(Violation {
                 kind: Kind::State,
-                detail: format!("engine {ours:?}\n  model {theirs:?}"),
+                detail: format!("engine / model: {}", diff(&ours, &theirs)),
             });
         }
         Ok(())

@@ -26,12 +26,14 @@ fn functions(out: &mut Neutral, mut libs: Vec<Vec<u8>>) {
 /// times are left out too, though Redis keeps them (its AOF has `XCLAIM ... TIME`): the engine
 /// replays XREADGROUP and XCLAIM as issued, at the load's clock (see `persist::propagate`).
 struct StreamForm {
-    entries: Vec<((u64, u64), Vec<(Vec<u8>, Vec<u8>)>)>,
+    entries: Vec<((u64, u64), Fields)>,
     last: (u64, u64),
     max_deleted: (u64, u64),
     added: u64,
     groups: Vec<GroupForm>,
 }
+
+type Fields = Vec<(Vec<u8>, Vec<u8>)>;
 
 type GroupForm = (
     Vec<u8>,
@@ -223,4 +225,29 @@ pub fn from_model(ks: &Keyspace, now: i64) -> Neutral {
         .collect();
     functions(&mut out, ks.functions.values().cloned().collect());
     out
+}
+
+/// Where `got` and `want` differ, one line per key with long values cut: what a failure report
+/// shows instead of two whole datasets.
+pub fn diff(got: &Neutral, want: &Neutral) -> String {
+    let cut = |v: Option<&(String, Option<i64>)>| match v {
+        None => "absent".to_owned(),
+        Some((s, e)) if s.len() > 160 => format!("{}.. ({} chars) exp {e:?}", &s[..160], s.len()),
+        Some((s, e)) => format!("{s} exp {e:?}"),
+    };
+    let keys: std::collections::BTreeSet<_> = got.keys().chain(want.keys()).collect();
+    let lines: Vec<String> = keys
+        .into_iter()
+        .filter(|k| got.get(*k) != want.get(*k))
+        .map(|k| {
+            format!(
+                "db {} {}: {} / allowed {}",
+                k.0,
+                text(&k.1),
+                cut(got.get(k)),
+                cut(want.get(k))
+            )
+        })
+        .collect();
+    lines.join("; ")
 }
