@@ -12,7 +12,8 @@ use arbitrary::Arbitrary;
 pub struct Cmd {
     /// Which command (modulo the number of forms).
     pub op: u8,
-    /// Which key: `k0`, `k1` or `k2`.
+    /// Which key (modulo [`KEYS`]): one of two of the command's own type, or one of two shared
+    /// by every type.
     pub key: u8,
     /// First parameter (usually a value or member).
     pub a: u8,
@@ -23,8 +24,32 @@ pub struct Cmd {
 /// How many command forms `op` selects among.
 pub const FORMS: u8 = 92;
 
-fn key(k: u8) -> Vec<u8> {
-    format!("k{}", k % 3).into_bytes()
+/// How many keys `key` selects among.
+pub const KEYS: u8 = 4;
+
+/// Keys `{p}0` and `{p}1` belong to one type's commands (prefix `p`), so those commands mostly
+/// find their type and grow values past thresholds; `k0` and `k1` are shared by all, so types
+/// collide (WRONGTYPE, RENAME over another type, DEL of anything).
+fn key(prefix: &str, k: u8) -> Vec<u8> {
+    let k = k % KEYS;
+    if k < 2 {
+        format!("{prefix}{k}").into_bytes()
+    } else {
+        format!("k{}", k - 2).into_bytes()
+    }
+}
+
+/// The key prefix of command form `op`: commands on any type pick one by `a`.
+fn family(op: u8, a: u8) -> &'static str {
+    match op {
+        0..=19 => "s",
+        20..=34 => ["s", "l", "S", "h", "z", "x"][usize::from(a % 6)],
+        35..=47 | 87 => "l",
+        48..=55 | 88 | 89 => "S",
+        56..=66 | 90 => "h",
+        67..=74 | 91 => "z",
+        _ => "x",
+    }
 }
 
 /// A value from a small pool where most draws collide, with a few that cross thresholds:
@@ -60,6 +85,16 @@ fn num(n: impl ToString) -> Vec<u8> {
     n.to_string().into_bytes()
 }
 
+/// One of four hash fields: few enough that a field TTL command often finds its field.
+fn field(a: u8) -> Vec<u8> {
+    value(a % 4)
+}
+
+/// A field every bulk HSET form sets (they start at `f0`, `f40`, `f80` or `f120`).
+fn bulk_field(a: u8) -> Vec<u8> {
+    format!("f{}", u32::from(a % 4) * 40 + 5).into_bytes()
+}
+
 /// A stream ID among a few, so XADD collides and XDEL/XACK/XCLAIM hit existing entries.
 fn sid(a: u8) -> Vec<u8> {
     format!("{}-{}", a % 6 + 1, a / 6 % 2).into_bytes()
@@ -79,8 +114,9 @@ impl Cmd {
     /// The command's arguments.
     pub fn argv(&self) -> Vec<Vec<u8>> {
         let (a, b) = (self.a, self.b);
-        let k = &key(self.key);
-        let k2 = &key(self.key.wrapping_add(1 + b % 2));
+        let p = family(self.op % FORMS, a);
+        let k = &key(p, self.key);
+        let k2 = &key(p, self.key.wrapping_add(1 + b % 2));
         let v = &value(a);
         let m = &member(a);
         let w = &value(b);
@@ -153,25 +189,24 @@ impl Cmd {
             54 => argv(&[b"SINTERSTORE", k2, k, k2]),
             55 => argv(&[b"SUNIONSTORE", k2, k, k2]),
             // Hashes, field TTLs included.
-            56 => argv(&[b"HSET", k, m, v]),
-            57 => argv(&[b"HSETNX", k, m, v]),
-            58 => argv(&[b"HDEL", k, m]),
-            59 => argv(&[b"HGET", k, m]),
+            56 => argv(&[b"HSET", k, &field(a), v, &field(b), w]),
+            57 => argv(&[b"HSETNX", k, &field(a), v]),
+            58 => argv(&[b"HDEL", k, &field(a)]),
+            59 => argv(&[b"HGET", k, &field(a)]),
             60 => argv(&[b"HGETALL", k]),
-            61 => argv(&[b"HINCRBY", k, m, neg]),
-            62 => argv(&[b"HEXISTS", k, m]),
-            63 => argv(&[b"HEXPIRE", k, n, b"FIELDS", b"1", m]),
-            64 => argv(&[
-                b"HPEXPIRE",
-                k,
-                &num(u32::from(b) * 25),
-                b"FIELDS",
-                b"2",
-                m,
-                &member(b),
-            ]),
-            65 => argv(&[b"HPERSIST", k, b"FIELDS", b"1", m]),
-            66 => argv(&[b"HTTL", k, b"FIELDS", b"1", m]),
+            61 => argv(&[b"HINCRBY", k, &field(a), neg]),
+            62 => argv(&[b"HEXISTS", k, &field(a)]),
+            63 => {
+                let f = [field(a), field(b), bulk_field(b)];
+                argv(&[b"HEXPIRE", k, n, b"FIELDS", b"3", &f[0], &f[1], &f[2]])
+            }
+            64 => {
+                let ms = num(u32::from(b) * 25);
+                let f = [field(a), field(b), bulk_field(a)];
+                argv(&[b"HPEXPIRE", k, &ms, b"FIELDS", b"3", &f[0], &f[1], &f[2]])
+            }
+            65 => argv(&[b"HPERSIST", k, b"FIELDS", b"1", &field(a)]),
+            66 => argv(&[b"HTTL", k, b"FIELDS", b"2", &field(a), &bulk_field(b)]),
             // Sorted sets.
             67 => argv(&[b"ZADD", k, neg, m]),
             68 => argv(&[b"ZINCRBY", k, b"1.5", m]),
@@ -205,13 +240,14 @@ impl Cmd {
             // Functions.
             85 => argv(&[b"FUNCTION", b"LOAD", b"REPLACE", &lib(a)]),
             86 => argv(&[b"FUNCTION", b"DELETE", format!("lib{}", a % 3).as_bytes()]),
-            // Bulk forms: one step crosses a threshold (128 entries, 512 intset members).
+            // Bulk forms: one step crosses a threshold (128 list/zset/set-listpack entries; 512
+            // hash fields and intset members, Redis's compiled defaults).
             87 => bulk(b"RPUSH", k, 130, a, |i| {
                 value(i as u8).into_iter().chain(num(i)).collect()
             }),
             88 => bulk(b"SADD", k, 130, a, |i| format!("m{i}").into_bytes()),
             89 => bulk(b"SADD", k, 520, a, |i| num(i64::from(i) * 3 - 700)),
-            90 => bulk_pairs(b"HSET", k, 130, a, |i| {
+            90 => bulk_pairs(b"HSET", k, 520, a, |i| {
                 (format!("f{i}").into_bytes(), value(i as u8))
             }),
             _ => bulk_pairs(b"ZADD", k, 130, a, |i| {

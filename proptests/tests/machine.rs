@@ -5,7 +5,7 @@
 //! [`BUDGET`], measured as described in the README); `PROPTEST_RNG_SEED` fixes the seed.
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
-use proptests::cmds::FORMS;
+use proptests::cmds::{FORMS, KEYS};
 use proptests::machine::{run, Cmd, Kind, Setting, Step};
 use redis_persist_engine::persist::Sabotage;
 use std::cell::Cell;
@@ -15,7 +15,7 @@ use std::cell::Cell;
 const BUDGET: u32 = 2000;
 
 fn cmd() -> impl Strategy<Value = Cmd> {
-    (0..FORMS, 0u8..3, any::<u8>(), any::<u8>()).prop_map(|(op, key, a, b)| Cmd { op, key, a, b })
+    (0..FORMS, 0..KEYS, any::<u8>(), any::<u8>()).prop_map(|(op, key, a, b)| Cmd { op, key, a, b })
 }
 
 fn step() -> impl Strategy<Value = Step> {

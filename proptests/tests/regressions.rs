@@ -174,21 +174,16 @@ fn hexpire_reaches_the_aof_as_hdel_and_absolute_hpexpireat() {
 fn machine_histories_with_field_ttls_pass() {
     use proptests::machine::{run, Cmd, Step};
     use redis_persist_engine::persist::Sabotage;
-    let c = |op, a, b| Step::Cmd(Cmd { op, key: 0, a, b });
-    // HINCRBY k0 4 -3; HEXPIRE k0 0 FIELDS 1 4; then a crash.
+    // Key 2 is the shared `k0`, so the last history's DECR meets the hash.
+    let c = |op, a, b| Step::Cmd(Cmd { op, key: 2, a, b });
+    // HINCRBY k0 0 -3; HEXPIRE k0 0 FIELDS 3 0 0 f5 (deleted at once); then a crash.
     run(&[c(61, 4, 0), c(63, 4, 0)], Sabotage::default()).unwrap();
-    // HSET k0 cc cc; HEXPIRE k0 5 FIELDS 1 cc; 3 s pass; power loss.
-    run(
-        &[c(56, 7, 0), c(63, 7, 5), Step::Tick(2999), Step::Crash(0)],
-        Sabotage::default(),
-    )
-    .unwrap();
-    // HSET k0 cc cc; HEXPIRE k0 1 FIELDS 1 cc; 1001 ms pass; DECR k0.
-    run(
-        &[c(56, 7, 0), c(63, 7, 1), Step::Tick(1000), c(19, 0, 0)],
-        Sabotage::default(),
-    )
-    .unwrap();
+    // HSET k0 3 cc 0 0; HEXPIRE k0 5 FIELDS 3 3 1 f45; 3 s pass; power loss.
+    let ttl = [c(56, 7, 0), c(63, 7, 5), Step::Tick(2999), Step::Crash(0)];
+    run(&ttl, Sabotage::default()).unwrap();
+    // HSET k0 3 cc 3 cc; HEXPIRE k0 1 FIELDS 3 3 1 f45; 1001 ms pass; DECR k0.
+    let gone = [c(56, 7, 7), c(63, 7, 1), Step::Tick(1000), c(19, 0, 0)];
+    run(&gone, Sabotage::default()).unwrap();
 }
 
 /// Found by the machine: a hash whose every field had expired stayed in the keyspace however
