@@ -22,7 +22,7 @@ pub struct Cmd {
 }
 
 /// How many command forms `op` selects among.
-pub const FORMS: u8 = 92;
+pub const FORMS: u8 = 116;
 
 /// How many keys `key` selects among.
 pub const KEYS: u8 = 4;
@@ -42,12 +42,12 @@ fn key(prefix: &str, k: u8) -> Vec<u8> {
 /// The key prefix of command form `op`: commands on any type pick one by `a`.
 fn family(op: u8, a: u8) -> &'static str {
     match op {
-        0..=19 => "s",
-        20..=34 => ["s", "l", "S", "h", "z", "x"][usize::from(a % 6)],
-        35..=47 | 87 => "l",
-        48..=55 | 88 | 89 => "S",
-        56..=66 | 90 => "h",
-        67..=74 | 91 => "z",
+        0..=19 | 87..=89 | 110 => "s",
+        20..=34 | 90..=92 => ["s", "l", "S", "h", "z", "x"][usize::from(a % 6)],
+        35..=47 | 93 | 94 | 111 => "l",
+        48..=55 | 95 | 112 | 113 => "S",
+        56..=66 | 96..=100 | 114 => "h",
+        67..=74 | 101..=105 | 115 => "z",
         _ => "x",
     }
 }
@@ -75,6 +75,10 @@ pub fn value(a: u8) -> Vec<u8> {
         n => format!("{}", 1000 + u32::from(n) * 40_000).into_bytes(),
     }
 }
+
+/// An absolute time a little after the machine's clock start (PEXPIREAT, HPEXPIREAT): some
+/// already past by the time they run, most not.
+const T_NEAR: i64 = 1_800_000_000_000;
 
 /// One of eight members or fields, so removes and lookups often hit.
 fn member(a: u8) -> Vec<u8> {
@@ -242,12 +246,47 @@ impl Cmd {
             86 => argv(&[b"FUNCTION", b"DELETE", format!("lib{}", a % 3).as_bytes()]),
             // Bulk forms: one step crosses a threshold (128 list/zset/set-listpack entries; 512
             // hash fields and intset members, Redis's compiled defaults).
-            87 => bulk(b"RPUSH", k, 130, a, |i| {
+            87 => argv(&[b"PSETEX", k, &num(u32::from(b) * 30 + 1), v]),
+            88 => argv(&[b"DECRBY", k, neg]),
+            89 => argv(&[b"SETNX", k, v]),
+            90 => argv(&[b"UNLINK", k, k2]),
+            91 => argv(&[b"PEXPIREAT", k, &num(T_NEAR + i64::from(b) * 40)]),
+            92 => argv(&[b"EXPIRETIME", k]),
+            93 => argv(&[b"LPUSHX", k, v]),
+            94 => argv(&[b"RPOPLPUSH", k, k2]),
+            95 => argv(&[b"SDIFFSTORE", k2, k, k2]),
+            96 => argv(&[b"HMSET", k, &field(a), v]),
+            97 => argv(&[b"HMGET", k, &field(a), &field(b)]),
+            98 => argv(&[b"HINCRBYFLOAT", k, &field(a), b"2.5"]),
+            99 => {
+                let at = num(T_NEAR + i64::from(b) * 40);
+                argv(&[
+                    b"HPEXPIREAT",
+                    k,
+                    &at,
+                    b"FIELDS",
+                    b"2",
+                    &field(a),
+                    &bulk_field(b),
+                ])
+            }
+            100 => argv(&[b"HPTTL", k, b"FIELDS", b"1", &field(a)]),
+            101 => argv(&[b"ZPOPMAX", k, n]),
+            102 => argv(&[b"ZCARD", k]),
+            103 => argv(&[b"ZINTERSTORE", k2, b"2", k, k2]),
+            104 => argv(&[b"ZRANGESTORE", k2, k, b"0", n]),
+            105 => argv(&[b"ZREMRANGEBYRANK", k, b"0", &num(b % 3)]),
+            106 => argv(&[b"XLEN", k]),
+            107 => argv(&[b"XREVRANGE", k, b"+", b"-", b"COUNT", b"3"]),
+            108 => argv(&[b"XSETID", k, &sid(a)]),
+            109 => argv(&[b"FUNCTION", b"FLUSH"]),
+            110 => argv(&[b"GETEX", k, b"PERSIST"]),
+            111 => bulk(b"RPUSH", k, 130, a, |i| {
                 value(i as u8).into_iter().chain(num(i)).collect()
             }),
-            88 => bulk(b"SADD", k, 130, a, |i| format!("m{i}").into_bytes()),
-            89 => bulk(b"SADD", k, 520, a, |i| num(i64::from(i) * 3 - 700)),
-            90 => bulk_pairs(b"HSET", k, 520, a, |i| {
+            112 => bulk(b"SADD", k, 130, a, |i| format!("m{i}").into_bytes()),
+            113 => bulk(b"SADD", k, 520, a, |i| num(i64::from(i) * 3 - 700)),
+            114 => bulk_pairs(b"HSET", k, 520, a, |i| {
                 (format!("f{i}").into_bytes(), value(i as u8))
             }),
             _ => bulk_pairs(b"ZADD", k, 130, a, |i| {
