@@ -210,3 +210,25 @@ fn expired_hash_fields_are_removed_by_the_clock() {
     let r = srv.execute(&mut s, &[b"SET", b"h", b"1", b"NX"]);
     assert_eq!(format!("{r:?}"), "Ok");
 }
+
+/// Found by the machine: a hash field's HDEL (from the clock's expiry) lost in a crash left the
+/// AOF with the field and its past time; the restart kept it, so DEL of the key answered 1 where
+/// the key had logically been gone (Redis's first cron cycle after a load removes such fields).
+/// Fixed by running the field expiry once when the server opens.
+#[test]
+fn fields_past_their_time_after_a_load_are_gone_at_once() {
+    use proptests::machine::{run, Cmd, Setting, Step};
+    use redis_persist_engine::persist::Sabotage;
+    let c = |op, a, b| Cmd { op, key: 1, a, b };
+    let steps = [
+        // HSET h1 2 1.5 2 1.5; HEXPIRE h1 2 FIELDS 3 0 2 f85.
+        Step::Cmd(c(56, 10, 10)),
+        Step::Cmd(c(63, 0, 2)),
+        Step::Config(Setting::Fsync(2)),
+        Step::Tick(2000),
+        Step::Crash(2),
+        // MULTI, DEL h1, EXEC.
+        Step::Multi(vec![c(20, 63, 0)]),
+    ];
+    run(&steps, Sabotage::default()).unwrap();
+}

@@ -170,6 +170,9 @@ impl<S: Storage, C: Clock> Server<S, C> {
         if srv.aof.as_ref().is_some_and(|a| a.manifest.base.is_none()) {
             srv.create_aof(&live).map_err(|e| io_error("new AOF", e))?;
         }
+        // The first cron cycle: hash fields the load kept past their time go now (and their
+        // HDELs are appended), or a command on the key would still find a hash there.
+        srv.expire_fields(now);
         Ok(srv)
     }
 
