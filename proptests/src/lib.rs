@@ -4,6 +4,10 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod cmds;
+pub mod disk;
 pub mod gen;
 pub mod machine;
 pub mod neutral;
+pub mod replies;
+pub mod violation;

@@ -1,12 +1,17 @@
 //! The persistence state machine: random histories of commands, saves, rewrites, clock ticks,
-//! configuration changes, injected disk faults and crashes, run through `redis_persist_engine::persist::Server`
-//! on a simulated disk and through the model, which must agree after every step.
+//! settings, disk faults, rot and crashes, run through the engine's server and the model.
 //!
-//! Invariants: the engine's dataset equals the model's after every step; after a crash and
-//! restart the recovered dataset is one `redis_persist_model::durability` allows; every file on the disk decodes.
-//! `run` returns the first violation as text; the proptest suite, `cargo test` and the
+//! Invariants: every reply equals the model's; the engine's dataset equals the model's after
+//! every step; after a crash the server restarts into a state `redis_persist_model::durability`
+//! allows; a server never starts from a damaged RDB; every file on the disk decodes. `run`
+//! returns the first violation, typed by [`Kind`]; the proptest suite, `cargo test` and the
 //! `engine_model` fuzz target all call it.
-use crate::neutral::{from_engine, from_model, Neutral};
+pub use crate::cmds::Cmd;
+use crate::disk::{decode_all, dump_at, rdb_to_load, rot};
+use crate::neutral::{diff, from_engine, from_model};
+use crate::replies;
+use crate::violation::{differences, violation};
+pub use crate::violation::{Kind, Violation};
 use arbitrary::Arbitrary;
 use redis_persist_engine::keyspace::Session;
 use redis_persist_engine::persist::{AppendFsync, PersistConfig, Sabotage, Server, SimClock};
@@ -15,43 +20,6 @@ use redis_persist_model::durability::{Durability, Fsync};
 
 /// Clock start: 2027-01-15.
 const T0: i64 = 1_800_000_000_000;
-
-/// A data command on a small key space (three keys, so commands collide).
-#[derive(Debug, Clone, Arbitrary)]
-pub enum Cmd {
-    /// SET k v, optionally with PX.
-    Set(u8, u8, Option<u16>),
-    /// INCR k.
-    Incr(u8),
-    /// APPEND k v.
-    Append(u8, u8),
-    /// DEL k.
-    Del(u8),
-    /// RPUSH k v.
-    Rpush(u8, u8),
-    /// LPOP k.
-    Lpop(u8),
-    /// SADD k m.
-    Sadd(u8, u8),
-    /// SREM k m.
-    Srem(u8, u8),
-    /// HSET k f v.
-    Hset(u8, u8, u8),
-    /// HDEL k f.
-    Hdel(u8, u8),
-    /// ZADD k score m.
-    Zadd(u8, i8, u8),
-    /// ZREM k m.
-    Zrem(u8, u8),
-    /// EXPIRE k seconds.
-    Expire(u8, u8),
-    /// PERSIST k.
-    Persist(u8),
-    /// GET k (a read).
-    Get(u8),
-    /// FLUSHDB.
-    Flushdb,
-}
 
 /// A setting the machine changes.
 #[derive(Debug, Clone, Copy, Arbitrary)]
@@ -98,46 +66,9 @@ pub enum Step {
     /// Power loss with a crash image (0: lose unsynced, 1: keep written, else torn by the
     /// value), then a restart.
     Crash(u8),
-}
-
-fn key(k: u8) -> String {
-    format!("k{}", k % 3)
-}
-
-fn small(v: u8) -> String {
-    format!("{}", v % 5)
-}
-
-impl Cmd {
-    /// The command's arguments.
-    pub fn argv(&self) -> Vec<String> {
-        let s = |v: &[String]| v.to_vec();
-        match *self {
-            Cmd::Set(k, v, None) => s(&["SET".into(), key(k), small(v)]),
-            Cmd::Set(k, v, Some(ms)) => s(&[
-                "SET".into(),
-                key(k),
-                small(v),
-                "PX".into(),
-                (ms as u64 % 5000 + 1).to_string(),
-            ]),
-            Cmd::Incr(k) => s(&["INCR".into(), key(k)]),
-            Cmd::Append(k, v) => s(&["APPEND".into(), key(k), small(v)]),
-            Cmd::Del(k) => s(&["DEL".into(), key(k)]),
-            Cmd::Rpush(k, v) => s(&["RPUSH".into(), key(k), small(v)]),
-            Cmd::Lpop(k) => s(&["LPOP".into(), key(k)]),
-            Cmd::Sadd(k, m) => s(&["SADD".into(), key(k), small(m)]),
-            Cmd::Srem(k, m) => s(&["SREM".into(), key(k), small(m)]),
-            Cmd::Hset(k, f, v) => s(&["HSET".into(), key(k), small(f), small(v)]),
-            Cmd::Hdel(k, f) => s(&["HDEL".into(), key(k), small(f)]),
-            Cmd::Zadd(k, sc, m) => s(&["ZADD".into(), key(k), (sc % 4).to_string(), small(m)]),
-            Cmd::Zrem(k, m) => s(&["ZREM".into(), key(k), small(m)]),
-            Cmd::Expire(k, secs) => s(&["EXPIRE".into(), key(k), (secs % 6).to_string()]),
-            Cmd::Persist(k) => s(&["PERSIST".into(), key(k)]),
-            Cmd::Get(k) => s(&["GET".into(), key(k)]),
-            Cmd::Flushdb => s(&["FLUSHDB".into()]),
-        }
-    }
+    /// Power loss (keep written); one byte of the RDB the restart would load is flipped in a
+    /// copy of the disk, which must not start; then the intact disk restarts.
+    Rot(u16),
 }
 
 /// The machine's state: engine, model, and the durability bookkeeping.
@@ -197,44 +128,61 @@ impl Machine {
         self.clock.now_ms()
     }
 
-    /// Runs commands (one, or a MULTI block) on both sides; the model applies them only when
-    /// the engine acknowledged them.
-    fn commands(&mut self, cmds: &[Vec<String>], multi: bool) -> Result<(), String> {
+    /// Runs commands (one, or a MULTI block) on both sides, replies compared; the model applies
+    /// them only when the engine acknowledged them.
+    fn commands(&mut self, cmds: &[Vec<Vec<u8>>], multi: bool) -> Result<(), Violation> {
         let now = self.now();
         let pending = self.srv().storage().pending_faults();
         let mut wrap = Vec::new();
         if multi {
-            wrap.push(vec!["MULTI".to_owned()]);
+            wrap.push(vec![b"MULTI".to_vec()]);
         }
         wrap.extend(cmds.iter().cloned());
         if multi {
-            wrap.push(vec!["EXEC".to_owned()]);
+            wrap.push(vec![b"EXEC".to_vec()]);
         }
         let mut trial = self.model.clone();
         let mut tsession = self.msession.clone();
+        let mut said = Vec::with_capacity(wrap.len());
         for c in &wrap {
-            let argv: Vec<&[u8]> = c.iter().map(|a| a.as_bytes()).collect();
+            self.log.push(format!("  > {}", crate::cmds::show(c)));
+            let argv: Vec<&[u8]> = c.iter().map(Vec::as_slice).collect();
             let mut s = std::mem::take(&mut self.session);
-            self.srv().execute(&mut s, &argv);
+            let ours = self.srv().execute(&mut s, &argv);
             self.session = s;
-            let margv: Vec<Vec<u8>> = c.iter().map(|a| a.clone().into_bytes()).collect();
-            trial.apply(&mut tsession, now, &margv);
+            let theirs = trial.apply(&mut tsession, now, c);
+            said.push((replies::engine(&ours), replies::model(&theirs)));
         }
         let fired = self.srv().storage().pending_faults() < pending;
         if fired {
             self.dur.fault(now);
         }
         let refused = self.srv().last_refusal().is_some();
-        let changed = from_model(&trial.snapshot(now)) != from_model(&self.model.snapshot(now));
+        let changed = from_model(&trial, now) != from_model(&self.model, now);
         if self.srv().stopped().is_some() {
             if changed {
                 self.dur.unacknowledged(trial);
             }
             // A stopped server only restarts: power goes now, as if it exited.
-            return self.crash(CrashImage::KeepWritten);
+            return self.crash(CrashImage::KeepWritten, None);
         }
         if refused {
             return Ok(());
+        }
+        for (c, (ours, theirs)) in wrap.iter().zip(said) {
+            let ours = replies::settle(c, cmds, ours);
+            let theirs = replies::settle(c, cmds, theirs);
+            if ours != theirs {
+                return Err(Violation {
+                    kind: Kind::Reply,
+                    detail: format!(
+                        "{} replied {}, the model {}",
+                        crate::cmds::show(c),
+                        replies::show(&ours),
+                        replies::show(&theirs)
+                    ),
+                });
+            }
         }
         self.model = trial;
         self.msession = tsession;
@@ -244,30 +192,67 @@ impl Machine {
         Ok(())
     }
 
-    fn crash(&mut self, how: CrashImage) -> Result<(), String> {
+    /// Power loss with `how`, then a restart that must recover a state the durability model
+    /// allows; with `rotten`, a copy of the disk with one byte of its RDB flipped is started
+    /// first and must be refused. Every file left on the disk must decode.
+    fn crash(&mut self, how: CrashImage, rotten: Option<u16>) -> Result<(), Violation> {
         let srv = self.srv.take().expect("running");
         let disk = srv.into_storage().crash(how);
         let now = self.now();
-        decode_all(&disk)?;
+        if let Some(at) = rotten {
+            let path = rdb_to_load(&disk, &self.cfg);
+            if let Some(path) = path {
+                let mut bad = disk.clone();
+                if rot(&mut bad, &path, at).is_some()
+                    && Server::open(bad, self.clock.clone(), self.cfg.clone()).is_ok()
+                {
+                    return Err(Violation {
+                        kind: Kind::DamageLoaded,
+                        detail: format!("the server started from {path} with a byte flipped"),
+                    });
+                }
+            }
+        }
+        let files = disk.clone();
         let mut srv = Server::open(disk, self.clock.clone(), self.cfg.clone())
-            .map_err(|e| format!("restart after {how:?} failed: {e}"))?;
+            .map_err(|e| format!("restart after {how:?} failed: {e}"))
+            .map_err(violation(Kind::Durability))?;
         srv.auto_finish = false;
         let got = from_engine(&srv.dataset());
         let allowed = self.dur.recoverable(now);
         let Some(state) = allowed
             .iter()
-            .find(|m| from_model(&m.snapshot(now)) == got)
+            .find(|m| from_model(m, now) == got)
             .map(|m| (*m).clone())
         else {
-            let options: Vec<Neutral> = allowed
-                .iter()
-                .map(|m| from_model(&m.snapshot(now)))
-                .collect();
-            return Err(format!(
-                "after {how:?} the server recovered {got:?}, but the policy allows only one of {options:?}"
-            ));
+            return Err(Violation {
+                kind: Kind::Durability,
+                detail: format!(
+                    "after {how:?} the server recovered a state the policy does not allow:\n  {}",
+                    differences(&got, allowed.iter().map(|m| from_model(m, now)))
+                ),
+            });
         };
+        // The dump must hold a snapshot the model allows even when this start did not read it
+        // (the AOF is on): a later start without the AOF will.
         let rdb = self.dur.rdb_candidates().to_vec();
+        if let Some(dump) = dump_at(&files, &self.cfg, now) {
+            let ok = dump
+                .as_ref()
+                .is_ok_and(|d| rdb.iter().any(|m| from_model(m, now) == *d));
+            if !ok {
+                let held = match dump {
+                    Ok(d) => differences(&d, rdb.iter().map(|m| from_model(m, now))),
+                    Err(e) => format!("it does not decode: {e}"),
+                };
+                return Err(Violation {
+                    kind: Kind::Durability,
+                    detail: format!("after {how:?} the dump holds no snapshot allowed:\n  {held}"),
+                });
+            }
+        }
+        // Every other file must decode too: a later start may need it.
+        decode_all(&files).map_err(violation(Kind::Undecodable))?;
         self.dur = Durability::new(state.clone(), rdb, self.cfg.appendonly);
         self.model = state;
         self.msession = redis_persist_model::Session::default();
@@ -277,7 +262,7 @@ impl Machine {
         Ok(())
     }
 
-    fn setting(&mut self, s: Setting) -> Result<(), String> {
+    fn setting(&mut self, s: Setting) -> Result<(), Violation> {
         let (name, value) = match s {
             Setting::Fsync(n) => ("appendfsync", ["always", "everysec", "no"][n as usize % 3]),
             Setting::Appendonly(on) => ("appendonly", if on { "yes" } else { "no" }),
@@ -301,12 +286,12 @@ impl Machine {
         Ok(())
     }
 
-    fn step(&mut self, step: &Step) -> Result<(), String> {
+    fn step(&mut self, step: &Step) -> Result<(), Violation> {
         self.log.push(format!("{step:?}"));
         match step {
             Step::Cmd(c) => self.commands(&[c.argv()], false)?,
             Step::Multi(cs) => {
-                let cmds: Vec<Vec<String>> = cs.iter().take(4).map(Cmd::argv).collect();
+                let cmds: Vec<Vec<Vec<u8>>> = cs.iter().take(4).map(Cmd::argv).collect();
                 self.commands(&cmds, true)?;
             }
             Step::Select(one) => {
@@ -371,7 +356,7 @@ impl Machine {
                         self.dur.snapshot(self.model.clone(), true);
                     }
                 }
-                self.crash(CrashImage::LoseUnsynced)?;
+                self.crash(CrashImage::LoseUnsynced, None)?;
             }
             Step::Crash(how) => {
                 let how = match how {
@@ -381,58 +366,43 @@ impl Machine {
                         seed: u64::from(*n),
                     },
                 };
-                self.crash(how)?;
+                self.crash(how, None)?;
             }
+            Step::Rot(at) => self.crash(CrashImage::KeepWritten, Some(*at))?,
         }
         self.agree()
     }
 
     /// The engine's dataset is the model's.
-    fn agree(&mut self) -> Result<(), String> {
+    fn agree(&mut self) -> Result<(), Violation> {
         let now = self.now();
         let ours = from_engine(&self.srv().dataset());
-        let theirs = from_model(&self.model.snapshot(now));
+        let theirs = from_model(&self.model, now);
         if ours != theirs {
-            return Err(format!("engine {ours:?}\n  model {theirs:?}"));
+            return Err(Violation {
+                kind: Kind::State,
+                detail: format!("engine / model: {}", diff(&ours, &theirs)),
+            });
         }
         Ok(())
     }
 }
 
-/// Every file on the disk decodes with the format layer.
-fn decode_all(disk: &SimDisk) -> Result<(), String> {
-    for (name, bytes) in disk.files() {
-        // A save or rewrite cut short by the crash leaves its temp file; no loader reads it.
-        if name
-            .rsplit('/')
-            .next()
-            .is_some_and(|n| n.starts_with("temp-"))
-        {
-            continue;
-        }
-        let r = if name.ends_with(".rdb") {
-            redis_persist_engine::format::rdb::read_dataset(&bytes, Default::default()).map(drop)
-        } else if name.ends_with(".manifest") {
-            redis_persist_engine::format::aof::manifest::parse(&bytes).map(drop)
-        } else {
-            Ok(())
-        };
-        r.map_err(|e| format!("{name} does not decode: {e}"))?;
-    }
-    Ok(())
-}
-
 /// Runs `steps` from a fresh server (AOF on, `always`) with `sabotage`; the first violated
 /// invariant is returned with the steps that led to it.
-pub fn run(steps: &[Step], sabotage: Sabotage) -> Result<(), String> {
-    let mut m = Machine::new(sabotage)?;
+pub fn run(steps: &[Step], sabotage: Sabotage) -> Result<(), Violation> {
+    let mut m = Machine::new(sabotage).map_err(violation(Kind::Durability))?;
+    let with_log = |m: &Machine, e: Violation, then: &str| Violation {
+        detail: format!("{}\nsteps{then}:\n  {}", e.detail, m.log.join("\n  ")),
+        ..e
+    };
     for step in steps {
         if let Err(e) = m.step(step) {
-            return Err(format!("{e}\nsteps:\n  {}", m.log.join("\n  ")));
+            return Err(with_log(&m, e, ""));
         }
     }
-    m.crash(CrashImage::LoseUnsynced)
-        .map_err(|e| format!("{e}\nsteps (then a final crash):\n  {}", m.log.join("\n  ")))
+    m.crash(CrashImage::LoseUnsynced, None)
+        .map_err(|e| with_log(&m, e, " (then a final crash)"))
 }
 
 /// The fuzz target's entry: the steps decoded from bytes, with no sabotage, must pass.

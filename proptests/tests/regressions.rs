@@ -114,3 +114,121 @@ fn engine_model_crash_waits_for_background_jobs() {
     let _disk = srv.into_storage();
     assert_eq!(bgsave_threads(), 0, "a BGSAVE thread outlived its server");
 }
+
+/// Found by the machine once it compared replies and field TTLs: H(P)EXPIRE went into the AOF as
+/// issued. A relative time then restarted at the load's clock (a field outlived its TTL after a
+/// restart), and a time already past deleted the field live but kept it on replay (loading keeps
+/// what is due). Fixed by propagating as Redis's `hexpireGenericCommand` does: HDEL for each field
+/// deleted, one HPEXPIREAT with the absolute time for the fields that took it, nothing for the rest.
+#[test]
+fn hexpire_reaches_the_aof_as_hdel_and_absolute_hpexpireat() {
+    use redis_persist_engine::keyspace::Session;
+    use redis_persist_engine::persist::{AppendFsync, PersistConfig, Server, SimClock};
+    use redis_persist_engine::storage::SimDisk;
+    const T: i64 = 1_800_000_000_000;
+    let cfg = PersistConfig {
+        appendonly: true,
+        appendfsync: AppendFsync::Always,
+        save: Vec::new(),
+        ..PersistConfig::default()
+    };
+    let mut srv = Server::open(SimDisk::new(), SimClock::at(T), cfg).unwrap();
+    let mut s = Session::new();
+    let mut run = |argv: &[&str]| {
+        let argv: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+        format!("{:?}", srv.execute(&mut s, &argv))
+    };
+    run(&["HSET", "h", "a", "1", "b", "2"]);
+    assert_eq!(
+        run(&["HEXPIRE", "h", "0", "FIELDS", "1", "a"]),
+        "Array([Int(2)])"
+    );
+    assert_eq!(
+        run(&["HEXPIRE", "h", "5", "FIELDS", "2", "b", "zz"]),
+        "Array([Int(1), Int(-2)])"
+    );
+    let disk = srv.into_storage();
+    let (_, aof) = disk
+        .files()
+        .into_iter()
+        .find(|(n, _)| n.ends_with(".incr.aof"))
+        .expect("an incremental AOF");
+    let aof = String::from_utf8(aof).unwrap();
+    let resp = |w: &[&str]| {
+        let mut out = format!("*{}\r\n", w.len());
+        for x in w {
+            out += &format!("${}\r\n{x}\r\n", x.len());
+        }
+        out
+    };
+    assert!(aof.contains(&resp(&["HDEL", "h", "a"])), "{aof:?}");
+    let at = (T + 5000).to_string();
+    let timed = resp(&["HPEXPIREAT", "h", &at, "FIELDS", "1", "b"]);
+    assert!(aof.contains(&timed), "{aof:?}");
+    assert!(!aof.to_ascii_uppercase().contains("HEXPIRE\r\n"), "{aof:?}");
+}
+
+/// The machine histories that showed both halves of the bug above, and the hash-field expiry
+/// below: they must pass.
+#[test]
+fn machine_histories_with_field_ttls_pass() {
+    use proptests::machine::{run, Cmd, Step};
+    use redis_persist_engine::persist::Sabotage;
+    // Key 2 is the shared `k0`, so the last history's DECR meets the hash.
+    let c = |op, a, b| Step::Cmd(Cmd { op, key: 2, a, b });
+    // HINCRBY k0 0 -3; HEXPIRE k0 0 FIELDS 3 0 0 f5 (deleted at once); then a crash.
+    run(&[c(61, 4, 0), c(63, 4, 0)], Sabotage::default()).unwrap();
+    // HSET k0 3 cc 0 0; HEXPIRE k0 5 FIELDS 3 3 1 f45; 3 s pass; power loss.
+    let ttl = [c(56, 7, 0), c(63, 7, 5), Step::Tick(2999), Step::Crash(0)];
+    run(&ttl, Sabotage::default()).unwrap();
+    // HSET k0 3 cc 3 cc; HEXPIRE k0 1 FIELDS 3 3 1 f45; 1001 ms pass; DECR k0.
+    let gone = [c(56, 7, 7), c(63, 7, 1), Step::Tick(1000), c(19, 0, 0)];
+    run(&gone, Sabotage::default()).unwrap();
+}
+
+/// Found by the machine: a hash whose every field had expired stayed in the keyspace however
+/// much time passed, so DECR or SET NX on its key saw a hash (WRONGTYPE, nil) where Redis's cron
+/// (`activeExpireHashFieldCycle`) would have removed it. Fixed by expiring due fields on every
+/// tick, each propagated as HDEL.
+#[test]
+fn expired_hash_fields_are_removed_by_the_clock() {
+    use redis_persist_engine::keyspace::Session;
+    use redis_persist_engine::persist::{PersistConfig, Server, SimClock};
+    use redis_persist_engine::storage::SimDisk;
+    let clock = SimClock::at(1_000_000);
+    let cfg = PersistConfig {
+        save: Vec::new(),
+        ..PersistConfig::default()
+    };
+    let mut srv = Server::open(SimDisk::new(), clock.clone(), cfg).unwrap();
+    let mut s = Session::new();
+    srv.execute(&mut s, &[b"HSET", b"h", b"f", b"v"]);
+    srv.execute(&mut s, &[b"HPEXPIRE", b"h", b"100", b"FIELDS", b"1", b"f"]);
+    clock.advance(101);
+    srv.tick();
+    assert!(srv.dataset().keys.is_empty(), "{:?}", srv.dataset());
+    let r = srv.execute(&mut s, &[b"SET", b"h", b"1", b"NX"]);
+    assert_eq!(format!("{r:?}"), "Ok");
+}
+
+/// Found by the machine: a hash field's HDEL (from the clock's expiry) lost in a crash left the
+/// AOF with the field and its past time; the restart kept it, so DEL of the key answered 1 where
+/// the key had logically been gone (Redis's first cron cycle after a load removes such fields).
+/// Fixed by running the field expiry once when the server opens.
+#[test]
+fn fields_past_their_time_after_a_load_are_gone_at_once() {
+    use proptests::machine::{run, Cmd, Setting, Step};
+    use redis_persist_engine::persist::Sabotage;
+    let c = |op, a, b| Cmd { op, key: 1, a, b };
+    let steps = [
+        // HSET h1 2 1.5 2 1.5; HEXPIRE h1 2 FIELDS 3 0 2 f85.
+        Step::Cmd(c(56, 10, 10)),
+        Step::Cmd(c(63, 0, 2)),
+        Step::Config(Setting::Fsync(2)),
+        Step::Tick(2000),
+        Step::Crash(2),
+        // MULTI, DEL h1, EXEC.
+        Step::Multi(vec![c(20, 63, 0)]),
+    ];
+    run(&steps, Sabotage::default()).unwrap();
+}

@@ -102,6 +102,18 @@ pub fn replay_files<A: AofSource + ?Sized>(
     ks: &mut Keyspace,
     opts: &LoadOptions,
 ) -> Result<Vec<Replayed>> {
+    replay_files_planted(src, names, ks, opts, false)
+}
+
+/// [`replay_files`], with the planted bug `persist::Sabotage::aof_ignores_multi` when
+/// `ignore_multi` (only the persisting server passes its sabotage here).
+pub(crate) fn replay_files_planted<A: AofSource + ?Sized>(
+    src: &A,
+    names: &[Vec<u8>],
+    ks: &mut Keyspace,
+    opts: &LoadOptions,
+    ignore_multi: bool,
+) -> Result<Vec<Replayed>> {
     let mut session = Session::new();
     let mut out = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
@@ -122,7 +134,16 @@ pub fn replay_files<A: AofSource + ?Sized>(
             what: "AOF file",
             detail: format!("{}: {e}", src.display(name)),
         })?;
-        let r = replay(reader, Some(len), ks, &mut session, opts, last).map_err(named)?;
+        let r = replay_planted(
+            reader,
+            Some(len),
+            ks,
+            &mut session,
+            opts,
+            last,
+            ignore_multi,
+        )
+        .map_err(named)?;
         out.push(r);
     }
     Ok(out)
@@ -162,7 +183,7 @@ pub fn load_stream<R: Read>(
         }
         ks = Keyspace::from_dataset_with(Config::replay(), &ds);
     }
-    let r = replay_commands(src, len, &mut ks, &mut Session::new(), opts, true)?;
+    let r = replay_commands(src, len, &mut ks, &mut Session::new(), opts, true, false)?;
     let mut dataset = ks.to_dataset(None);
     dataset.source = Some(SourceInfo {
         kind: "aof".into(),
@@ -193,6 +214,18 @@ pub fn replay<R: Read>(
     opts: &LoadOptions,
     last: bool,
 ) -> Result<Replayed> {
+    replay_planted(r, len, ks, s, opts, last, false)
+}
+
+fn replay_planted<R: Read>(
+    r: R,
+    len: Option<u64>,
+    ks: &mut Keyspace,
+    s: &mut Session,
+    opts: &LoadOptions,
+    last: bool,
+    ignore_multi: bool,
+) -> Result<Replayed> {
     let ro = ReadOptions {
         total_len: len,
         ..opts.rdb
@@ -214,7 +247,7 @@ pub fn replay<R: Read>(
         *ks = Keyspace::from_dataset_with(Config::replay(), &c.finish()?);
         src = reader.into_source();
     }
-    replay_commands(src, len, ks, s, opts, last)
+    replay_commands(src, len, ks, s, opts, last, ignore_multi)
 }
 
 /// Replays the RESP commands of `src` (after any preamble) into `ks`.
@@ -225,6 +258,7 @@ fn replay_commands<R: Read>(
     s: &mut Session,
     opts: &LoadOptions,
     last: bool,
+    ignore_multi: bool,
 ) -> Result<Replayed> {
     let mut cr = CommandReader::new(src, Strictness::Server);
     let mut out = Replayed {
@@ -267,6 +301,11 @@ fn replay_commands<R: Read>(
                             ),
                         ));
                     }
+                }
+                let framing =
+                    argv[0].eq_ignore_ascii_case(b"multi") || argv[0].eq_ignore_ascii_case(b"exec");
+                if ignore_multi && framing {
+                    continue;
                 }
                 if argv[0].eq_ignore_ascii_case(b"multi") {
                     multi_start = Some(at);

@@ -3,7 +3,7 @@
 //! directory a persisting server appends to, switches and rewrites.
 mod files;
 mod layout;
-mod load;
+pub(crate) mod load;
 pub mod memory;
 
 pub use files::AofFiles;

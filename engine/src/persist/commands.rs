@@ -113,6 +113,22 @@ impl<S: Storage, C: Clock> Server<S, C> {
             .collect()
     }
 
+    /// The cron's active expiry of hash fields: each field removed is propagated as HDEL, as
+    /// Redis's `propagateHashFieldDeletion` does (a failed append stops the server as any write).
+    pub(super) fn expire_fields(&mut self, now: i64) {
+        let forms: Vec<(u64, Argv)> = self
+            .ks
+            .expire_hash_fields(now)
+            .into_iter()
+            .map(|(db, k, f)| (db, vec![b"HDEL".to_vec(), k, f]))
+            .collect();
+        if forms.is_empty() || self.refuse_writes().is_some() {
+            return;
+        }
+        self.dirty += forms.len() as u64;
+        let _ = self.append(&forms, now);
+    }
+
     /// Why writes are refused now, as Redis's MISCONF errors.
     fn refuse_writes(&self) -> Option<Reply> {
         if self.aof.is_some() && self.aof_write_error {

@@ -34,6 +34,14 @@ pub struct Sabotage {
     pub drop_rewrite_writes: bool,
     /// The reply is given even when appending to the AOF failed (and the server goes on).
     pub ack_before_append: bool,
+    /// The RDB writer (dumps and preamble bases) stores listpack integers that need 24 bits in
+    /// the 16-bit form: an encoding detail dropped, the value truncated.
+    pub narrow_listpack_ints: bool,
+    /// RDBs (the dump and a preamble base) are loaded without verifying their CRC-64.
+    pub accept_bad_crc: bool,
+    /// The AOF loader runs the commands of a MULTI block as they come (MULTI and EXEC
+    /// skipped), so a block a crash cut short is half applied.
+    pub aof_ignores_multi: bool,
 }
 
 /// The settings.

@@ -80,6 +80,7 @@ pub fn propagate(ks: &mut Keyspace, db: u64, now: i64, argv: &[&[u8]], reply: &R
             _ => vec![vec![b"DEL".to_vec(), key.to_vec()]],
         },
         "set" => set_form(ks, db, now, argv),
+        "hexpire" | "hpexpire" | "hexpireat" | "hpexpireat" => hexpire_form(now, argv, reply),
         "incrbyfloat" => match reply {
             Reply::Bulk(v) => vec![vec![
                 b"SET".to_vec(),
@@ -112,6 +113,54 @@ pub fn propagate(ks: &mut Keyspace, db: u64, now: i64, argv: &[&[u8]], reply: &R
         }
         _ => vec![owned()],
     }
+}
+
+/// H(P)EXPIRE(AT), as Redis's `hexpireGenericCommand` propagates it: each field its time deleted
+/// (reply 2) becomes an `HDEL`, the fields that got the time (reply 1) one `HPEXPIREAT` with the
+/// absolute time in ms, and fields left alone (0, -2) are dropped. Replayed verbatim, a relative
+/// time would restart at the load's clock and a past one would keep the field (loading keeps what
+/// is already expired).
+fn hexpire_form(now: i64, argv: &[&[u8]], reply: &Reply) -> Vec<Argv> {
+    let Reply::Array(codes) = reply else {
+        return Vec::new();
+    };
+    let name = lower(argv[0]);
+    let parsed = std::str::from_utf8(argv[2])
+        .ok()
+        .and_then(|t| t.parse::<i64>().ok());
+    let Some(mut when) = parsed else {
+        return Vec::new();
+    };
+    if name == "hexpire" || name == "hexpireat" {
+        when = when.saturating_mul(1000);
+    }
+    if name == "hexpire" || name == "hpexpire" {
+        when = when.saturating_add(now);
+    }
+    // The fields follow FIELDS and their count, after an optional NX/XX/GT/LT.
+    let Some(at) = argv.iter().position(|a| is(a, "fields")) else {
+        return Vec::new();
+    };
+    let fields = argv.get(at + 2..).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut timed = Vec::new();
+    for (f, code) in fields.iter().zip(codes) {
+        match code {
+            Reply::Int(2) => out.push(vec![b"HDEL".to_vec(), argv[1].to_vec(), f.to_vec()]),
+            Reply::Int(1) => timed.push(f.to_vec()),
+            _ => {}
+        }
+    }
+    if !timed.is_empty() {
+        let mut form = vec![b"HPEXPIREAT".to_vec(), argv[1].to_vec(), num(when)];
+        // The condition is kept: it held when the command ran, and holds again on replay.
+        form.extend(argv[3..at].iter().map(|a| a.to_vec()));
+        form.push(b"FIELDS".to_vec());
+        form.push(num(timed.len() as i64));
+        form.extend(timed);
+        out.push(form);
+    }
+    out
 }
 
 /// SET: an EX/PX/EXAT option becomes PXAT with the time the key got; GET is dropped.

@@ -24,6 +24,9 @@ pub struct Encoder {
     /// The file's hash template registry: template hashes are written by reference (types
     /// 30/32). Without one (DUMP payloads) they carry their names (types 29/31).
     pub templates: Option<std::sync::Arc<super::template::Registry>>,
+    /// A planted bug for the test suite (see [`super::WriteOptions::narrow_listpack_ints`]).
+    #[doc(hidden)]
+    pub narrow_listpack_ints: bool,
 }
 
 impl Encoder {
@@ -35,11 +38,12 @@ impl Encoder {
             strings: string::Writer::new(compress),
             lp_form: target.backlen(),
             templates: None,
+            narrow_listpack_ints: false,
         }
     }
 
     fn lp(&self) -> listpack::Builder {
-        listpack::Builder::with_form(self.lp_form)
+        listpack::Builder::with_form(self.lp_form).planted_narrow_ints(self.narrow_listpack_ints)
     }
 
     /// Appends an RDB string (see [`string::Writer::write`]).
@@ -307,7 +311,8 @@ impl Encoder {
         }
         let mut nodes: Vec<Node> = Vec::new();
         let form = self.lp_form;
-        let new_lp = || listpack::Builder::with_form(form);
+        let narrow = self.narrow_listpack_ints;
+        let new_lp = || listpack::Builder::with_form(form).planted_narrow_ints(narrow);
         let mut lp: Option<listpack::Builder> = None;
         let mut zl: Option<ziplist::Builder> = None;
         for (i, item) in items.iter().enumerate() {

@@ -313,6 +313,7 @@ pub struct Builder {
     buf: Vec<u8>,
     count: usize,
     form: Backlen,
+    narrow_ints: bool,
 }
 
 impl Default for Builder {
@@ -335,7 +336,16 @@ impl Builder {
             buf,
             count: 0,
             form,
+            narrow_ints: false,
         }
+    }
+
+    /// A planted bug for the test suite (see `persist::Sabotage::narrow_listpack_ints`):
+    /// integers that need the 24-bit form are written in the 16-bit one, truncated.
+    #[doc(hidden)]
+    pub fn planted_narrow_ints(mut self, on: bool) -> Builder {
+        self.narrow_ints = on;
+        self
     }
 
     /// Bytes the finished listpack will take.
@@ -398,7 +408,9 @@ impl Builder {
             let u = (v as u16) & 0x1fff;
             self.buf
                 .extend_from_slice(&[0xc0 | (u >> 8) as u8, u as u8]);
-        } else if i16::try_from(v).is_ok() {
+        } else if i16::try_from(v).is_ok()
+            || (self.narrow_ints && (-(1 << 23)..(1 << 23)).contains(&v))
+        {
             self.buf.push(0xf1);
             self.buf.extend_from_slice(&(v as i16).to_le_bytes());
         } else if (-(1 << 23)..(1 << 23)).contains(&v) {

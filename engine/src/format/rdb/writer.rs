@@ -27,6 +27,10 @@ pub struct WriteOptions {
     pub aof_base: bool,
     /// Encoding threads: 0 picks one per core (up to 8). The bytes written never depend on it.
     pub threads: usize,
+    /// A planted bug, never set outside the test suite's hunts: listpack integers that need
+    /// 24 bits are written in the 16-bit form (the value silently truncated).
+    #[doc(hidden)]
+    pub narrow_listpack_ints: bool,
 }
 
 impl WriteOptions {
@@ -41,6 +45,7 @@ impl WriteOptions {
             allow_loss: false,
             aof_base: false,
             threads: 0,
+            narrow_listpack_ints: false,
         }
     }
 }
@@ -169,6 +174,7 @@ pub fn write_dataset<W: Write>(
     let t = opts.target;
     let lvl = t.level();
     let mut enc = Encoder::new(t, opts.thresholds, opts.compression);
+    enc.narrow_listpack_ints = opts.narrow_listpack_ints;
     let mut s = Sink {
         w,
         buf: Vec::with_capacity(CHUNK * 2),
@@ -224,6 +230,7 @@ pub fn write_dataset<W: Write>(
         (0..threads)
             .map(|_| {
                 let mut w = Encoder::new(t, opts.thresholds, opts.compression);
+                w.narrow_listpack_ints = opts.narrow_listpack_ints;
                 w.templates = enc.templates.clone();
                 (w, Vec::new())
             })
