@@ -318,3 +318,19 @@ fn a_transaction_reaches_the_aof_inside_multi_exec_and_only_at_exec() {
     assert!(matches!(r.run(&["EXEC"]), Reply::Error(_)));
     assert_eq!(incr_aof(&r), want);
 }
+
+#[test]
+fn the_skip_fsync_sabotage_skips_exactly_every_third_fsync() {
+    // The sabotage's contract (config.rs): under `always`, every third AOF fsync is skipped, so
+    // the third and sixth of six acknowledged writes go without one.
+    let mut cfg = config(true, AppendFsync::Always);
+    cfg.sabotage.skip_fsync_always = true;
+    let mut r = Rig::new(cfg);
+    let before = r.srv.storage().op_counts()[1];
+    let mut fsyncs = Vec::new();
+    for i in 0..6 {
+        r.ok(&["SET", &format!("k{i}"), "v"]);
+        fsyncs.push(r.srv.storage().op_counts()[1] - before);
+    }
+    assert_eq!(fsyncs, [1, 2, 2, 3, 4, 4]);
+}
