@@ -162,3 +162,27 @@ fn shutdown_saves_only_when_save_rules_are_set() {
     srv.shutdown().unwrap();
     assert!(has_file(&srv, "dump.rdb"));
 }
+
+#[test]
+fn config_set_of_a_threshold_governs_the_keys_written_after_it() {
+    // t_zset.c zsetTypeCreate: a new sorted set is a listpack only while its size hint is within
+    // zset-max-listpack-entries; at 0 even a one-member ZADD creates a skiplist.
+    let (mut srv, _) = server(false, "");
+    run(&mut srv, &["ZADD", "before", "1", "a"]);
+    assert_eq!(
+        run(&mut srv, &["OBJECT", "ENCODING", "before"]),
+        Reply::bulk(b"listpack")
+    );
+    assert_eq!(
+        run(
+            &mut srv,
+            &["CONFIG", "SET", "zset-max-listpack-entries", "0"]
+        ),
+        Reply::Ok
+    );
+    run(&mut srv, &["ZADD", "after", "1", "a"]);
+    assert_eq!(
+        run(&mut srv, &["OBJECT", "ENCODING", "after"]),
+        Reply::bulk(b"skiplist")
+    );
+}
