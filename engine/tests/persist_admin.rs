@@ -51,6 +51,9 @@ fn lastsave_is_the_last_save_in_unix_seconds() {
         run(&mut srv, &["LASTSAVE"]),
         Reply::Int((T0 + 7_900) / 1000)
     );
+    // Stats count every dump attempted: the SAVE above and this one.
+    assert_eq!(run(&mut srv, &["SAVE"]), Reply::Ok);
+    assert_eq!(srv.stats().save_attempts, 2);
 }
 
 #[test]
