@@ -189,3 +189,17 @@ fn config_set_of_a_threshold_governs_the_keys_written_after_it() {
         Reply::bulk(b"skiplist")
     );
 }
+
+#[test]
+fn a_save_rule_waits_for_its_seconds() {
+    // server.c serverCron: a rule fires once dirty >= changes and more than its seconds have
+    // passed since the last save; half-way through them nothing is saved.
+    let (mut srv, clock) = server(false, "60 1");
+    run(&mut srv, &["SET", "a", "1"]);
+    clock.advance(30_000);
+    srv.tick();
+    assert!(!has_file(&srv, "dump.rdb"));
+    clock.advance(31_000);
+    srv.tick();
+    assert!(has_file(&srv, "dump.rdb"));
+}
