@@ -281,3 +281,56 @@ fn every_file_the_server_leaves_decodes() {
         None
     );
 }
+
+/// The incremental AOF file's bytes (the one file named `*.incr.aof` right after opening).
+fn incr_aof(r: &Rig) -> Vec<u8> {
+    let files = r.srv.storage().files();
+    let mut incr = files.iter().filter(|(n, _)| n.ends_with(".incr.aof"));
+    let (_, bytes) = incr.next().expect("an incremental file");
+    assert!(incr.next().is_none(), "one incremental file");
+    bytes.clone()
+}
+
+#[test]
+fn a_transaction_reaches_the_aof_inside_multi_exec_and_only_at_exec() {
+    // Redis 7.0 multi.c and server.c: a command sent inside MULTI is answered +QUEUED and not run;
+    // EXEC answers each command's reply in order and propagates the writes wrapped in MULTI/EXEC,
+    // the SELECT before the MULTI (propagatePendingCommands takes the first op's database).
+    let mut r = Rig::new(config(true, AppendFsync::Always));
+    r.ok(&["MULTI"]);
+    assert_eq!(r.run(&["SET", "a", "1"]), Reply::Queued);
+    assert_eq!(r.run(&["INCR", "n"]), Reply::Queued);
+    assert_eq!(incr_aof(&r), b"", "nothing is written before EXEC");
+    assert!(r.srv.dataset().keys.is_empty(), "nothing runs before EXEC");
+    assert_eq!(
+        r.run(&["EXEC"]),
+        Reply::Array(vec![Reply::Ok, Reply::Int(1)])
+    );
+    let want: &[u8] = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$5\r\nMULTI\r\n\
+        *3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*1\r\n$4\r\nEXEC\r\n";
+    assert_eq!(incr_aof(&r), want);
+    // A transaction of reads propagates nothing (propagatePendingCommands returns on no ops).
+    r.ok(&["MULTI"]);
+    r.ok(&["GET", "a"]);
+    r.ok(&["EXEC"]);
+    assert_eq!(incr_aof(&r), want);
+    // EXEC outside MULTI is refused (multi.c: "EXEC without MULTI") and writes nothing.
+    assert!(matches!(r.run(&["EXEC"]), Reply::Error(_)));
+    assert_eq!(incr_aof(&r), want);
+}
+
+#[test]
+fn the_skip_fsync_sabotage_skips_exactly_every_third_fsync() {
+    // The sabotage's contract (config.rs): under `always`, every third AOF fsync is skipped, so
+    // the third and sixth of six acknowledged writes go without one.
+    let mut cfg = config(true, AppendFsync::Always);
+    cfg.sabotage.skip_fsync_always = true;
+    let mut r = Rig::new(cfg);
+    let before = r.srv.storage().op_counts()[1];
+    let mut fsyncs = Vec::new();
+    for i in 0..6 {
+        r.ok(&["SET", &format!("k{i}"), "v"]);
+        fsyncs.push(r.srv.storage().op_counts()[1] - before);
+    }
+    assert_eq!(fsyncs, [1, 2, 2, 3, 4, 4]);
+}

@@ -202,6 +202,44 @@ mod tests {
         assert_eq!(c.get("appendonly").as_deref(), Some("no"));
         assert_eq!(c.get("aof-use-rdb-preamble").as_deref(), Some("yes"));
         assert_eq!(c.sabotage, Sabotage::default());
+        // The rest of config.c's defaults (createBoolConfig / createStringConfig, 7.0.15).
+        for (name, want) in [
+            ("aof-load-truncated", "yes"),
+            ("aof-timestamp-enabled", "no"),
+            ("rdbcompression", "yes"),
+            ("rdbchecksum", "yes"),
+            ("dbfilename", "dump.rdb"),
+            ("appendfilename", "appendonly.aof"),
+            ("appenddirname", "appendonlydir"),
+        ] {
+            assert_eq!(c.get(name).as_deref(), Some(want), "{name}");
+        }
+        assert_eq!(c.get("no-such-parameter"), None);
+    }
+
+    #[test]
+    fn get_gives_back_what_set_took() {
+        // CONFIG GET answers the value CONFIG SET stored, in Redis's spelling.
+        let mut c = PersistConfig::default();
+        for name in [
+            "appendonly",
+            "aof-use-rdb-preamble",
+            "aof-load-truncated",
+            "aof-timestamp-enabled",
+            "rdbcompression",
+            "rdbchecksum",
+        ] {
+            for v in ["yes", "no", "YES", "No"] {
+                c.set(name, v).unwrap();
+                assert_eq!(c.get(name), Some(v.to_ascii_lowercase()), "{name} {v}");
+            }
+        }
+        for v in ["always", "no", "everysec"] {
+            c.set("appendfsync", v).unwrap();
+            assert_eq!(c.get("appendfsync").as_deref(), Some(v));
+        }
+        c.set("save", "900 1 10 5").unwrap();
+        assert_eq!(c.get("save").as_deref(), Some("900 1 10 5"));
     }
 
     #[test]

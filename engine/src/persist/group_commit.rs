@@ -132,6 +132,7 @@ mod tests {
         // Not acknowledged yet: a crash now may lose all five.
         assert_eq!(keys(&srv, CrashImage::LoseUnsynced), 0);
         srv.sync_turn().unwrap();
+        assert!(!srv.turn_pending(), "the turn's bytes are written");
         let after = srv.storage().op_counts();
         assert_eq!(after[0] - before[0], 1, "one write");
         assert_eq!(after[1] - before[1], 1, "one fsync");
@@ -140,6 +141,15 @@ mod tests {
         srv.execute(&mut sessions[0], &[b"GET", b"k0"]);
         srv.sync_turn().unwrap();
         assert_eq!(srv.storage().op_counts(), after);
+    }
+
+    #[test]
+    fn group_commit_is_off_until_turned_on_and_after_turned_off() {
+        let mut srv = server(AppendFsync::Always);
+        assert!(srv.group_commit());
+        srv.set_group_commit(false).unwrap();
+        assert!(!srv.group_commit());
+        assert!(!srv.turn_pending());
     }
 
     #[test]
@@ -193,15 +203,21 @@ mod tests {
         srv.cfg.sabotage.skip_fsync_always = true;
         let mut s = Session::new();
         let mut lost = false;
+        let before = srv.storage().op_counts()[1];
+        let mut fsyncs = Vec::new();
         for i in 0..6 {
             let k = format!("k{i}");
             srv.execute(&mut s, &[b"SET", k.as_bytes(), b"v"]);
             srv.sync_turn().unwrap();
+            fsyncs.push(srv.storage().op_counts()[1] - before);
             lost |= keys(&srv, CrashImage::LoseUnsynced) < i + 1;
         }
         assert!(
             lost,
             "a skipped fsync leaves an acknowledged write undurable"
         );
+        // The sabotage's contract (config.rs): every third fsync skipped, the third turn's and
+        // the sixth's.
+        assert_eq!(fsyncs, [1, 2, 2, 3, 4, 4]);
     }
 }

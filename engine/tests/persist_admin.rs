@@ -1,0 +1,205 @@
+//! The persistence commands a client sends to the persisting server (LASTSAVE, BGSAVE, CONFIG
+//! GET/SET, SHUTDOWN) and what a network server reads of it, against Redis 7.0.15's behaviour.
+use redis_persist_engine::keyspace::{Reply, Session};
+use redis_persist_engine::persist::{AppendFsync, PersistConfig, Server, SimClock};
+use redis_persist_engine::storage::SimDisk;
+
+const T0: i64 = 1_800_000_000_250;
+
+fn server(appendonly: bool, save: &str) -> (Server<SimDisk, SimClock>, SimClock) {
+    let clock = SimClock::at(T0);
+    let mut cfg = PersistConfig {
+        appendonly,
+        appendfsync: AppendFsync::Always,
+        ..PersistConfig::default()
+    };
+    cfg.set("save", save).unwrap();
+    let mut srv = Server::open(SimDisk::new(), clock.clone(), cfg).unwrap();
+    srv.auto_finish = false;
+    (srv, clock)
+}
+
+fn run(srv: &mut Server<SimDisk, SimClock>, args: &[&str]) -> Reply {
+    let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    srv.execute(&mut Session::new(), &argv)
+}
+
+fn has_file(srv: &Server<SimDisk, SimClock>, suffix: &str) -> bool {
+    srv.storage()
+        .files()
+        .iter()
+        .any(|(n, _)| n.ends_with(suffix))
+}
+
+fn incr_len(srv: &Server<SimDisk, SimClock>) -> usize {
+    let files = srv.storage().files();
+    let (_, bytes) = files
+        .iter()
+        .find(|(n, _)| n.ends_with(".incr.aof"))
+        .expect("an incremental file");
+    bytes.len()
+}
+
+#[test]
+fn lastsave_is_the_last_save_in_unix_seconds() {
+    // LASTSAVE: "the UNIX TIME of the last DB save executed with success", in seconds.
+    let (mut srv, clock) = server(false, "");
+    clock.advance(7_900);
+    assert_eq!(run(&mut srv, &["SAVE"]), Reply::Ok);
+    clock.advance(60_000);
+    assert_eq!(
+        run(&mut srv, &["LASTSAVE"]),
+        Reply::Int((T0 + 7_900) / 1000)
+    );
+    // Stats count every dump attempted: the SAVE above and this one.
+    assert_eq!(run(&mut srv, &["SAVE"]), Reply::Ok);
+    assert_eq!(srv.stats().save_attempts, 2);
+}
+
+#[test]
+fn bgsave_answers_started_and_its_finish_writes_the_dump() {
+    // rdb.c bgsaveCommand: addReplyStatus(c,"Background saving started").
+    let (mut srv, _) = server(false, "");
+    run(&mut srv, &["SET", "a", "1"]);
+    assert_eq!(
+        run(&mut srv, &["BGSAVE"]),
+        Reply::Status("Background saving started".into())
+    );
+    assert_eq!(srv.jobs_started_ms(), (Some(T0), None));
+    assert!(!has_file(&srv, "dump.rdb"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !srv.bgsave_finished() {
+        assert!(std::time::Instant::now() < deadline, "BGSAVE thread ends");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    srv.bgsave_finish().unwrap();
+    assert!(has_file(&srv, "dump.rdb"));
+    assert!(!srv.bgsave_finished(), "no job left once finished");
+    assert_eq!(srv.jobs_started_ms(), (None, None));
+}
+
+#[test]
+fn a_rewrite_reports_its_start_and_its_end() {
+    let (mut srv, _) = server(true, "");
+    assert!(!srv.rewrite_finished());
+    srv.bgrewriteaof_start().unwrap();
+    assert_eq!(srv.jobs_started_ms(), (None, Some(T0)));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !srv.rewrite_finished() {
+        assert!(std::time::Instant::now() < deadline, "rewrite thread ends");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    srv.bgrewriteaof_finish().unwrap();
+    assert!(!srv.rewrite_finished());
+}
+
+#[test]
+fn config_get_and_set_over_the_command_path() {
+    let (mut srv, _) = server(true, "");
+    let pair =
+        |n: &str, v: &str| Reply::Array(vec![Reply::bulk(n.as_bytes()), Reply::bulk(v.as_bytes())]);
+    assert_eq!(
+        run(&mut srv, &["CONFIG", "GET", "appendfsync"]),
+        pair("appendfsync", "always")
+    );
+    // An unknown name matches nothing: an empty array.
+    assert_eq!(
+        run(&mut srv, &["CONFIG", "GET", "no-such-parameter"]),
+        Reply::Array(Vec::new())
+    );
+    assert_eq!(
+        run(&mut srv, &["CONFIG", "SET", "appendfsync", "no"]),
+        Reply::Ok
+    );
+    assert_eq!(srv.config().appendfsync, AppendFsync::No);
+    // A name without its value pair is refused (config.c: wrong number of arguments), and
+    // changes nothing.
+    assert!(matches!(
+        run(
+            &mut srv,
+            &["CONFIG", "SET", "appendfsync", "always", "rdbcompression"]
+        ),
+        Reply::Error(_)
+    ));
+    assert_eq!(srv.config().appendfsync, AppendFsync::No);
+}
+
+#[test]
+fn config_set_appendonly_no_stops_appending() {
+    // aof.c stopAppendOnly: the AOF is closed and later writes no longer reach it.
+    let (mut srv, _) = server(true, "");
+    run(&mut srv, &["SET", "a", "1"]);
+    let len = incr_len(&srv);
+    assert!(len > 0);
+    assert_eq!(
+        run(&mut srv, &["CONFIG", "SET", "appendonly", "no"]),
+        Reply::Ok
+    );
+    assert_eq!(srv.aof_lengths(), None);
+    run(&mut srv, &["SET", "b", "2"]);
+    assert_eq!(incr_len(&srv), len);
+}
+
+#[test]
+fn the_aof_length_is_what_the_incremental_file_holds() {
+    // SELECT 0 (23 bytes in RESP) then SET a 1 (27 bytes), written and nothing pending.
+    let (mut srv, _) = server(true, "");
+    assert_eq!(srv.aof_lengths(), Some((0, 0)));
+    run(&mut srv, &["SET", "a", "1"]);
+    assert_eq!(srv.aof_lengths(), Some((50, 0)));
+    assert_eq!(incr_len(&srv), 50);
+    assert_eq!(srv.now_ms(), T0);
+    assert_eq!(srv.keyspace().to_dataset(None).keys.len(), 1);
+}
+
+#[test]
+fn shutdown_saves_only_when_save_rules_are_set() {
+    // server.c prepareForShutdown: rdbSave when saveparamslen > 0 (and no NOSAVE).
+    let (mut srv, _) = server(true, "");
+    run(&mut srv, &["SET", "a", "1"]);
+    srv.shutdown().unwrap();
+    assert!(!has_file(&srv, "dump.rdb"));
+    assert_eq!(srv.stopped(), Some("shut down"));
+    let (mut srv, _) = server(true, "3600 1");
+    run(&mut srv, &["SET", "a", "1"]);
+    srv.shutdown().unwrap();
+    assert!(has_file(&srv, "dump.rdb"));
+}
+
+#[test]
+fn config_set_of_a_threshold_governs_the_keys_written_after_it() {
+    // t_zset.c zsetTypeCreate: a new sorted set is a listpack only while its size hint is within
+    // zset-max-listpack-entries; at 0 even a one-member ZADD creates a skiplist.
+    let (mut srv, _) = server(false, "");
+    run(&mut srv, &["ZADD", "before", "1", "a"]);
+    assert_eq!(
+        run(&mut srv, &["OBJECT", "ENCODING", "before"]),
+        Reply::bulk(b"listpack")
+    );
+    assert_eq!(
+        run(
+            &mut srv,
+            &["CONFIG", "SET", "zset-max-listpack-entries", "0"]
+        ),
+        Reply::Ok
+    );
+    run(&mut srv, &["ZADD", "after", "1", "a"]);
+    assert_eq!(
+        run(&mut srv, &["OBJECT", "ENCODING", "after"]),
+        Reply::bulk(b"skiplist")
+    );
+}
+
+#[test]
+fn a_save_rule_waits_for_its_seconds() {
+    // server.c serverCron: a rule fires once dirty >= changes and more than its seconds have
+    // passed since the last save; half-way through them nothing is saved.
+    let (mut srv, clock) = server(false, "60 1");
+    run(&mut srv, &["SET", "a", "1"]);
+    clock.advance(30_000);
+    srv.tick();
+    assert!(!has_file(&srv, "dump.rdb"));
+    clock.advance(31_000);
+    srv.tick();
+    assert!(has_file(&srv, "dump.rdb"));
+}

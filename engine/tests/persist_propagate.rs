@@ -1,0 +1,197 @@
+//! The AOF forms of the commands Redis rewrites before propagating them, checked against what
+//! Redis 7.0.15's own sources write (t_string.c, expire.c, t_stream.c, cluster.c).
+//!
+//! Each expectation cites the rewrite in the Redis source; the cases avoid the options where the
+//! engine's form differs from Redis's yet replays the same (NX/GT/LT on EXPIRE, `~` on XADD).
+use redis_persist_engine::keyspace::{Keyspace, Reply, Session};
+use redis_persist_engine::persist::{is_write, propagate};
+
+const T: i64 = 1_800_000_000_000;
+
+/// Runs `setup` then `cmd` on a fresh keyspace at time `T`, and returns `cmd`'s reply and the
+/// forms the persisting server would append for it.
+fn run(setup: &[&[&str]], cmd: &[&str]) -> (Reply, Vec<Vec<String>>) {
+    let mut ks = Keyspace::new();
+    let mut s = Session::new();
+    for c in setup {
+        let argv: Vec<&[u8]> = c.iter().map(|a| a.as_bytes()).collect();
+        ks.execute(&mut s, T, &argv).expect("setup runs");
+    }
+    let argv: Vec<&[u8]> = cmd.iter().map(|a| a.as_bytes()).collect();
+    let reply = ks
+        .execute(&mut s, T, &argv)
+        .unwrap_or_else(|e| Reply::Error(format!("ERR {e}")));
+    let forms = propagate(&mut ks, 0, T, &argv, &reply)
+        .into_iter()
+        .map(|f| {
+            f.iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .collect();
+    (reply, forms)
+}
+
+fn forms(setup: &[&[&str]], cmd: &[&str]) -> Vec<Vec<String>> {
+    run(setup, cmd).1
+}
+
+fn form(words: &[&str]) -> Vec<Vec<String>> {
+    vec![words.iter().map(|w| w.to_string()).collect()]
+}
+
+#[test]
+fn reads_and_refused_commands_propagate_nothing() {
+    assert!(is_write(b"set") && is_write(b"DEL") && !is_write(b"GET"));
+    assert!(forms(&[&["SET", "k", "v"]], &["GET", "k"]).is_empty());
+    // INCR on a non-number is refused (t_string.c), so nothing reaches the AOF.
+    assert!(forms(&[&["SET", "k", "v"]], &["INCR", "k"]).is_empty());
+    // A plain write goes as it was sent.
+    assert_eq!(
+        forms(&[], &["APPEND", "k", "v"]),
+        form(&["APPEND", "k", "v"])
+    );
+}
+
+#[test]
+fn set_with_a_relative_expiry_becomes_set_pxat() {
+    // t_string.c setGenericCommand: "Propagate as SET Key Value PXAT millisecond-timestamp if
+    // there is EX/PX/EXAT/PXAT flag", the five-argument vector (GET is not kept).
+    let at = (T + 100_000).to_string();
+    assert_eq!(
+        forms(&[], &["SET", "k", "v", "EX", "100"]),
+        form(&["SET", "k", "v", "PXAT", &at])
+    );
+    let at = (T + 5).to_string();
+    assert_eq!(
+        forms(&[], &["set", "k", "v", "px", "5", "get"]),
+        form(&["SET", "k", "v", "PXAT", &at])
+    );
+    // SETEX goes through setGenericCommand with its EX flag: the same rewrite.
+    let at = (T + 7_000).to_string();
+    assert_eq!(
+        forms(&[], &["SETEX", "k", "7", "v"]),
+        form(&["SET", "k", "v", "PXAT", &at])
+    );
+    let at = (T + 7).to_string();
+    assert_eq!(
+        forms(&[], &["PSETEX", "k", "7", "v"]),
+        form(&["SET", "k", "v", "PXAT", &at])
+    );
+    // Without an expiry SET is not rewritten: KEEPTTL stays.
+    assert_eq!(
+        forms(
+            &[&["SET", "k", "v", "EX", "9"]],
+            &["SET", "k", "w", "KEEPTTL"]
+        ),
+        form(&["SET", "k", "w", "KEEPTTL"])
+    );
+}
+
+#[test]
+fn expire_becomes_pexpireat_or_del() {
+    // expire.c expireGenericCommand: PEXPIREAT with the absolute time in ms; a time already past
+    // deletes the key and propagates DEL (lazyfree-lazy-expire is no by default); a reply of 0
+    // (no such key) changes nothing and propagates nothing.
+    let at = (T + 100_000).to_string();
+    let set: &[&str] = &["SET", "k", "v"];
+    assert_eq!(
+        forms(&[set], &["EXPIRE", "k", "100"]),
+        form(&["PEXPIREAT", "k", &at])
+    );
+    assert_eq!(
+        forms(&[set], &["PEXPIRE", "k", "100"]),
+        form(&["PEXPIREAT", "k", &(T + 100).to_string()])
+    );
+    assert_eq!(forms(&[set], &["EXPIRE", "k", "-1"]), form(&["DEL", "k"]));
+    assert!(forms(&[], &["EXPIRE", "nokey", "100"]).is_empty());
+}
+
+#[test]
+fn getex_becomes_pexpireat_persist_or_nothing() {
+    // t_string.c getexCommand: "never propagated as is", PEXPIREAT for EX/PX, PERSIST for
+    // PERSIST; a missing key (null reply) propagates nothing.
+    let set: &[&str] = &["SET", "k", "v", "EX", "50"];
+    assert_eq!(
+        forms(&[set], &["GETEX", "k", "EX", "10"]),
+        form(&["PEXPIREAT", "k", &(T + 10_000).to_string()])
+    );
+    assert_eq!(
+        forms(&[set], &["GETEX", "k", "PERSIST"]),
+        form(&["PERSIST", "k"])
+    );
+    assert!(forms(&[], &["GETEX", "nokey", "EX", "10"]).is_empty());
+}
+
+#[test]
+fn incrbyfloat_becomes_set_keepttl() {
+    // t_string.c incrbyfloatCommand: argv rewritten to SET key <new value> KEEPTTL.
+    assert_eq!(
+        forms(&[&["SET", "k", "10"]], &["INCRBYFLOAT", "k", "1.5"]),
+        form(&["SET", "k", "11.5", "KEEPTTL"])
+    );
+    assert!(forms(&[&["SET", "k", "x"]], &["INCRBYFLOAT", "k", "1"]).is_empty());
+}
+
+#[test]
+fn xadd_carries_the_id_it_got() {
+    // t_stream.c xaddCommand: the ID argument (after the options) is rewritten with the one
+    // generated; at time T on a new stream that is T-0.
+    let id = format!("{T}-0");
+    assert_eq!(
+        forms(&[], &["XADD", "s", "*", "f", "v"]),
+        form(&["XADD", "s", &id, "f", "v"])
+    );
+    assert_eq!(
+        forms(&[], &["XADD", "s", "MAXLEN", "=", "5", "*", "f", "v"]),
+        form(&["XADD", "s", "MAXLEN", "=", "5", &id, "f", "v"])
+    );
+    assert_eq!(
+        forms(&[], &["XADD", "s", "MINID", "0", "*", "f", "v"]),
+        form(&["XADD", "s", "MINID", "0", &id, "f", "v"])
+    );
+    // NOMKSTREAM on an existing stream: the ID that follows it is rewritten.
+    let first = &["XADD", "s", "1-1", "f", "v"][..];
+    assert_eq!(
+        forms(&[first], &["XADD", "s", "NOMKSTREAM", "*", "f", "v"]),
+        form(&["XADD", "s", "NOMKSTREAM", &id, "f", "v"])
+    );
+}
+
+#[test]
+fn restore_with_a_relative_ttl_gets_an_absolute_one() {
+    // cluster.c restoreCommand: with a TTL and no ABSTTL, argv[2] becomes now + ttl and ABSTTL is
+    // appended; a TTL of 0, or one already absolute, goes as sent.
+    let (dump, _) = run(&[&["SET", "a", "v"]], &["DUMP", "a"]);
+    let Reply::Bulk(payload) = dump else {
+        panic!("DUMP gave {dump:?}")
+    };
+    let p = String::from_utf8_lossy(&payload).into_owned();
+    let mut ks = Keyspace::new();
+    let mut s = Session::new();
+    let mut restore = |argv: &[&[u8]]| {
+        let r = ks.execute(&mut s, T, argv).expect("RESTORE runs");
+        assert_eq!(r, Reply::Ok);
+        propagate(&mut ks, 0, T, argv, &r)
+    };
+    let at = (T + 5_000).to_string();
+    let got = restore(&[b"RESTORE", b"k1", b"5000", &payload]);
+    let want: Vec<Vec<u8>> = vec![
+        b"RESTORE".to_vec(),
+        b"k1".to_vec(),
+        at.clone().into_bytes(),
+        payload.clone(),
+        b"ABSTTL".to_vec(),
+    ];
+    assert_eq!(got, vec![want], "payload {p:?}");
+    let asis: &[&[u8]] = &[b"RESTORE", b"k2", b"0", &payload];
+    assert_eq!(
+        restore(asis),
+        vec![asis.iter().map(|a| a.to_vec()).collect::<Vec<_>>()]
+    );
+    let abs: &[&[u8]] = &[b"RESTORE", b"k3", at.as_bytes(), &payload, b"ABSTTL"];
+    assert_eq!(
+        restore(abs),
+        vec![abs.iter().map(|a| a.to_vec()).collect::<Vec<_>>()]
+    );
+}
