@@ -70,11 +70,13 @@ pub fn stats(path: &Path, by: By, top: usize, json_out: bool, read: &ReadFlags) 
     // An RDB followed by AOF commands, and every other input, is loaded (replayed) first.
     let s = match result {
         Some(s) if !s.aof_preamble => s,
-        Some(_) if !input.is_regular() => return Stop::Usage(format!(
+        Some(_) if !input.is_regular() => {
+            return Stop::Usage(format!(
             "{}: an AOF with an RDB preamble is replayed first; give it as a file, not a stream",
             shown(path)
         ))
-        .exit(),
+            .exit()
+        }
         _ => {
             drop(input);
             match load_any(path, read, true) {
