@@ -5,12 +5,9 @@
 //! [--regenerate] [--runs N]`. The AOF is cached under `target/bench-data/aof-7.0.15/`.
 use redis_persist_engine::aof::{load, replay, LoadOptions};
 use redis_persist_engine::format::rdb::ReadOptions;
-use redis_persist_engine::format::resp::ReplyReader;
-use redis_persist_engine::format::resp::{self, CommandReader, Next, Strictness};
+use redis_persist_engine::format::resp::{CommandReader, Next, Strictness};
 use redis_persist_engine::keyspace::{Config, Keyspace, Session};
-use redis_persist_engine::live::{Client, Reply, RunningServer, ServerBuild, TempDir};
-use std::io::Write;
-use std::net::TcpStream;
+use redis_persist_engine::live::{Client, RunningServer, ServerBuild, TempDir};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -21,6 +18,7 @@ const COMMANDS: u64 = 3_300_000;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use redis_persist_engine::rng::Rng;
+use redis_persist_tools::harness::{best, median, pipeline};
 
 /// The i-th command of the mix: strings (with absolute expiries and counters), lists, hashes,
 /// sets, sorted sets and streams, on a key space where collections grow.
@@ -66,26 +64,8 @@ fn command(i: u64, rng: &mut Rng) -> Vec<Vec<u8>> {
 
 /// Sends the mix pipelined, checking that no reply is an error.
 fn populate(port: u16) -> std::io::Result<()> {
-    let mut w = TcpStream::connect(("127.0.0.1", port))?;
-    let mut r = ReplyReader::new(w.try_clone()?);
     let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
-    let mut buf = Vec::new();
-    let batch = 10_000;
-    for start in (0..COMMANDS).step_by(batch) {
-        for i in start..(start + batch as u64).min(COMMANDS) {
-            let c = command(i, &mut rng);
-            let argv: Vec<&[u8]> = c.iter().map(Vec::as_slice).collect();
-            resp::write_command(&mut buf, &argv);
-        }
-        w.write_all(&buf)?;
-        buf.clear();
-        for _ in start..(start + batch as u64).min(COMMANDS) {
-            if let Reply::Error(e) = r.read_reply()? {
-                return Err(std::io::Error::other(e));
-            }
-        }
-    }
-    Ok(())
+    pipeline(port, (0..COMMANDS).map(|i| command(i, &mut rng))).map(|_| ())
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -128,16 +108,6 @@ fn server_start(build: &ServerBuild, aof: Option<&Path>) -> f64 {
     let secs = t.elapsed().as_secs_f64();
     drop(s);
     secs
-}
-
-fn best(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
 }
 
 fn spread(v: &[f64]) -> String {

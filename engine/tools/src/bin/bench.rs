@@ -5,47 +5,15 @@
 use redis_persist_engine::format::rdb::{
     read_dataset_from, write_dataset, ReadOptions, Target, WriteOptions,
 };
-use redis_persist_engine::format::resp::write_command;
-use redis_persist_engine::format::resp::ReplyReader;
 use redis_persist_engine::live::Client;
 use redis_persist_engine::live::ServerBuild;
 use redis_persist_engine::live::{Reply, RunningServer, TempDir};
-use std::io::Write;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use redis_persist_engine::rng::Rng;
-
-/// Sends `cmds` pipelined in batches and checks every reply is not an error.
-fn pipeline(port: u16, cmds: impl Iterator<Item = Vec<Vec<u8>>>) -> std::io::Result<u64> {
-    let mut w = TcpStream::connect(("127.0.0.1", port))?;
-    let mut r = ReplyReader::new(w.try_clone()?);
-    let (mut buf, mut pending, mut sent) = (Vec::new(), 0u64, 0u64);
-    let mut flush = |buf: &mut Vec<u8>, pending: &mut u64| -> std::io::Result<()> {
-        w.write_all(buf)?;
-        buf.clear();
-        for _ in 0..*pending {
-            if let Reply::Error(e) = r.read_reply()? {
-                return Err(std::io::Error::other(e));
-            }
-        }
-        *pending = 0;
-        Ok(())
-    };
-    for c in cmds {
-        let args: Vec<&[u8]> = c.iter().map(Vec::as_slice).collect();
-        write_command(&mut buf, &args);
-        pending += 1;
-        sent += 1;
-        if pending == 10_000 {
-            flush(&mut buf, &mut pending)?;
-        }
-    }
-    flush(&mut buf, &mut pending)?;
-    Ok(sent)
-}
+use redis_persist_tools::harness::{measure, median, median_by_time, pipeline};
 
 fn populate(port: u16) -> std::io::Result<u64> {
     let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
@@ -111,33 +79,6 @@ fn populate(port: u16) -> std::io::Result<u64> {
         )?;
     }
     Ok(n)
-}
-
-/// Runs `cmd` and returns (seconds, peak RSS in KiB) from the kernel's accounting of the child.
-// The child is reaped by `wait4`, which also reports its peak RSS; `Child::wait` would not.
-#[allow(clippy::zombie_processes)]
-fn measure(cmd: &mut Command) -> (f64, u64) {
-    let t = Instant::now();
-    let child = cmd
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as i32;
-    let mut status = 0i32;
-    // SAFETY: `rusage` is plain data the kernel fills; `pid` is our own unwaited child.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
-    let secs = t.elapsed().as_secs_f64();
-    assert!(
-        r == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{cmd:?} failed"
-    );
-    (secs, ru.ru_maxrss as u64)
-}
-
-fn median(mut v: Vec<(f64, u64)>) -> (f64, u64) {
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    v[v.len() / 2]
 }
 
 fn main() {
@@ -220,7 +161,8 @@ fn run(server: RunningServer, file: &Path, persist: &Path, runs: usize) {
     let mut base = 0.0;
     for (name, mut cmd) in tools {
         measure(&mut cmd); // warm the page cache
-        let (s, rss) = median((0..runs).map(|_| measure(&mut cmd)).collect());
+        let times: Vec<(f64, u64)> = (0..runs).map(|_| measure(&mut cmd)).collect();
+        let (s, rss) = median_by_time(&times);
         if base == 0.0 {
             base = s;
         }
@@ -239,7 +181,7 @@ fn run(server: RunningServer, file: &Path, persist: &Path, runs: usize) {
             t.elapsed().as_secs_f64()
         })
         .collect();
-    let save = median(saves.iter().map(|&s| (s, 0)).collect()).0;
+    let save = median(&saves);
     let bytes = std::fs::read(file).unwrap();
     let (ds, _) = read_dataset_from(
         &bytes[..],
@@ -264,7 +206,7 @@ fn run(server: RunningServer, file: &Path, persist: &Path, runs: usize) {
             (t.elapsed().as_secs_f64(), w.bytes)
         })
         .collect();
-    let (ws, wbytes) = median(writes);
+    let (ws, wbytes) = median_by_time(&writes);
     println!("\n| writer | seconds | MB/s | keys/s |\n|---|---|---|---|");
     println!(
         "| redis-server 7.0.15 SAVE | {save:.2} | {:.0} | {:.2} M |",
