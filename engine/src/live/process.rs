@@ -136,9 +136,23 @@ impl RunningServer {
             Ok(()) => Ok(server),
             Err(e) => {
                 let tail = server.log_tail();
-                let retry = tail.contains("Address already in use");
+                let retry = tail.contains("Address already in use")
+                    || e.to_string().contains("Address already in use");
                 Err((server.fail(format!("did not start: {e}")), retry))
             }
+        }
+    }
+
+    /// Whether the server answering on our port works in our directory (`CONFIG GET dir`).
+    fn serves_our_dir(&self, c: &mut Client) -> bool {
+        let ours = self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone());
+        match c.cmd(&[b"CONFIG", b"GET", b"dir"]) {
+            Ok(Reply::Array(Some(items))) => items.iter().any(|r| match r {
+                Reply::Bulk(Some(b)) => std::path::Path::new(&*String::from_utf8_lossy(b)) == ours,
+                _ => false,
+            }),
+            // A server without CONFIG (or a reply shape we do not know) is taken at its word.
+            _ => true,
         }
     }
 
@@ -150,7 +164,20 @@ impl RunningServer {
             }
             if let Ok(mut c) = Client::connect(self.port) {
                 match c.cmd(&[b"PING"]) {
-                    Ok(Reply::Simple(s)) if s == "PONG" => return Ok(()),
+                    // Another test's server may hold the port this one was given (the port is
+                    // free when picked, not when bound): only a server in our directory counts.
+                    Ok(Reply::Simple(s)) if s == "PONG" => {
+                        return if self.serves_our_dir(&mut c) {
+                            Ok(())
+                        } else {
+                            let _ = self.child.kill();
+                            let _ = self.child.wait();
+                            Err(io::Error::new(
+                                io::ErrorKind::AddrInUse,
+                                "Address already in use: another server answered on the port",
+                            ))
+                        };
+                    }
                     // LOADING and similar: the server is up but not serving yet.
                     Ok(_) | Err(_) => {}
                 }
