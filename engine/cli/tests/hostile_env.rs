@@ -207,25 +207,10 @@ fn endless_standard_input_is_bounded() {
         ("dump", garbage, "not RESP"),
         ("dump", growing, "over the replay budget"),
     ] {
-        let mut child = capped(&[verb, "--memory-limit", "128M", "-"], 1 << 30)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let feeder = std::thread::spawn(move || {
-            let started = Instant::now();
-            let mut i = 0;
-            while started.elapsed() < Duration::from_secs(60) {
-                if stdin.write_all(&feed(i)).is_err() {
-                    return;
-                }
-                i += 1;
-            }
-        });
-        let out = wait_for(child, Duration::from_secs(90));
-        feeder.join().unwrap();
+        let out = run_fed(
+            capped(&[verb, "--memory-limit", "128M", "-"], 1 << 30),
+            feed,
+        );
         assert_eq!(out.code, 1, "{verb} of an endless stream {why}: {out:?}");
         // check reports on stdout (as redis-check-aof does), dump on stderr.
         let said = format!("{}{}", out.stdout, out.stderr);
@@ -281,25 +266,16 @@ fn process_substitution_is_read_as_a_stream() {
 /// Item 6: an RDB followed by endless bytes is checked, its trailing bytes counted up to a cap.
 #[test]
 fn endless_bytes_after_the_trailer_end_the_count() {
-    let mut child = bin()
-        .args(["check", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
     let rdb = std::fs::read(corpus("rdb/redis-7.0.15/strings.rdb")).unwrap();
-    let feeder = std::thread::spawn(move || {
-        if stdin.write_all(&rdb).is_err() {
-            return;
+    let mut cmd = bin();
+    cmd.args(["check", "-"]);
+    let out = run_fed(cmd, move |i| {
+        if i == 0 {
+            rdb.clone()
+        } else {
+            vec![0u8; 1 << 16]
         }
-        let zeros = vec![0u8; 1 << 16];
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(60) && stdin.write_all(&zeros).is_ok() {}
     });
-    let out = wait_for(child, Duration::from_secs(90));
-    feeder.join().unwrap();
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.contains("counting stopped"), "{out:?}");
 }

@@ -14,10 +14,53 @@ pub struct LzfError {
     pub reason: &'static str,
 }
 
-/// Decompresses `input` into `out` (cleared first), which must end up exactly `expected_len` long.
-pub fn decompress(input: &[u8], expected_len: usize, out: &mut Vec<u8>) -> Result<(), LzfError> {
-    out.clear();
-    out.reserve(expected_len);
+/// Where a walk over an LZF stream puts what it expands to: the bytes, or only their count.
+trait Sink {
+    fn len(&self) -> usize;
+    fn literal(&mut self, bytes: &[u8]);
+    /// `len` bytes copied from `back` bytes behind the end (`back <= self.len()`).
+    fn back_reference(&mut self, back: usize, len: usize);
+}
+
+impl Sink for Vec<u8> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn literal(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    fn back_reference(&mut self, back: usize, len: usize) {
+        let start = Vec::len(self) - back;
+        if back >= len {
+            self.extend_from_within(start..start + len);
+        } else {
+            // Overlapping copy: each byte may depend on one just written.
+            for k in 0..len {
+                let b = self[start + k];
+                self.push(b);
+            }
+        }
+    }
+}
+
+/// Counts the bytes a stream expands to, producing none.
+struct Count(usize);
+
+impl Sink for Count {
+    fn len(&self) -> usize {
+        self.0
+    }
+    fn literal(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+    fn back_reference(&mut self, _back: usize, len: usize) {
+        self.0 += len;
+    }
+}
+
+/// Walks `input`, which must expand to exactly `expected_len` bytes, into `out`.
+fn expand(input: &[u8], expected_len: usize, out: &mut impl Sink) -> Result<(), LzfError> {
+    let err = |offset, reason| Err(LzfError { offset, reason });
     let mut i = 0usize;
     while i < input.len() {
         let ctrl = input[i] as usize;
@@ -26,142 +69,55 @@ pub fn decompress(input: &[u8], expected_len: usize, out: &mut Vec<u8>) -> Resul
         if ctrl < 32 {
             let run = ctrl + 1;
             if i + run > input.len() {
-                return Err(LzfError {
-                    offset: at,
-                    reason: "literal run past end of input",
-                });
+                return err(at, "literal run past end of input");
             }
             if out.len() + run > expected_len {
-                return Err(LzfError {
-                    offset: at,
-                    reason: "literal run past declared length",
-                });
+                return err(at, "literal run past declared length");
             }
-            out.extend_from_slice(&input[i..i + run]);
+            out.literal(&input[i..i + run]);
             i += run;
         } else {
             let mut len = ctrl >> 5;
             if len == 7 {
                 let Some(&b) = input.get(i) else {
-                    return Err(LzfError {
-                        offset: at,
-                        reason: "back-reference length past end",
-                    });
+                    return err(at, "back-reference length past end");
                 };
                 len += b as usize;
                 i += 1;
             }
             let Some(&lo) = input.get(i) else {
-                return Err(LzfError {
-                    offset: at,
-                    reason: "back-reference offset past end",
-                });
+                return err(at, "back-reference offset past end");
             };
             i += 1;
             let back = ((ctrl & 0x1f) << 8 | lo as usize) + 1;
             let len = len + 2;
             if back > out.len() {
-                return Err(LzfError {
-                    offset: at,
-                    reason: "back-reference before start of output",
-                });
+                return err(at, "back-reference before start of output");
             }
             if out.len() + len > expected_len {
-                return Err(LzfError {
-                    offset: at,
-                    reason: "back-reference past declared length",
-                });
+                return err(at, "back-reference past declared length");
             }
-            let start = out.len() - back;
-            if back >= len {
-                out.extend_from_within(start..start + len);
-            } else {
-                // Overlapping copy: each byte may depend on one just written.
-                for k in 0..len {
-                    let b = out[start + k];
-                    out.push(b);
-                }
-            }
+            out.back_reference(back, len);
         }
     }
     if out.len() != expected_len {
-        return Err(LzfError {
-            offset: input.len(),
-            reason: "output shorter than declared length",
-        });
+        return err(input.len(), "output shorter than declared length");
     }
     Ok(())
+}
+
+/// Decompresses `input` into `out` (cleared first), which must end up exactly `expected_len` long.
+pub fn decompress(input: &[u8], expected_len: usize, out: &mut Vec<u8>) -> Result<(), LzfError> {
+    out.clear();
+    out.reserve(expected_len);
+    expand(input, expected_len, out)
 }
 
 /// Checks that `input` is a well-formed LZF stream expanding to exactly `expected_len` bytes,
 /// without producing them: the same verdict, error and offset as [`decompress`], for readers that
 /// need only the length (`check` on plain string values, where most of its time went).
 pub fn validate(input: &[u8], expected_len: usize) -> Result<(), LzfError> {
-    let mut produced = 0usize;
-    let mut i = 0usize;
-    while i < input.len() {
-        let ctrl = input[i] as usize;
-        let at = i;
-        i += 1;
-        if ctrl < 32 {
-            let run = ctrl + 1;
-            if i + run > input.len() {
-                return Err(LzfError {
-                    offset: at,
-                    reason: "literal run past end of input",
-                });
-            }
-            if produced + run > expected_len {
-                return Err(LzfError {
-                    offset: at,
-                    reason: "literal run past declared length",
-                });
-            }
-            produced += run;
-            i += run;
-        } else {
-            let mut len = ctrl >> 5;
-            if len == 7 {
-                let Some(&b) = input.get(i) else {
-                    return Err(LzfError {
-                        offset: at,
-                        reason: "back-reference length past end",
-                    });
-                };
-                len += b as usize;
-                i += 1;
-            }
-            let Some(&lo) = input.get(i) else {
-                return Err(LzfError {
-                    offset: at,
-                    reason: "back-reference offset past end",
-                });
-            };
-            i += 1;
-            let back = ((ctrl & 0x1f) << 8 | lo as usize) + 1;
-            let len = len + 2;
-            if back > produced {
-                return Err(LzfError {
-                    offset: at,
-                    reason: "back-reference before start of output",
-                });
-            }
-            if produced + len > expected_len {
-                return Err(LzfError {
-                    offset: at,
-                    reason: "back-reference past declared length",
-                });
-            }
-            produced += len;
-        }
-    }
-    if produced != expected_len {
-        return Err(LzfError {
-            offset: input.len(),
-            reason: "output shorter than declared length",
-        });
-    }
-    Ok(())
+    expand(input, expected_len, &mut Count(0))
 }
 
 /// log2 of the hash table size (liblzf's `HLOG`, 16 in Redis).

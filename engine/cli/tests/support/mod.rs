@@ -77,6 +77,32 @@ pub fn capped(args: &[&str], bytes: u64) -> Command {
     c
 }
 
+/// Runs `cmd` with an endless standard input: chunk `i` is `feed(i)`, for up to 60 s or until the
+/// process stops reading; the run itself is given 90 s.
+pub fn run_fed(mut cmd: Command, feed: impl Fn(u64) -> Vec<u8> + Send + 'static) -> Ran {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let started = Instant::now();
+        let mut i = 0;
+        while started.elapsed() < Duration::from_secs(60) {
+            if stdin.write_all(&feed(i)).is_err() {
+                return;
+            }
+            i += 1;
+        }
+    });
+    let out = wait_for(child, Duration::from_secs(90));
+    feeder.join().unwrap();
+    out
+}
+
 /// Waits for `child`, killing it past `limit` (which then fails the caller's exit-code check).
 pub fn wait_for(mut child: Child, limit: Duration) -> Ran {
     let started = Instant::now();

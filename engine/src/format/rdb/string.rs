@@ -69,33 +69,9 @@ pub fn read<'a, R: Read>(
                 ENC_LZF => {
                     let clen = length::read(src, what)?;
                     let ulen = length::read(src, what)?;
-                    let lim = src.limits().max_string_len;
-                    if ulen > lim {
-                        return Err(Error::new(
-                            ErrorKind::LimitExceeded,
-                            at,
-                            what,
-                            format!("LZF string of {ulen} bytes exceeds limit {lim}"),
-                        ));
-                    }
-                    // A back-reference of 2 bytes yields at most 264: a larger ratio is a lie
-                    // that must not be allowed to reserve memory.
-                    if ulen > clen.saturating_mul(132).saturating_add(64) {
-                        return Err(Error::corrupt(
-                            at,
-                            what,
-                            format!("LZF declares {ulen} bytes from {clen} compressed bytes"),
-                        ));
-                    }
-                    let data_at = src.pos();
-                    let comp = src.take(clen, what)?;
-                    lzf::decompress(comp, ulen as usize, &mut scratch.lzf).map_err(|e| {
-                        Error::corrupt(
-                            data_at + e.offset as u64,
-                            what,
-                            format!("invalid LZF data: {}", e.reason),
-                        )
-                    })?;
+                    let (data_at, comp) = lzf_body(src, at, clen, ulen, what)?;
+                    lzf::decompress(comp, ulen as usize, &mut scratch.lzf)
+                        .map_err(|e| lzf_error(data_at, what, e))?;
                     return Ok(Str {
                         bytes: &scratch.lzf,
                         base: at,
@@ -167,31 +143,8 @@ pub fn read_len<R: Read>(src: &mut Source<R>, what: &'static str) -> Result<(u64
         Length::Encoded(ENC_LZF) => {
             let clen = length::read(src, what)?;
             let ulen = length::read(src, what)?;
-            let lim = src.limits().max_string_len;
-            if ulen > lim {
-                return Err(Error::new(
-                    ErrorKind::LimitExceeded,
-                    at,
-                    what,
-                    format!("LZF string of {ulen} bytes exceeds limit {lim}"),
-                ));
-            }
-            if ulen > clen.saturating_mul(132).saturating_add(64) {
-                return Err(Error::corrupt(
-                    at,
-                    what,
-                    format!("LZF declares {ulen} bytes from {clen} compressed bytes"),
-                ));
-            }
-            let data_at = src.pos();
-            let comp = src.take(clen, what)?;
-            lzf::validate(comp, ulen as usize).map_err(|e| {
-                Error::corrupt(
-                    data_at + e.offset as u64,
-                    what,
-                    format!("invalid LZF data: {}", e.reason),
-                )
-            })?;
+            let (data_at, comp) = lzf_body(src, at, clen, ulen, what)?;
+            lzf::validate(comp, ulen as usize).map_err(|e| lzf_error(data_at, what, e))?;
             Ok((ulen, Stored::Lzf))
         }
         Length::Encoded(other) => Err(Error::corrupt(
@@ -216,23 +169,8 @@ pub fn copy_raw<R: Read>(src: &mut Source<R>, out: &mut Vec<u8>, what: &'static 
             // Copied verbatim, but still decompressed once: Redis's loader (and so
             // redis-check-rdb) refuses a module string whose LZF data does not expand to `ulen`.
             let lim = src.limits().max_string_len;
-            if ulen > lim || ulen > clen.saturating_mul(132).saturating_add(64) {
-                return Err(Error::corrupt(
-                    at,
-                    what,
-                    format!("LZF declares {ulen} bytes from {clen} compressed bytes"),
-                ));
-            }
-            let data_at = src.pos();
-            let comp = src.take(clen, what)?;
-            let mut check = Vec::new();
-            lzf::decompress(comp, ulen as usize, &mut check).map_err(|e| {
-                Error::corrupt(
-                    data_at + e.offset as u64,
-                    what,
-                    format!("invalid LZF data: {}", e.reason),
-                )
-            })?;
+            let (data_at, comp) = lzf_body(src, at, clen, ulen, what)?;
+            lzf::validate(comp, ulen as usize).map_err(|e| lzf_error(data_at, what, e))?;
             if (out.len() as u64).saturating_add(clen) > lim {
                 return Err(Error::new(
                     ErrorKind::LimitExceeded,
@@ -262,6 +200,46 @@ pub fn copy_raw<R: Read>(src: &mut Source<R>, out: &mut Vec<u8>, what: &'static 
     }
     out.extend_from_slice(src.take(n, what)?);
     Ok(())
+}
+
+/// The compressed bytes of an LZF string whose lengths were read (the string starts at `at`),
+/// after the guards every reader applies: the declared length within the limit, and a ratio LZF
+/// can reach (a 2-byte back-reference yields at most 264 bytes: a larger ratio is a lie that must
+/// not be allowed to reserve memory). Returns where the bytes start, for error offsets.
+fn lzf_body<'s, R: Read>(
+    src: &'s mut Source<R>,
+    at: u64,
+    clen: u64,
+    ulen: u64,
+    what: &'static str,
+) -> Result<(u64, &'s [u8])> {
+    let lim = src.limits().max_string_len;
+    if ulen > lim {
+        return Err(Error::new(
+            ErrorKind::LimitExceeded,
+            at,
+            what,
+            format!("LZF string of {ulen} bytes exceeds limit {lim}"),
+        ));
+    }
+    if ulen > clen.saturating_mul(132).saturating_add(64) {
+        return Err(Error::corrupt(
+            at,
+            what,
+            format!("LZF declares {ulen} bytes from {clen} compressed bytes"),
+        ));
+    }
+    let data_at = src.pos();
+    Ok((data_at, src.take(clen, what)?))
+}
+
+/// An LZF stream's refusal, located in the file.
+fn lzf_error(data_at: u64, what: &'static str, e: lzf::LzfError) -> Error {
+    Error::corrupt(
+        data_at + e.offset as u64,
+        what,
+        format!("invalid LZF data: {}", e.reason),
+    )
 }
 
 fn plain(l: Length) -> u64 {
