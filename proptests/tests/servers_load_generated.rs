@@ -6,10 +6,7 @@ use arbitrary::Unstructured;
 use proptests::gen::{dataset, Features};
 use redis_persist_engine::dataset::{first_difference, forget_negative_zero, Dataset, Value};
 use redis_persist_engine::format::rdb::{write_to_vec, Target, WriteOptions};
-use redis_persist_engine::live::{
-    all_nonempty_dbs, read_dataset_with, require_or_skip, ReadOptions, RunningServer, TempDir,
-};
-use std::collections::{BTreeMap, BTreeSet};
+use redis_persist_engine::live::{read_server_dataset, require_or_skip, RunningServer, TempDir};
 
 /// Datasets per build: each is a server start (about 50 ms here).
 const DATASETS: u64 = 60;
@@ -81,20 +78,7 @@ fn one(
     }
     let server = RunningServer::start(build, dir.path(), &["--dbfilename", "dump.rdb"])
         .map_err(|e| format!("did not load: {e}"))?;
-    let mut c = server.client().map_err(|e| e.to_string())?;
-    let mut dbs: BTreeSet<u64> = ds.keys.iter().map(|e| e.db).collect();
-    dbs.extend(all_nonempty_dbs(&mut c).map_err(|e| e.to_string())?);
-    let dbs: Vec<u64> = dbs.into_iter().collect();
-    let known: BTreeMap<(u64, Vec<u8>), i64> = ds
-        .keys
-        .iter()
-        .filter_map(|e| Some(((e.db, e.key.clone()), e.expire_ms?)))
-        .collect();
-    let opts = ReadOptions {
-        dbs: &dbs,
-        known_expiries: (build.version() < (7, 0, 0)).then_some(&known),
-    };
-    let mut got = read_dataset_with(&mut c, &opts).map_err(|e| format!("readback: {e}"))?;
+    let mut got = read_server_dataset(&server, &ds)?;
     if build.version() >= (7, 0, 0) {
         forget_negative_zero(&ds, &mut got);
     }

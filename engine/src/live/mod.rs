@@ -17,8 +17,8 @@ pub use info::{parse_version, Flavor, ServerInfo};
 pub use module::{module_type_name, module_value_from_dump};
 pub use process::{copy_tree, RunningServer, TempDir};
 pub use readback::{
-    all_nonempty_dbs, read_dataset, read_dataset_with, read_functions, save_recording, ObjectStat,
-    ReadOptions,
+    all_nonempty_dbs, read_dataset, read_dataset_with, read_functions, read_server_dataset,
+    save_recording, ObjectStat, ReadOptions,
 };
 pub use resp::{describe, Client, Reply};
 pub use stream::read_stream;

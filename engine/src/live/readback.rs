@@ -338,3 +338,26 @@ pub fn save_recording(
         "{stat:?} kept changing across SAVE in {STABLE_SAVE_ATTEMPTS} attempts"
     )))
 }
+
+/// Everything a started server holds, read to compare with `written`, the dataset it was given:
+/// every database `written` uses or the server reports, and, on servers without PEXPIRETIME
+/// (before 7.0), the absolute expiries taken from `written` (only a relative PTTL is readable).
+pub fn read_server_dataset(
+    server: &super::RunningServer,
+    written: &Dataset,
+) -> Result<Dataset, String> {
+    let mut c = server.client().map_err(|e| e.to_string())?;
+    let mut dbs: BTreeSet<u64> = written.keys.iter().map(|e| e.db).collect();
+    dbs.extend(all_nonempty_dbs(&mut c).map_err(|e| e.to_string())?);
+    let dbs: Vec<u64> = dbs.into_iter().collect();
+    let known: BTreeMap<(u64, Vec<u8>), i64> = written
+        .keys
+        .iter()
+        .filter_map(|e| Some(((e.db, e.key.clone()), e.expire_ms?)))
+        .collect();
+    let opts = ReadOptions {
+        dbs: &dbs,
+        known_expiries: (server.build().version() < (7, 0, 0)).then_some(&known),
+    };
+    read_dataset_with(&mut c, &opts).map_err(|e| server.fail(format!("readback: {e}")).to_string())
+}

@@ -5,8 +5,7 @@ use redis_persist_engine::dataset::{
 };
 use redis_persist_engine::format::rdb::Target;
 use redis_persist_engine::live::{
-    all_nonempty_dbs, read_dataset_with, Client, ReadOptions as LiveReadOptions, Reply,
-    RunningServer, ServerBuild, TempDir,
+    read_server_dataset, Client, Reply, RunningServer, ServerBuild, TempDir,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -179,22 +178,7 @@ pub fn read_back_and_compare_except(
     written: &Dataset,
     lost: &BTreeSet<(u64, Vec<u8>)>,
 ) -> Result<(), String> {
-    let mut c = server.client().map_err(|e| e.to_string())?;
-    let mut dbs: BTreeSet<u64> = ds.keys.iter().map(|e| e.db).collect();
-    dbs.extend(all_nonempty_dbs(&mut c).map_err(|e| e.to_string())?);
-    let dbs: Vec<u64> = dbs.into_iter().collect();
-    // Without PEXPIRETIME (6.2) only a relative PTTL is readable: give the absolute expiries.
-    let known: BTreeMap<(u64, Vec<u8>), i64> = written
-        .keys
-        .iter()
-        .filter_map(|e| Some(((e.db, e.key.clone()), e.expire_ms?)))
-        .collect();
-    let opts = LiveReadOptions {
-        dbs: &dbs,
-        known_expiries: (server.build().version() < (7, 0, 0)).then_some(&known),
-    };
-    let got = read_dataset_with(&mut c, &opts)
-        .map_err(|e| server.fail(format!("readback: {e}")).to_string())?;
+    let got = read_server_dataset(server, written)?;
     let mut want = comparable(ds);
     let mut got = comparable(&got);
     let kept = |e: &redis_persist_engine::dataset::Entry| !lost.contains(&(e.db, e.key.clone()));
