@@ -9,7 +9,7 @@ use std::path::Path;
 #[test]
 fn streaming_stats_agree_with_the_decoded_dataset() {
     let index = Index::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")).unwrap();
-    let mut compared = 0;
+    let (mut compared, mut prefixes_compared) = (0, 0);
     for case in index
         .cases
         .iter()
@@ -75,6 +75,7 @@ fn streaming_stats_agree_with_the_decoded_dataset() {
                 "{}: prefixes",
                 case.name
             );
+            prefixes_compared += 1;
         }
         compared += 1;
     }
@@ -84,4 +85,9 @@ fn streaming_stats_agree_with_the_decoded_dataset() {
         .filter(|c| c.accept && c.format == Format::Rdb)
         .count();
     assert_eq!(compared, accepted_rdb);
+    // Files holding empty collections (skipped on load) are left out of the prefix comparison.
+    assert!(
+        prefixes_compared * 10 >= compared * 9,
+        "{prefixes_compared} of {compared}"
+    );
 }

@@ -97,12 +97,13 @@ fn servers_load_generated_datasets() {
         ("valkey-8.1.8", Target::redis(11)),
         ("valkey-9.1.2", Some(Target::VALKEY_80)),
     ];
-    let mut loaded = 0;
+    let (mut loaded, mut present) = (0, 0);
     let mut failures = Vec::new();
     for (name, target) in builds {
         let Some(build) = require_or_skip(name) else {
             continue;
         };
+        present += 1;
         let target = target.expect("a supported target");
         for seed in 0..DATASETS {
             match one(&build, target, seed) {
@@ -117,5 +118,10 @@ fn servers_load_generated_datasets() {
         "{} failed:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+    assert_eq!(
+        loaded,
+        present * DATASETS,
+        "every dataset of every present build loaded"
     );
 }
