@@ -11,17 +11,10 @@ use redis_persist_engine::live::{read_server_dataset, require_or_skip, RunningSe
 /// Datasets per build: each is a server start (about 50 ms here).
 const DATASETS: u64 = 60;
 
-/// Bytes for the generator from a seed (xorshift64*), so each case is reproducible by number.
+/// Bytes for the generator from a seed (the project's one test generator), so each case is
+/// reproducible by number.
 fn noise(seed: u64, n: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
-        })
-        .collect()
+    redis_persist_engine::rng::Rng::new(seed).bytes(n)
 }
 
 /// What a server keeps of `ds` when it loads it: a master drops keys already expired and empty

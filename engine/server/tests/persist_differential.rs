@@ -162,7 +162,7 @@ fn replies_and_restarted_states_match_redis_server_7_0_15() {
         let odir = TempDir::new("diff-engine").unwrap();
         let ours = Served::start(odir.path(), &args);
         let mut o = ours.client();
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed);
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ seed);
         history(&mut c, &mut o, &mut rng, 1500, &mut steps);
         both(&mut c, &mut o, &["SAVE"]);
         both(&mut c, &mut o, &["SELECT", "0"]);

@@ -167,7 +167,7 @@ fn replies_and_files_match_redis_server_7_0_15() {
             ours: [ours.client(), ours.client()],
             steps: 0,
         };
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed);
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ seed);
         p.history(&mut rng, 1500);
         p.s(0, &["SAVE"]);
         same(
@@ -270,7 +270,7 @@ fn resp3_replies_match_redis_server_7_0_15_byte_for_byte() {
     let hello = ["HELLO".to_string(), "3".to_string()];
     assert!(r.call(&hello).starts_with(b"%7\r\n"));
     assert!(o.call(&hello).starts_with(b"%7\r\n"));
-    let mut rng = Rng(0x5eed_0003);
+    let mut rng = Rng::new(0x5eed_0003);
     let mut steps = 0;
     let extra: &[&[&str]] = &[
         &["ZADD", "zz", "1", "a", "2.5", "b", "3", "c"],

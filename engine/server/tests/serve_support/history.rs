@@ -5,17 +5,8 @@
 /// 2100-01-01: expiries far enough that nothing expires while a test runs.
 pub const FAR_MS: i64 = 4_102_444_800_000;
 
-/// xorshift64.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
+/// The project's one test generator, so a history is the same stream everywhere.
+pub use redis_persist_engine::rng::Rng;
 
 /// One random write (some fail with WRONGTYPE or a bad value, as they should on both servers).
 pub fn command(r: &mut Rng) -> Vec<String> {

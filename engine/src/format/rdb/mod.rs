@@ -28,7 +28,7 @@ pub mod zipmap;
 pub use collect::{collect_all, read_dataset, read_dataset_from, Collector};
 pub use irregular::Irregularity;
 pub use opcode::{Header, Kind, Magic, Opcode, ValueType};
-pub use reader::{Checksum, RdbReader, ReadOptions, Step, Trailer};
+pub use reader::{Checksum, RdbReader, ReadOptions, Step, Trailer, VERIFY_CHECKSUMS};
 pub use target::{assess, Loss, Report, Target, Thresholds};
 pub use visit::{KeyInfo, ModuleId, Note, StreamMeta, Visitor};
 pub use writer::{write_dataset, write_to_vec, WriteError, WriteOptions, Written};

@@ -10,8 +10,10 @@ use crate::format::source::Source;
 use crate::format::Limits;
 use std::io::Read;
 
-/// Checksums are verified except in fuzzing builds, where a valid CRC would gate all coverage.
-const VERIFY_CHECKSUMS: bool = !cfg!(fuzzing);
+/// Whether this build verifies CRC-64 trailers at all: not in fuzzing builds, where a valid CRC
+/// would gate all coverage. Checks that rely on the CRC noticing damage (the state machine's rot
+/// step) must ask this first, or they judge the fuzzing build for what it deliberately skips.
+pub const VERIFY_CHECKSUMS: bool = !cfg!(fuzzing);
 
 /// How to read.
 #[derive(Debug, Clone, Copy)]
