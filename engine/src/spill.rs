@@ -16,10 +16,11 @@ pub struct Rec {
     pub c: u64,
 }
 
-const REC_BYTES: usize = 24;
+/// A record's size on disk.
+pub(crate) const REC_BYTES: usize = 24;
 
 impl Rec {
-    fn to_bytes(self) -> [u8; REC_BYTES] {
+    pub(crate) fn to_bytes(self) -> [u8; REC_BYTES] {
         let mut out = [0u8; REC_BYTES];
         out[..8].copy_from_slice(&self.key.to_le_bytes());
         out[8..16].copy_from_slice(&self.b.to_le_bytes());
@@ -27,7 +28,7 @@ impl Rec {
         out
     }
 
-    fn from_bytes(b: &[u8; REC_BYTES]) -> Rec {
+    pub(crate) fn from_bytes(b: &[u8; REC_BYTES]) -> Rec {
         let w = |i: usize| {
             let mut x = [0u8; 8];
             x.copy_from_slice(&b[i..i + 8]);
@@ -49,7 +50,7 @@ pub struct Spill {
 }
 
 /// A temp file that no name points to.
-fn anonymous_file() -> io::Result<File> {
+pub(crate) fn anonymous_file() -> io::Result<File> {
     let dir = std::env::temp_dir();
     for attempt in 0..100u32 {
         let nanos = std::time::SystemTime::now()

@@ -1,6 +1,7 @@
 //! Validation, like Redis's own checkers: `rdb` checks an RDB as `redis-check-rdb` does (deeply,
 //! keeping only counts), `aof` an AOF file or directory as `redis-check-aof` does, with its figures.
 pub mod aof;
+mod keylog;
 pub mod rdb;
 
 pub use rdb::{check, checksum_phrase, DuplicateKey, Summary, TRAILING_COUNTED};

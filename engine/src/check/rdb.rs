@@ -51,87 +51,8 @@ pub struct Summary {
     pub(crate) key_log: KeyLog,
 }
 
-/// Memory for key fingerprints before they are spilled to a temp file.
-const KEY_LOG_MEMORY: usize = 4 << 20;
-
-/// Each key's database, two independent fingerprints and offset: sorted at the end, equal
-/// fingerprints in one database are the candidates for a key the file holds twice.
-#[derive(Default)]
-pub(crate) struct KeyLog {
-    spill: Option<crate::spill::Spill>,
-    seeds: (u64, u64),
-    error: Option<String>,
-}
-
-impl std::fmt::Debug for KeyLog {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("KeyLog")
-    }
-}
-
-/// A key two records of the file hold: its database and both records' offsets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DuplicateKey {
-    /// The database.
-    pub db: u64,
-    /// The first record's offset.
-    pub first: u64,
-    /// The second record's offset.
-    pub second: u64,
-}
-
-impl KeyLog {
-    pub(crate) fn record(&mut self, db: u64, key: &[u8], offset: u64) {
-        use std::hash::BuildHasher;
-        if self.spill.is_none() {
-            let s = std::collections::hash_map::RandomState::new();
-            self.seeds = (s.hash_one(1u8), s.hash_one(2u8));
-            self.spill = Some(crate::spill::Spill::new(KEY_LOG_MEMORY));
-        }
-        let fp = |seed: u64| {
-            crate::format::rdb::dups::fingerprint(
-                key,
-                seed ^ db.wrapping_mul(0x9e37_79b9_7f4a_7c15),
-            )
-        };
-        let rec = crate::spill::Rec {
-            key: fp(self.seeds.0),
-            b: (db << 32) | (fp(self.seeds.1) >> 32),
-            c: offset,
-        };
-        if let (Some(s), None) = (self.spill.as_mut(), &self.error) {
-            if let Err(e) = s.push(rec) {
-                self.error = Some(e.to_string());
-            }
-        }
-    }
-
-    /// The pairs of records whose database and 96 bits of fingerprint agree: keys held twice,
-    /// unless fingerprints collided (the caller compares the bytes where it can re-read them).
-    pub(crate) fn candidates(&mut self) -> std::io::Result<Vec<DuplicateKey>> {
-        if let Some(e) = self.error.take() {
-            return Err(std::io::Error::other(e));
-        }
-        let Some(s) = self.spill.take() else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        let mut prev: Option<crate::spill::Rec> = None;
-        for r in s.sorted()? {
-            let r = r?;
-            if let Some(p) = prev.filter(|p| (p.key, p.b) == (r.key, r.b)) {
-                out.push(DuplicateKey {
-                    db: r.b >> 32,
-                    first: p.c,
-                    second: r.c,
-                });
-                continue;
-            }
-            prev = Some(r);
-        }
-        Ok(out)
-    }
-}
+pub use super::keylog::DuplicateKey;
+pub(crate) use super::keylog::KeyLog;
 
 use crate::format::rdb::ValueType;
 
