@@ -189,10 +189,10 @@ pub fn encode(value: &Value, attrs: &KeyAttrs, to: &To) -> Result<Vec<u8>, ExitC
     match payload::encode_value(value, attrs, t, Thresholds::default(), to.allow_loss) {
         Ok((p, report)) => {
             for l in &report.lost {
-                eprintln!("redis-persist: lost at {t}: {}", l.what);
+                eprintln!("redis-persist: lost at {t}: {}; {}", l.what, l.instead);
             }
             for l in &report.filled {
-                eprintln!("redis-persist: filled in at {t}: {}", l.what);
+                eprintln!("redis-persist: filled in at {t}: {}; {}", l.what, l.instead);
             }
             Ok(p)
         }
