@@ -11,6 +11,7 @@ mod process;
 mod readback;
 mod resp;
 mod stream;
+mod vectors;
 
 pub use dumps::{record_dumps, restore};
 pub use info::{parse_version, Flavor, ServerInfo};
@@ -22,6 +23,7 @@ pub use readback::{
 };
 pub use resp::{describe, Client, Reply};
 pub use stream::read_stream;
+pub use vectors::{vectors_or_skip, vectors_path, VECTORS_HELP};
 
 use std::io;
 use std::path::{Path, PathBuf};
