@@ -376,7 +376,7 @@ impl ServerBuild {
     }
     /// Runs this build's `redis-check-aof` on `path` (a manifest for Redis 7+, else the file):
     /// the separate checker beside `redis-check-rdb` where one ships, else the server binary run
-    /// under the checker's name (it dispatches on argv[0]).
+    /// under the checker's name (it dispatches on `argv[0]`).
     pub fn check_aof_file(&self, path: &Path) -> io::Result<AofCheckReport> {
         let name = match self.flavor() {
             Flavor::Redis => "redis-check-aof",
