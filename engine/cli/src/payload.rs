@@ -170,10 +170,8 @@ pub fn decode_doc(bytes: &[u8], ignore_checksum: bool) -> Result<PayloadDoc, (St
         bytes
     };
     let (ty, value, attrs, _) =
-        payload::decode_entry(input, ReadOptions::default()).map_err(|e| {
-            let at = e.offset.map_or("-".into(), |o| o.to_string());
-            (format!("{} at offset {at}: {e}", e.kind.as_str()), 1)
-        })?;
+        // The error's own text already reads "kind at offset N: what".
+        payload::decode_entry(input, ReadOptions::default()).map_err(|e| (e.to_string(), 1))?;
     Ok(PayloadDoc {
         rdb_version: f.version,
         checksum: checksum.into(),

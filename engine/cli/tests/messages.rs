@@ -198,3 +198,29 @@ fn conform_says_how_rows_relate_to_cases_and_how_a_decoder_ended() {
     );
     assert!(!r.stdout.contains("Some("), "{r:?}");
 }
+
+#[test]
+fn payload_errors_say_each_thing_once() {
+    let dir = Scratch::new("msg-payload");
+    // No "format" field: said so, with no empty path and no `None`.
+    let f = dir.file("p.json", br#"{"type":"string","value":"hello"}"#);
+    let r = run_in(
+        &["payload", "encode", path(&f), "--rdb-version", "10"],
+        None,
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(
+        r.stderr.trim_end(),
+        format!(
+            r#"redis-persist: {}: format must be "payload/1" or "dataset/1", found no "format" field"#,
+            path(&f)
+        )
+    );
+    // A bad CRC: the kind and offset once, not twice.
+    let r = run_in(
+        &["payload", "decode", "--hex", "000161090050e0e0f3b2a1c8a7"],
+        None,
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(r.stderr.matches("checksum_mismatch").count(), 1, "{r:?}");
+}
