@@ -215,7 +215,15 @@ pub fn encode(value: &Value, attrs: &KeyAttrs, to: &To) -> Result<Vec<u8>, ExitC
 fn emit(p: &[u8], to: &To) -> ExitCode {
     match &to.out {
         Some(path) => match std::fs::write(path, p) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(()) => {
+                // The result line: with --out nothing else is printed.
+                eprintln!(
+                    "redis-persist: wrote a DUMP payload of {} to {}",
+                    crate::out::plural(p.len(), "byte", "bytes"),
+                    path.display()
+                );
+                ExitCode::SUCCESS
+            }
             Err(e) => fail(format!("cannot write {}: {e}", path.display()), 2),
         },
         None => {

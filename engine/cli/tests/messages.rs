@@ -216,6 +216,32 @@ fn payload_errors_say_each_thing_once() {
             path(&f)
         )
     );
+    // Written to a file, the payload is reported in one line.
+    let good = dir.file(
+        "good.json",
+        br#"{"format":"payload/1","type":"string","value":"hello"}"#,
+    );
+    let out = dir.path().join("p.bin");
+    let r = run_in(
+        &[
+            "payload",
+            "encode",
+            path(&good),
+            "--rdb-version",
+            "10",
+            "--out",
+            path(&out),
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stderr.trim_end(),
+        format!(
+            "redis-persist: wrote a DUMP payload of 17 bytes to {}",
+            path(&out)
+        )
+    );
     // A bad CRC: the kind and offset once, not twice.
     let r = run_in(
         &["payload", "decode", "--hex", "000161090050e0e0f3b2a1c8a7"],
