@@ -193,14 +193,9 @@ fn manifest_directory_with_rdb_base_and_increments() {
 /// The peers' AOF vectors load (when the vectors folder is present).
 #[test]
 fn vector_aofs_load() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors");
-    if !root.is_dir() {
-        redis_persist_engine::live::skip(&format!(
-            "the peer vectors folder {} does not exist here (see README, Develop)",
-            root.display()
-        ));
+    let Some(root) = redis_persist_engine::live::vectors_or_skip() else {
         return;
-    }
+    };
     let (mut n, mut refused) = (0, 0);
     for sub in ["replicator", "hdt3213", "valkey-assets"] {
         for e in std::fs::read_dir(root.join(sub)).unwrap().flatten() {

@@ -33,20 +33,10 @@ use serde_json::{Map, Value as J};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// The peers' vectors, beside the workspace (read-only, never part of the repository).
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors");
-
+/// The peers' vectors, beside the workspace (read-only, never part of the repository); the skip
+/// says what the folder holds and where such files come from.
 fn vectors_root() -> Option<PathBuf> {
-    let root = PathBuf::from(VECTORS);
-    if root.is_dir() {
-        Some(root)
-    } else {
-        redis_persist_engine::live::skip(&format!(
-            "the peer vectors folder {} does not exist here (files other projects publish, kept beside the checkout, never in it; see README, Develop)",
-            root.display()
-        ));
-        None
-    }
+    redis_persist_engine::live::vectors_or_skip()
 }
 
 /// Files that hold an RDB under another name: `rdb-preamble.aof` is an RDB (with `aof-preamble`

@@ -47,14 +47,8 @@ fn rdb_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut out = Vec::new();
     let mut dirs = vec![root.join("corpus")];
-    let vectors = root.join("../shared/vectors");
-    if vectors.is_dir() {
+    if let Some(vectors) = redis_persist_engine::live::vectors_or_skip() {
         dirs.push(vectors);
-    } else {
-        redis_persist_engine::live::skip(&format!(
-            "the peer vectors folder {} does not exist here (see README, Develop)",
-            vectors.display()
-        ));
     }
     while let Some(d) = dirs.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else {

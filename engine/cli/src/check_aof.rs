@@ -1,6 +1,7 @@
 //! `check` for AOFs: `redis_persist_engine::check::aof`'s verdict printed with `redis-check-aof`'s
 //! figures, `--fix` (the cut bytes are kept beside the file) and `--truncate-to-timestamp`.
 use crate::dump::{read_options, shown, CheckArgs};
+use crate::out::plural;
 use crate::{note, say, ReadFlags};
 use redis_persist_engine::check::aof::{self, AofCheck, FileCheck, Fix, Role};
 use serde_json::json;
@@ -111,7 +112,11 @@ pub fn check(path: &Path, a: &CheckArgs, read: &ReadFlags) -> ExitCode {
     }
     if c.valid() {
         if !a.json {
-            say!("{}: valid AOF ({} files)", shown(path), c.files.len());
+            say!(
+                "{}: valid AOF ({})",
+                shown(path),
+                plural(c.files.len(), "file", "files")
+            );
         }
         return ExitCode::SUCCESS;
     }

@@ -3,6 +3,7 @@
 use crate::conform_run::{split_words, RunLimits};
 use crate::conform_targets::{decoder, reference, server, server_view, Case, Got, Tool};
 use crate::conform_writers::{server_writes, writer};
+use crate::out::plural;
 use crate::safety::{Output, Stop};
 use indicatif::{ProgressBar, ProgressStyle};
 use redis_persist_engine::corpus::{read_expectation, Filter, Index};
@@ -328,10 +329,26 @@ fn conform(opts: &Options, corpus: &Path, target: Target) -> ExitCode {
             (c, v.unwrap_or(Verdict::Fail("not run".into())))
         })
         .collect();
+    // Rows, not cases, are what the lines and the summary count: say how the two relate.
+    let writes = jobs.iter().filter(|j| j.write).count();
+    let payload_rows = jobs.iter().filter(|j| j.payloads).count();
+    let extra: Vec<String> = [(writes, "(write)"), (payload_rows, "(payloads)")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, tag)| format!("{n} {tag}"))
+        .collect();
+    let rows = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} rows: one per case, plus {}",
+            results.len(),
+            extra.join(" and ")
+        )
+    };
     crate::say!(
-        "conform: {} cases ({} rows) against the {label}",
-        cases.len(),
-        results.len()
+        "conform: {} against the {label}{rows}",
+        plural(cases.len(), "case", "cases")
     );
     let width = results.iter().map(|r| r.0.name.len()).max().unwrap_or(0);
     for (c, v) in &results {
@@ -340,7 +357,9 @@ fn conform(opts: &Options, corpus: &Path, target: Target) -> ExitCode {
             Verdict::Fail(m) => ("FAIL", m.clone()),
             Verdict::Skip(m) => ("skip", m.clone()),
         };
-        crate::say!("{tag}  {:width$}  {msg}", c.name);
+        // A passing row has no message: no padding is left dangling at its end.
+        let line = format!("{tag}  {:width$}  {msg}", c.name);
+        crate::say!("{}", line.trim_end());
     }
     let count = |f: fn(&Verdict) -> bool| results.iter().filter(|r| f(&r.1)).count();
     let (p, f, s) = (

@@ -31,6 +31,16 @@ pub struct Ran {
     pub overflowed: bool,
 }
 
+impl Ran {
+    /// How the process ended, in words: `exit status 3`, or `killed by a signal`.
+    pub fn ended(&self) -> String {
+        match self.status {
+            Some(n) => format!("exit status {n}"),
+            None => "killed by a signal".to_owned(),
+        }
+    }
+}
+
 /// Splits a command template into words: white space separates, single quotes keep everything,
 /// double quotes keep everything but `\"` and `\\`, a backslash outside quotes escapes the next
 /// character. No expansion of any kind.

@@ -159,8 +159,9 @@ pub fn decoder(tool: &Tool, case: &Case) -> Got {
             return Got::Refused {
                 kind: "no-json".into(),
                 message: format!(
-                    "exit {:?}, stdout is not JSON ({e}); stderr: {}",
-                    out.status, out.stderr_tail
+                    "{}, stdout is not JSON ({e}); stderr: {}",
+                    out.ended(),
+                    out.stderr_tail.trim()
                 ),
             };
         }

@@ -35,7 +35,7 @@ fn expectation(case: &Case) -> Result<Dataset, String> {
 }
 
 /// An outside writer: `template` with `{json}` (the case's expectation) and `{out}` (where to
-/// write an RDB) replaced, run by `sh -c`; our reader decodes what it wrote.
+/// write an RDB) replaced, run without a shell; our reader decodes what it wrote.
 pub fn writer(tool: &Tool, case: &Case, check: Option<&ServerBuild>) -> Got {
     if !case.accept {
         return Got::Skip("a refusal case: nothing to write".into());
@@ -66,7 +66,7 @@ pub fn writer(tool: &Tool, case: &Case, check: Option<&ServerBuild>) -> Got {
         Ok(o) => {
             return Got::Refused {
                 kind: "writer-failed".into(),
-                message: format!("exit {:?}: {}", o.status, o.stderr_tail),
+                message: format!("{}: {}", o.ended(), o.stderr_tail.trim()),
             };
         }
         Err(e) => {

@@ -1,8 +1,9 @@
 //! The `convert` verb: an RDB, an AOF or Dataset JSON in; an RDB of a chosen version, an AOF in
 //! one of Redis's forms or Dataset JSON out, with a loss report (refused unless --allow-loss).
 use crate::dump::{load_any, shown, LoadError};
+use crate::out::plural;
 use crate::safety::{DirOutput, Output, Stop};
-use crate::{note, say, ReadFlags};
+use crate::{note, ReadFlags};
 use redis_persist_engine::aof::AofFiles;
 use redis_persist_engine::dataset::{self, Dataset};
 use redis_persist_engine::format::aof::manifest::Manifest;
@@ -25,6 +26,15 @@ pub enum To {
     /// A Redis 7 appendonly directory: OUTPUT is created with an RDB base, an empty incremental
     /// file and the manifest (`--base-resp` makes the base RESP commands).
     AofDir,
+}
+
+impl To {
+    /// The name `--to` takes (`aof-dir`), for messages.
+    pub fn name(self) -> String {
+        use clap::ValueEnum;
+        self.to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned())
+    }
 }
 
 /// Options of `convert`.
@@ -59,7 +69,7 @@ fn target_of(a: &Args<'_>) -> Result<Option<Target>, Stop> {
         )),
         (Some(v), None) => Target::redis(v).map(Some).ok_or_else(|| {
             Stop::Usage(format!(
-                "--rdb-version {v}: the writer supports versions 6 to 12"
+                "--rdb-version {v}: the writer supports versions 6 to 15"
             ))
         }),
         (None, Some(80)) => Ok(Some(Target::VALKEY_80)),
@@ -85,8 +95,8 @@ pub fn convert(a: Args<'_>) -> ExitCode {
         matches!(a.to, To::Rdb | To::AofPreamble) || (a.to == To::AofDir && !a.base_resp);
     if rdb_flags && !writes_rdb {
         return Stop::Usage(format!(
-            "--rdb-version, --valkey-version, --no-compression and --no-checksum apply to RDB output; --to {:?} writes none",
-            a.to
+            "--rdb-version, --valkey-version, --no-compression and --no-checksum apply to RDB output; --to {} writes none",
+            a.to.name()
         ))
         .exit();
     }
@@ -150,8 +160,10 @@ pub fn convert(a: Args<'_>) -> ExitCode {
             }
             Err(WriteError::Refused(r)) => {
                 note!("redis-persist: {target} cannot hold this dataset, so nothing was written; it would lose (--allow-loss writes the closest equivalent):");
+                // Nothing was written, so each line says what would be lost, not what the
+                // --allow-loss output would put in its place.
                 for l in &r.lost {
-                    note!("  {l}");
+                    note!("  {}", l.subject());
                 }
                 Err(ExitCode::from(1))
             }
@@ -210,18 +222,21 @@ pub fn convert(a: Args<'_>) -> ExitCode {
     };
     match result {
         Ok(kept) => {
-            if a.output.as_os_str() != "-" {
-                say!(
-                    "{}: wrote {what}: {} keys, {} function libraries",
-                    a.output.display(),
-                    ds.keys.len(),
-                    ds.functions.len()
-                );
-            }
+            // The result goes to standard error, so it is there even when the output is
+            // standard output ("-").
+            let to = if a.output.as_os_str() == "-" {
+                "standard output".to_owned()
+            } else {
+                a.output.display().to_string()
+            };
+            note!(
+                "redis-persist: wrote {what} to {to}: {}, {}",
+                plural(ds.keys.len(), "key", "keys"),
+                plural(ds.functions.len(), "function library", "function libraries")
+            );
             if let Some(k) = kept {
-                say!(
-                    "{}: the directory it replaced is kept as {}",
-                    a.output.display(),
+                note!(
+                    "redis-persist: {to}: the directory it replaced is kept as {}",
                     k.display()
                 );
             }

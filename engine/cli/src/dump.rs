@@ -1,5 +1,6 @@
 //! The `dump` and `check` verbs: decode a file (or a stream), print its dataset or its summary,
 //! and map refusals to exit code 1 with a one-line message (and the error object under --json).
+use crate::out::plural;
 use crate::safety::{Input, Shape, Stop};
 use crate::{note, say, ReadFlags};
 use redis_persist_engine::aof::{self, LoadOptions};
@@ -176,30 +177,30 @@ fn more(n: usize) -> String {
 }
 
 fn listing(d: &Dataset, out: &mut impl Write) -> std::io::Result<()> {
-    if let Some(s) = &d.source {
-        match (&s.magic, s.version) {
-            (Some(m), Some(v)) => {
-                let w = if m == "VALKEY" { 3 } else { 4 };
-                writeln!(
-                    out,
-                    "# {m}{v:0w$} ({}), {} keys, {} functions",
-                    s.kind,
-                    d.keys.len(),
-                    d.functions.len()
-                )?
-            }
-            _ => writeln!(
-                out,
-                "# {}, {} keys, {} functions",
-                s.kind,
-                d.keys.len(),
-                d.functions.len()
-            )?,
+    // The first line is the result (what was read, how many keys), with or without a source.
+    let counts = format!(
+        "{}, {}",
+        plural(d.keys.len(), "key", "keys"),
+        plural(d.functions.len(), "function", "functions")
+    );
+    let Some(s) = &d.source else {
+        return writeln!(out, "# {counts}").and_then(|()| body(d, out));
+    };
+    match (&s.magic, s.version) {
+        (Some(m), Some(v)) => {
+            let w = if m == "VALKEY" { 3 } else { 4 };
+            writeln!(out, "# {m}{v:0w$} ({}), {counts}", s.kind)?
         }
-        for (k, v) in &s.aux {
-            writeln!(out, "# aux {} = {}", show(k), show(v))?;
-        }
+        _ => writeln!(out, "# {}, {counts}", s.kind)?,
     }
+    for (k, v) in &s.aux {
+        writeln!(out, "# aux {} = {}", show(k), show(v))?;
+    }
+    body(d, out)
+}
+
+/// The listing's functions and keys, one line each.
+fn body(d: &Dataset, out: &mut impl Write) -> std::io::Result<()> {
     for f in &d.functions {
         let first = f.split(|&b| b == b'\n').next().unwrap_or_default();
         writeln!(out, "function {}", show(first))?;
@@ -220,10 +221,10 @@ fn listing(d: &Dataset, out: &mut impl Write) -> std::io::Result<()> {
             Value::List(l) | Value::Set(l) => {
                 let items: Vec<String> = l.iter().take(SHOWN).map(|x| show(x)).collect();
                 format!(
-                    "[{}{}] ({} elements)",
+                    "[{}{}] ({})",
                     items.join(", "),
                     more(l.len()),
-                    l.len()
+                    plural(l.len(), "element", "elements")
                 )
             }
             Value::Hash(h) => {
@@ -238,10 +239,10 @@ fn listing(d: &Dataset, out: &mut impl Write) -> std::io::Result<()> {
                     })
                     .collect();
                 format!(
-                    "{{{}{}}} ({} fields)",
+                    "{{{}{}}} ({})",
                     items.join(", "),
                     more(h.len()),
-                    h.len()
+                    plural(h.len(), "field", "fields")
                 )
             }
             Value::Zset(z) => {
@@ -251,10 +252,10 @@ fn listing(d: &Dataset, out: &mut impl Write) -> std::io::Result<()> {
                     .map(|m| format!("{} {}", show(&m.member), dataset::score_text(m.score)))
                     .collect();
                 format!(
-                    "[{}{}] ({} members)",
+                    "[{}{}] ({})",
                     items.join(", "),
                     more(z.len()),
-                    z.len()
+                    plural(z.len(), "member", "members")
                 )
             }
             Value::Stream(s) => format!(
@@ -272,10 +273,10 @@ fn listing(d: &Dataset, out: &mut impl Write) -> std::io::Result<()> {
                     .map(|(i, v)| format!("{i}: {}", show(v)))
                     .collect();
                 format!(
-                    "[{}{}] ({} elements)",
+                    "[{}{}] ({})",
                     items.join(", "),
                     more(a.elements.len()),
-                    a.elements.len()
+                    plural(a.elements.len(), "element", "elements")
                 )
             }
             Value::Module(m) => format!(
@@ -334,7 +335,7 @@ pub fn check(path: &Path, a: CheckArgs, read: &ReadFlags) -> ExitCode {
                 .exit();
             }
             if a.json {
-                say!("{:#}", summary_json(&s));
+                say!("{:#}", summary_json(path, &s));
             } else {
                 print_summary(path, &s, len, started.elapsed());
             }
@@ -353,7 +354,10 @@ pub fn check(path: &Path, a: CheckArgs, read: &ReadFlags) -> ExitCode {
         }
         Err(e) => {
             if a.json {
-                say!("{:#}", error_json(&e));
+                // As for an AOF: the file named, beside the error `dump --json` prints.
+                let mut doc = json!({"file": shown(path), "valid": false});
+                doc["error"] = error_json(&e)["error"].take();
+                say!("{doc:#}");
             } else {
                 say!("{}: invalid: {e}", shown(path));
             }
@@ -362,13 +366,14 @@ pub fn check(path: &Path, a: CheckArgs, read: &ReadFlags) -> ExitCode {
     }
 }
 
-fn summary_json(s: &Summary) -> serde_json::Value {
+fn summary_json(path: &Path, s: &Summary) -> serde_json::Value {
     let keys: serde_json::Map<String, serde_json::Value> = s
         .keys
         .iter()
         .map(|(db, m)| (db.to_string(), json!(m)))
         .collect();
     json!({
+        "file": shown(path),
         "valid": true,
         "magic": s.magic,
         "version": s.version,

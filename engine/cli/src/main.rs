@@ -150,9 +150,11 @@ enum Command {
     /// first problem. A target that cannot hold part of the dataset (hash field TTLs before RDB 12,
     /// stream metadata before 10, functions before 10, ...) is refused with a report naming each
     /// key, unless --allow-loss. Without a version, an RDB input keeps its own version and JSON
-    /// or an AOF becomes RDB 12. Prints one line saying what was written.
+    /// or an AOF becomes RDB 12. Prints one line on standard error saying what was written,
+    /// where, and how many keys.
     Convert {
-        /// RDB, AOF or Dataset JSON ("-" reads standard input).
+        /// An RDB, an AOF (a file, an appendonly directory or its manifest) or Dataset JSON
+        /// ("-" reads standard input).
         input: PathBuf,
         /// Where to write ("-" for standard output), through a temporary file renamed into place.
         output: PathBuf,

@@ -68,3 +68,9 @@ macro_rules! say {
 macro_rules! note {
     ($($t:tt)*) => { $crate::out::note_line(format_args!($($t)*)) };
 }
+
+/// `1 field`, `2 fields`: a count with its noun, so no message reads `(1 fields)`.
+pub fn plural<N: std::fmt::Display + PartialEq + From<u8>>(n: N, one: &str, many: &str) -> String {
+    let noun = if n == N::from(1) { one } else { many };
+    format!("{n} {noun}")
+}

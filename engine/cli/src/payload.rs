@@ -170,10 +170,8 @@ pub fn decode_doc(bytes: &[u8], ignore_checksum: bool) -> Result<PayloadDoc, (St
         bytes
     };
     let (ty, value, attrs, _) =
-        payload::decode_entry(input, ReadOptions::default()).map_err(|e| {
-            let at = e.offset.map_or("-".into(), |o| o.to_string());
-            (format!("{} at offset {at}: {e}", e.kind.as_str()), 1)
-        })?;
+        // The error's own text already reads "kind at offset N: what".
+        payload::decode_entry(input, ReadOptions::default()).map_err(|e| (e.to_string(), 1))?;
     Ok(PayloadDoc {
         rdb_version: f.version,
         checksum: checksum.into(),
@@ -189,10 +187,10 @@ pub fn encode(value: &Value, attrs: &KeyAttrs, to: &To) -> Result<Vec<u8>, ExitC
     match payload::encode_value(value, attrs, t, Thresholds::default(), to.allow_loss) {
         Ok((p, report)) => {
             for l in &report.lost {
-                eprintln!("redis-persist: lost at {t}: {}", l.what);
+                eprintln!("redis-persist: lost at {t}: {}; {}", l.what, l.instead);
             }
             for l in &report.filled {
-                eprintln!("redis-persist: filled in at {t}: {}", l.what);
+                eprintln!("redis-persist: filled in at {t}: {}; {}", l.what, l.instead);
             }
             Ok(p)
         }
@@ -217,7 +215,15 @@ pub fn encode(value: &Value, attrs: &KeyAttrs, to: &To) -> Result<Vec<u8>, ExitC
 fn emit(p: &[u8], to: &To) -> ExitCode {
     match &to.out {
         Some(path) => match std::fs::write(path, p) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(()) => {
+                // The result line: with --out nothing else is printed.
+                eprintln!(
+                    "redis-persist: wrote a DUMP payload of {} to {}",
+                    crate::out::plural(p.len(), "byte", "bytes"),
+                    path.display()
+                );
+                ExitCode::SUCCESS
+            }
             Err(e) => fail(format!("cannot write {}: {e}", path.display()), 2),
         },
         None => {

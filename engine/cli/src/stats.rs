@@ -1,6 +1,7 @@
 //! `redis-persist stats`: keyspace statistics of an RDB in one streaming pass (an AOF is replayed
 //! first), as tables or JSON; the counting itself is `engine::stats`.
 use crate::dump::{load_any, read_options, shown, LoadError};
+use crate::out::plural;
 use crate::safety::{Input, Shape, Stop};
 use crate::{note, say, ReadFlags};
 use redis_persist_engine::dataset::bytes_text;
@@ -155,10 +156,10 @@ fn row(name: &str, a: &Agg) {
 
 fn print(path: &Path, s: &Stats, by: By, top: usize) {
     say!(
-        "{}: {} keys, {} bytes in key records",
+        "{}: {}, {} in key records",
         shown(path),
-        s.total.keys,
-        s.total.bytes
+        plural(s.total.keys, "key", "keys"),
+        plural(s.total.bytes, "byte", "bytes")
     );
     say!(
         "  {:<24} {:>12} {:>16} {:>14} {:>12}",
@@ -198,12 +199,12 @@ fn print(path: &Path, s: &Stats, by: By, top: usize) {
         say!("{title}:");
         for k in keys {
             say!(
-                "  db {} {} {} ({} bytes, {} elements)",
+                "  db {} {} {} ({}, {})",
                 k.db,
                 k.kind,
                 bytes_text(&k.key),
-                k.bytes,
-                k.elements
+                plural(k.bytes, "byte", "bytes"),
+                plural(k.elements, "element", "elements")
             );
         }
     }

@@ -235,6 +235,77 @@ fn check_gives_the_real_checkers_verdict_and_figures() {
     );
 }
 
+/// The recorded verdicts above are the real checkers' own words when the corpus was made; this
+/// runs each installed build's checker again on a scratch copy of its cases (it is never given
+/// `--fix`, but nothing may touch the corpus), so `check`'s figures are held to the tool itself.
+#[test]
+fn check_gives_the_installed_checkers_figures() {
+    use redis_persist_engine::check::aof;
+    use redis_persist_engine::live::{copy_tree, require_or_skip, TempDir};
+    let index = index();
+    let cases = aof_cases(&index);
+    let mut builds: Vec<&str> = cases
+        .iter()
+        .filter_map(|c| c.origin.build.as_deref())
+        .collect();
+    builds.sort();
+    builds.dedup();
+    let (mut failures, mut compared) = (Vec::new(), 0);
+    for name in builds {
+        let Some(build) = require_or_skip(name) else {
+            continue;
+        };
+        let mine = cases
+            .iter()
+            .filter(|c| c.origin.build.as_deref() == Some(name));
+        for case in mine {
+            if CHECKER_BUGS.iter().any(|(n, _)| *n == case.name) {
+                continue;
+            }
+            let file = index.file(case);
+            let tmp = TempDir::new("aof-check-live").expect("a temp dir");
+            let copy = tmp.path().join(file.file_name().expect("a file name"));
+            copy_tree(&file, &copy).expect("the case copies");
+            // A directory is checked through its manifest, as redis-check-aof 7+ is given it.
+            let target = if copy.is_file() {
+                copy.clone()
+            } else {
+                std::fs::read_dir(&copy)
+                    .expect("the copy")
+                    .flatten()
+                    .map(|e| e.path())
+                    .find(|p| p.to_string_lossy().ends_with(".manifest"))
+                    .expect("a manifest")
+            };
+            let real = build.check_aof_file(&target).expect("the checker runs");
+            let ours = aof::check(&file, ReadOptions::default()).expect("the layout reads");
+            let theirs = analyzed(&real.output.replace('\n', "; "));
+            let figures: Vec<(u64, u64, u64)> = ours
+                .files
+                .iter()
+                .filter(|f| f.size > 0)
+                .map(|f| (f.size, f.ok_up_to, f.ok_up_to_line))
+                .collect();
+            compared += 1;
+            if (real.status == 0) != ours.valid() || theirs != figures || theirs.is_empty() {
+                failures.push(format!(
+                    "{}: {name}'s checker (exit {}) analyzed {theirs:?}, we (valid: {}) {figures:?}",
+                    case.name,
+                    real.status,
+                    ours.valid()
+                ));
+            }
+        }
+    }
+    eprintln!("{compared} AOF cases checked by the installed checkers");
+    assert!(
+        failures.is_empty(),
+        "{} differ from the installed checker:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 /// Every AOF case directory under corpus/aof is listed in the index, so none is silently left out.
 #[test]
 fn every_aof_case_is_indexed() {

@@ -2,7 +2,7 @@
 //! protocol (RESP2 and RESP3), command line and configuration file.
 //!
 //! One thread owns the [`redis_persist_engine::persist::Server`] and runs an event loop as Redis does
-//! ([`event_loop`]): every complete command of every client is run as it is read, and before the
+//! (`event_loop`): every complete command of every client is run as it is read, and before the
 //! loop sleeps the turn's AOF bytes are written at once and, under `appendfsync always`, fsynced
 //! once (group commit) before any reply of the turn is sent. Clients may pipeline, open
 //! transactions (MULTI/EXEC/WATCH), and block on lists, sorted sets and streams with timeouts.

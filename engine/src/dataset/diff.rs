@@ -136,8 +136,7 @@ pub(crate) fn value_difference(at: &str, x: &Value, y: &Value) -> Option<String>
         (Value::Set(a), Value::Set(b)) => items(at, "members", a, b, |p, m, n| bytes(p, m, n)),
         (Value::Hash(a), Value::Hash(b)) => items(at, "fields", a, b, |p, f, g| {
             bytes(&format!("{p}.field"), &f.field, &g.field)
-                .or_else(|| bytes(&format!("{p}.value"), &f.value, &g.value))
-                .or_else(|| field(p, "expire_ms", f.expire_ms, g.expire_ms, |v| opt(*v)))
+                .or_else(|| hash_field_difference(p, f, g))
         }),
         (Value::Zset(a), Value::Zset(b)) => items(at, "members", a, b, |p, m, n| {
             bytes(&format!("{p}.member"), &m.member, &n.member).or_else(|| {
@@ -168,6 +167,21 @@ pub(crate) fn value_difference(at: &str, x: &Value, y: &Value) -> Option<String>
         }
         _ => None,
     }
+}
+
+/// Two fields of the same name: the field is named in the path, so a lost field TTL reads as one
+/// (`value[0] (field "f"): TTL expected 1700000000000 ms, found none`).
+fn hash_field_difference(at: &str, f: &HashField, g: &HashField) -> Option<String> {
+    let at = format!("{at} (field {})", show(&f.field));
+    if f.value != g.value {
+        let (x, y) = (show(&f.value), show(&g.value));
+        return Some(format!("{at}: value expected {x}, found {y}"));
+    }
+    let ms = |v: Option<i64>| v.map_or_else(|| "none".to_owned(), |v| format!("{v} ms"));
+    (f.expire_ms != g.expire_ms).then(|| {
+        let (x, y) = (ms(f.expire_ms), ms(g.expire_ms));
+        format!("{at}: TTL expected {x}, found {y}")
+    })
 }
 
 fn stream_difference(at: &str, a: &Stream, b: &Stream) -> Option<String> {

@@ -142,7 +142,8 @@ pub fn from_json_lines(text: &str) -> Result<Dataset, JsonError> {
             match o.get("format").and_then(J::as_str) {
                 Some(LINES_FORMAT) => header = true,
                 other => {
-                    return Err(p.err(format!("format must be {LINES_FORMAT:?}, found {other:?}")))
+                    let found = super::json_read::shown_format(other);
+                    return Err(p.err(format!("format must be {LINES_FORMAT:?}, found {found}")));
                 }
             }
             if let Some(s) = o.get("source").filter(|s| !s.is_null()) {

@@ -17,8 +17,17 @@ pub struct JsonError {
 
 impl std::fmt::Display for JsonError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            // A problem with the document as a whole: no empty path before the colon.
+            return f.write_str(&self.message);
+        }
         write!(f, "{}: {}", self.path, self.message)
     }
+}
+
+/// A `format` field as a message shows it: quoted, or said to be missing (never `None`).
+pub(super) fn shown_format(f: Option<&str>) -> String {
+    f.map_or_else(|| "no \"format\" field".to_owned(), |s| format!("{s:?}"))
 }
 
 impl std::error::Error for JsonError {}
@@ -128,7 +137,10 @@ pub fn from_json(v: &J) -> Result<Dataset, JsonError> {
     let top = obj(&p, v)?;
     match top.get("format").and_then(J::as_str) {
         Some("dataset/1") => {}
-        other => return Err(p.err(format!("format must be \"dataset/1\", found {other:?}"))),
+        other => {
+            let found = shown_format(other);
+            return Err(p.err(format!("format must be \"dataset/1\", found {found}")));
+        }
     }
     let source = match top.get("source") {
         None | Some(J::Null) => None,

@@ -69,7 +69,8 @@ pub fn payload_from_json(v: &J) -> Result<(Value, KeyAttrs), JsonError> {
             }
         }
         other => Err(p.err(format!(
-            "format must be \"payload/1\" or \"dataset/1\", found {other:?}"
+            "format must be \"payload/1\" or \"dataset/1\", found {}",
+            super::json_read::shown_format(other)
         ))),
     }
 }

@@ -118,6 +118,46 @@ fn difference_names_the_path() {
     );
 }
 
+/// Differences read in users' terms: no `Some(..)`/`None`, and a hash field named with its TTL.
+#[test]
+fn differences_read_in_users_terms() {
+    let key = |freq, value| Entry {
+        db: 0,
+        key: b"h".to_vec(),
+        expire_ms: None,
+        idle_s: None,
+        freq,
+        value,
+        attrs: Default::default(),
+    };
+    let one = |keys| Dataset {
+        source: None,
+        functions: vec![],
+        keys,
+    };
+    let fields = |ttl: Option<i64>, v: &[u8]| {
+        Value::Hash(vec![HashField {
+            field: b"f".to_vec(),
+            value: v.to_vec(),
+            expire_ms: ttl,
+        }])
+    };
+    let with = fields(Some(1_700_000_000_000), b"v");
+    let diff = |a, b| first_difference(&one(vec![a]), &one(vec![b])).unwrap();
+    assert_eq!(
+        diff(key(Some(0), with.clone()), key(None, with.clone())),
+        r#"keys[db 0 "h"].freq: expected 0, found none"#
+    );
+    assert_eq!(
+        diff(key(None, with.clone()), key(None, fields(None, b"v"))),
+        r#"keys[db 0 "h"].value[0] (field "f"): TTL expected 1700000000000 ms, found none"#
+    );
+    assert_eq!(
+        diff(key(None, with), key(None, fields(Some(5), b"w"))),
+        r#"keys[db 0 "h"].value[0] (field "f"): value expected "v", found "w""#
+    );
+}
+
 #[test]
 fn score_text_is_shortest_round_trip() {
     for (x, s) in [

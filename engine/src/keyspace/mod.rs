@@ -1,5 +1,5 @@
 //! The in-memory keyspace that executes Redis commands with Redis's semantics: databases, values
-//! with absolute-ms expiries, function libraries, MULTI/EXEC, and conversion to and from [`Dataset`].
+//! with absolute-ms expiries, functions, MULTI/EXEC, conversion to and from [`crate::dataset`].
 //!
 //! [`Keyspace::execute`] runs one command (`argv[0]` is the name, any case) in a [`Session`] (the
 //! selected database and an open MULTI queue). Command-level failures that Redis sends to a

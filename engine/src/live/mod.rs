@@ -11,6 +11,7 @@ mod process;
 mod readback;
 mod resp;
 mod stream;
+mod vectors;
 
 pub use dumps::{record_dumps, restore};
 pub use info::{parse_version, Flavor, ServerInfo};
@@ -22,6 +23,7 @@ pub use readback::{
 };
 pub use resp::{describe, Client, Reply};
 pub use stream::read_stream;
+pub use vectors::{vectors_or_skip, vectors_path, VECTORS_HELP};
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -374,7 +376,7 @@ impl ServerBuild {
     }
     /// Runs this build's `redis-check-aof` on `path` (a manifest for Redis 7+, else the file):
     /// the separate checker beside `redis-check-rdb` where one ships, else the server binary run
-    /// under the checker's name (it dispatches on argv[0]).
+    /// under the checker's name (it dispatches on `argv[0]`).
     pub fn check_aof_file(&self, path: &Path) -> io::Result<AofCheckReport> {
         let name = match self.flavor() {
             Flavor::Redis => "redis-check-aof",

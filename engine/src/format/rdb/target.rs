@@ -156,21 +156,32 @@ pub struct Loss {
     pub db: Option<u64>,
     /// The key, if any.
     pub key: Option<Vec<u8>>,
-    /// What would be lost, and what is written instead under `--allow-loss`.
+    /// What the target cannot hold (or, in `filled`, what the dataset lacks).
     pub what: String,
+    /// What the writer puts in its place: under `allow_loss` for a loss (`dropped`, `the key is
+    /// not written`), always for a fill-in. A refusal writes nothing, so it shows `what` alone.
+    pub instead: String,
 }
 
-impl fmt::Display for Loss {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Loss {
+    /// `db N key "k": what`, without what is written instead: the form for a refusal, which
+    /// writes nothing.
+    pub fn subject(&self) -> String {
         match (&self.db, &self.key) {
-            (Some(db), Some(k)) => write!(
-                f,
+            (Some(db), Some(k)) => format!(
                 "db {db} key {:?}: {}",
                 String::from_utf8_lossy(k),
                 self.what
             ),
-            _ => f.write_str(&self.what),
+            _ => self.what.clone(),
         }
+    }
+}
+
+/// `db N key "k": what; instead`: the form for a file that was written.
+impl fmt::Display for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; {}", self.subject(), self.instead)
     }
 }
 
@@ -199,18 +210,17 @@ pub fn assess(ds: &Dataset, t: Target) -> Report {
         r.lost.push(Loss {
             db: None,
             key: None,
-            what: format!(
-                "{} function libraries (RDB 10+); not written",
-                ds.functions.len()
-            ),
+            what: format!("function libraries (RDB 10+): {}", ds.functions.len()),
+            instead: "not written".into(),
         });
     }
     for e in &ds.keys {
-        let mut note = |lost: bool, what: String| {
+        let mut note = |lost: bool, what: String, instead: &str| {
             let l = Loss {
                 db: Some(e.db),
                 key: Some(e.key.clone()),
                 what,
+                instead: instead.into(),
             };
             if lost {
                 r.lost.push(l)
@@ -222,38 +232,46 @@ pub fn assess(ds: &Dataset, t: Target) -> Report {
             note(
                 true,
                 format!(
-                    "{} key metadata classes (RDB 13+, Redis 8.6); dropped",
+                    "key metadata classes (RDB 13+, Redis 8.6): {}",
                     e.attrs.meta.len()
                 ),
+                "dropped",
             );
         }
         if e.attrs.hash_template && !super::template::eligible(&e.value) {
             note(
                 true,
-                "hash_template on a value that is not a non-empty hash without field TTLs; written without a template".into(),
+                "hash_template on a value that is not a non-empty hash without field TTLs".into(),
+                "written without a template",
             );
         } else if e.attrs.hash_template && !t.hash_templates() {
             note(
                 true,
-                "hash template encoding (RDB 15, Redis 8.10); written as a plain hash".into(),
+                "hash template encoding (RDB 15, Redis 8.10)".into(),
+                "written as a plain hash",
             );
         }
         if (e.idle_s.is_some() || e.freq.is_some()) && lvl < 9 {
             note(
                 true,
-                "LRU/LFU metadata (IDLE/FREQ need RDB 9+); dropped".into(),
+                "LRU/LFU metadata (IDLE/FREQ need RDB 9+)".into(),
+                "dropped",
             );
         }
         match &e.value {
             Value::Hash(fields) if !t.field_ttls() => {
                 let n = fields.iter().filter(|f| f.expire_ms.is_some()).count();
                 if n > 0 {
-                    note(true, format!("{n} hash field TTLs (need RDB 12 or VALKEY080); fields written without TTL"));
+                    note(
+                        true,
+                        format!("hash field TTLs (need RDB 12 or VALKEY080): {n}"),
+                        "fields written without TTL",
+                    );
                 }
             }
             Value::Stream(s) => {
                 if lvl < 9 {
-                    note(true, "stream (needs RDB 9+); key not written".into());
+                    note(true, "stream (needs RDB 9+)".into(), "key not written");
                     continue;
                 }
                 let meta =
@@ -270,23 +288,32 @@ pub fn assess(ds: &Dataset, t: Target) -> Report {
                     .flat_map(|g| &g.consumers)
                     .any(|c| c.active_time_ms.is_none());
                 if lvl < 10 && (meta || read) {
-                    note(true, "stream metadata first_id/max_deleted_id/entries_added/entries_read (RDB 10+); dropped".into());
+                    note(
+                        true,
+                        "stream metadata first_id/max_deleted_id/entries_added/entries_read (RDB 10+)"
+                            .into(),
+                        "dropped",
+                    );
                 }
                 if lvl >= 10
                     && (s.first_id.is_none()
                         || s.max_deleted_id.is_none()
                         || s.entries_added.is_none())
                 {
-                    note(false, "stream first_id/max_deleted_id/entries_added absent; the RDB 9 loader's defaults are written".into());
+                    note(
+                        false,
+                        "stream first_id/max_deleted_id/entries_added absent".into(),
+                        "the RDB 9 loader's defaults are written",
+                    );
                 }
                 if lvl < 11 && active {
-                    note(true, "consumer active times (RDB 11+); dropped".into());
+                    note(true, "consumer active times (RDB 11+)".into(), "dropped");
                 }
                 if lvl >= 11 && no_active {
                     note(
                         false,
-                        "consumer active times absent; seen times are written, as loaders assume"
-                            .into(),
+                        "consumer active times absent".into(),
+                        "seen times are written, as loaders assume",
                     );
                 }
                 let nacked: usize = s
@@ -296,31 +323,38 @@ pub fn assess(ds: &Dataset, t: Target) -> Report {
                     .map(Vec::len)
                     .sum();
                 if nacked > 0 && !t.arrays() {
-                    note(true, format!("{nacked} NACKed pending entries (XNACK, RDB 14+, Redis 8.8); left out of their group's PEL"));
+                    note(
+                        true,
+                        format!("NACKed pending entries (XNACK, RDB 14+, Redis 8.8): {nacked}"),
+                        "left out of their group's PEL",
+                    );
                 }
                 if lvl >= 14 && s.groups.iter().any(|g| g.nacked.is_none()) {
                     note(
                         false,
-                        "group NACK zones absent; empty ones are written".into(),
+                        "group NACK zones absent".into(),
+                        "empty ones are written",
                     );
                 }
                 match &s.idmp {
                     Some(i) if !t.key_meta() && *i != crate::dataset::Idmp::default() => note(
                         true,
-                        "stream IDMP state (RDB 13+, Redis 8.6); dropped".into(),
+                        "stream IDMP state (RDB 13+, Redis 8.6)".into(),
+                        "dropped",
                     ),
                     None if t.key_meta() => note(
                         false,
-                        "stream IDMP state absent; the defaults (100 s, 100 entries, no producers) are written".into(),
+                        "stream IDMP state absent".into(),
+                        "the defaults (100 s, 100 entries, no producers) are written",
                     ),
                     _ => {}
                 }
             }
             Value::Array(_) if !t.arrays() => {
-                note(true, "array (RDB 14+, Redis 8.8); key not written".into())
+                note(true, "array (RDB 14+, Redis 8.8)".into(), "key not written")
             }
             Value::Module(_) if lvl < 8 => {
-                note(true, "module value (RDB 8+); key not written".into())
+                note(true, "module value (RDB 8+)".into(), "key not written")
             }
             _ => {}
         }
