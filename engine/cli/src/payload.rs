@@ -45,6 +45,9 @@ pub struct To {
     /// Print the payload as base64 instead of hex.
     #[arg(long = "print-base64")]
     pub print_base64: bool,
+    /// Replace the --out file if it exists (it is never an input).
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// The `payload` verbs.
@@ -212,20 +215,28 @@ pub fn encode(value: &Value, attrs: &KeyAttrs, to: &To) -> Result<Vec<u8>, ExitC
     }
 }
 
-fn emit(p: &[u8], to: &To) -> ExitCode {
+fn emit(p: &[u8], to: &To, inputs: &[&std::path::Path]) -> ExitCode {
     match &to.out {
-        Some(path) => match std::fs::write(path, p) {
-            Ok(()) => {
-                // The result line: with --out nothing else is printed.
-                eprintln!(
-                    "redis-persist: wrote a DUMP payload of {} to {}",
-                    crate::out::plural(p.len(), "byte", "bytes"),
-                    path.display()
-                );
-                ExitCode::SUCCESS
+        // Through the CLI's one output path: a temp file made durable and renamed into place,
+        // never over an input, and over an existing file only with --force.
+        Some(path) => {
+            let mut o = match crate::safety::Output::create(path, to.force, inputs) {
+                Ok(o) => o,
+                Err(stop) => return stop.exit(),
+            };
+            match o.write_all(p).and_then(|()| o.commit()) {
+                Ok(()) => {
+                    // The result line: with --out nothing else is printed.
+                    eprintln!(
+                        "redis-persist: wrote a DUMP payload of {} to {}",
+                        crate::out::plural(p.len(), "byte", "bytes"),
+                        path.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(format!("cannot write {}: {e}", path.display()), 2),
             }
-            Err(e) => fail(format!("cannot write {}: {e}", path.display()), 2),
-        },
+        }
         None => {
             let text = if to.print_base64 {
                 B64.encode(p)
@@ -281,7 +292,7 @@ pub fn run(v: Verb) -> ExitCode {
                 Err(e) => return fail(format!("{}: {e}", input.display()), 1),
             };
             match encode(&value, &attrs, &to) {
-                Ok(p) => emit(&p, &to),
+                Ok(p) => emit(&p, &to, &[input.as_path()]),
                 Err(c) => c,
             }
         }
@@ -295,7 +306,11 @@ pub fn run(v: Verb) -> ExitCode {
                 Err((m, c)) => return fail(m, c),
             };
             match encode(&d.value, &d.attrs, &to) {
-                Ok(p) => emit(&p, &to),
+                Ok(p) => emit(
+                    &p,
+                    &to,
+                    &source.file.iter().map(|f| f.as_path()).collect::<Vec<_>>(),
+                ),
                 Err(c) => c,
             }
         }

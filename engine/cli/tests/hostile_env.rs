@@ -633,3 +633,53 @@ fn flags_that_do_not_apply_are_refused() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(!target.exists());
 }
+
+/// `payload encode --out` wrote with a plain `fs::write`: an existing file was replaced without
+/// `--force` and half-written on a failure. It now goes through the one output path.
+#[test]
+fn payload_out_replaces_an_existing_file_only_with_force() {
+    let dir = Scratch::new("payload-out");
+    let good = dir.file(
+        "good.json",
+        br#"{"format":"payload/1","type":"string","value":"hello"}"#,
+    );
+    let out = dir.file("p.bin", b"precious");
+    let args = |force: bool| {
+        let mut a = vec![
+            "payload",
+            "encode",
+            path(&good),
+            "--rdb-version",
+            "10",
+            "--out",
+            path(&out),
+        ];
+        if force {
+            a.push("--force");
+        }
+        a
+    };
+    let r = run_in(&args(false), None);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("pass --force"), "{r:?}");
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+    let r = run_in(&args(true), None);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(std::fs::read(&out).unwrap().len(), 17);
+    // Nor onto its own input.
+    let r = run_in(
+        &[
+            "payload",
+            "encode",
+            path(&good),
+            "--rdb-version",
+            "10",
+            "--out",
+            path(&good),
+            "--force",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(std::fs::read_to_string(&good).unwrap().contains("payload/1"));
+}
