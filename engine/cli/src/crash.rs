@@ -17,6 +17,10 @@ pub struct Args {
     /// The server binary (any program taking redis-server's command line).
     #[arg(long, value_name = "BIN")]
     server: PathBuf,
+    /// One more argument for the server, after the standard ones (repeat it:
+    /// `--server-arg=--sabotage --server-arg=skip-fsync-always`); also used on every restart.
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    server_arg: Vec<String>,
     /// Persistence policy the histories start under (`all` cycles through the four).
     #[arg(long, default_value = "all", value_parser = ["always", "everysec", "no", "rdb", "all"])]
     policy: String,
@@ -91,8 +95,10 @@ pub fn crash(a: Args) -> ExitCode {
     } else {
         KillMode::Power
     };
+    let mut launch = Launch::from_build(&build);
+    launch.args = a.server_arg.clone();
     let cfg = Config {
-        launch: Launch::from_build(&build),
+        launch,
         policies,
         models,
         kill,
@@ -136,7 +142,10 @@ pub fn crash(a: Args) -> ExitCode {
         Err(e) => return usage(e),
     };
     bar.finish_and_clear();
-    let prefix = format!("redis-persist crash --server {}", a.server.display());
+    let mut prefix = format!("redis-persist crash --server {}", a.server.display());
+    for arg in &a.server_arg {
+        prefix.push_str(&format!(" --server-arg={arg}"));
+    }
     let fs = match kill {
         KillMode::Power => format!(", fs {}", a.fs),
         KillMode::Process => String::new(),
