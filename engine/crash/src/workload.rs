@@ -418,8 +418,12 @@ pub fn generate(seed: u64, policy: Policy) -> History {
             };
             steps.push(bg);
             let delay_ms = range(&mut g.rng, 0, 40) as u32;
-            // Drawn last, so that the steps and delays of earlier seeds stay as they were.
-            match g.chance(50).then(|| range(&mut g.rng, 1, 3) as u32) {
+            // Drawn last, so that the steps and delays of earlier seeds stay as they were. The
+            // first flush is the likeliest: a job's first window (e.g. a file renamed before it
+            // is synced) is where its ordering mistakes show.
+            let first = g.chance(50);
+            let n = if first { 1 } else { range(&mut g.rng, 2, 3) as u32 };
+            match g.chance(50).then_some(n) {
                 Some(n) => Kill {
                     in_flight: None,
                     delay_ms: 500,
