@@ -14,7 +14,8 @@ use std::time::Duration;
 /// The flags of `redis-persist crash`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The server binary (any program taking redis-server's command line).
+    /// The server binary (any program taking redis-server's command line), or a known build's
+    /// name (redis-6.2.14, redis-7.0.15, redis-7.4.1, valkey-8.1.8, valkey-9.1.2).
     #[arg(long, value_name = "BIN")]
     server: PathBuf,
     /// One more argument for the server, after the standard ones (repeat it:
@@ -73,7 +74,11 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
 /// Runs the campaign; exit 0 without violations, 1 with one, 2 on usage errors or when no
 /// history could be run.
 pub fn crash(a: Args) -> ExitCode {
-    let build = match ServerBuild::from_binary(&a.server) {
+    // A known build's name (`redis-7.4.1`) finds it where `.ci/install-servers` put it.
+    let by_name = (!a.server.exists())
+        .then(|| ServerBuild::by_name(&a.server.to_string_lossy()).ok())
+        .flatten();
+    let build = match by_name.map_or_else(|| ServerBuild::from_binary(&a.server), Ok) {
         Ok(b) => b,
         Err(e) => return usage(e),
     };
