@@ -4,8 +4,8 @@
 use crate::image::DirState;
 use crate::launch::{Conn, Launch, Proc, StartConfig};
 use crate::recorder::Recorder;
-use crate::workload::{show_cmd, History, Step};
 use crate::trace::{Op, SyncKind};
+use crate::workload::{show_cmd, History, Step};
 use crate::{parse_killed, Trace};
 use redis_persist_engine::format::resp::Reply;
 use redis_persist_model::durability::{Durability, Fsync};

@@ -5,11 +5,11 @@
 use crate::recorder::Recorder;
 use redis_persist_engine::format::resp::{encode_command, Reply, ReplyReader};
 use redis_persist_engine::live::ServerBuild;
+use rustix::process::{kill_process_group, Pid, Signal};
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use rustix::process::{kill_process_group, Pid, Signal};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 

@@ -422,7 +422,11 @@ pub fn generate(seed: u64, policy: Policy) -> History {
             // first flush is the likeliest: a job's first window (e.g. a file renamed before it
             // is synced) is where its ordering mistakes show.
             let first = g.chance(50);
-            let n = if first { 1 } else { range(&mut g.rng, 2, 3) as u32 };
+            let n = if first {
+                1
+            } else {
+                range(&mut g.rng, 2, 3) as u32
+            };
             match g.chance(50).then_some(n) {
                 Some(n) => Kill {
                     in_flight: None,

@@ -121,7 +121,13 @@ fn each_sabotage_switch_is_caught_by_a_history_that_passes_without_it() {
         assert_eq!(models, c.models, "{}: {text}", c.switch);
         assert!(text.contains(c.shows), "{}: {text}", c.switch);
         let clean = campaign(&config(&bin, None, &[c.policy], c.seed, 1));
-        assert_eq!(clean.violations().count(), 0, "{}: {}", c.switch, show(&clean));
+        assert_eq!(
+            clean.violations().count(),
+            0,
+            "{}: {}",
+            c.switch,
+            show(&clean)
+        );
     }
 }
 
