@@ -31,8 +31,9 @@ pub struct Args {
     /// power: every crash image; process: SIGKILL with the page cache kept (one image).
     #[arg(long, default_value = "power", value_parser = ["power", "process"])]
     kill: String,
-    /// How many histories.
-    #[arg(long, default_value_t = 20)]
+    /// How many histories. The default is what it takes to catch each of our own server's
+    /// sabotage switches that a healthy disk exposes (README, "Power-loss testing").
+    #[arg(long, default_value_t = 100)]
     histories: usize,
     /// History i is generated from seed S+i.
     #[arg(long, default_value_t = 1)]

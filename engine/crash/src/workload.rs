@@ -427,7 +427,7 @@ pub fn generate(seed: u64, policy: Policy) -> History {
             } else {
                 range(&mut g.rng, 2, 3) as u32
             };
-            match g.chance(50).then_some(n) {
+            match g.chance(75).then_some(n) {
                 Some(n) => Kill {
                     in_flight: None,
                     delay_ms: 500,
