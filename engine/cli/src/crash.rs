@@ -14,9 +14,14 @@ use std::time::Duration;
 /// The flags of `redis-persist crash`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The server binary (any program taking redis-server's command line).
+    /// The server binary (any program taking redis-server's command line), or a known build's
+    /// name (redis-6.2.14, redis-7.0.15, redis-7.4.1, valkey-8.1.8, valkey-9.1.2).
     #[arg(long, value_name = "BIN")]
     server: PathBuf,
+    /// One more argument for the server, after the standard ones (repeat it:
+    /// `--server-arg=--sabotage --server-arg=skip-fsync-always`); also used on every restart.
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    server_arg: Vec<String>,
     /// Persistence policy the histories start under (`all` cycles through the four).
     #[arg(long, default_value = "all", value_parser = ["always", "everysec", "no", "rdb", "all"])]
     policy: String,
@@ -26,8 +31,9 @@ pub struct Args {
     /// power: every crash image; process: SIGKILL with the page cache kept (one image).
     #[arg(long, default_value = "power", value_parser = ["power", "process"])]
     kill: String,
-    /// How many histories.
-    #[arg(long, default_value_t = 20)]
+    /// How many histories. The default is what it takes to catch each of our own server's
+    /// sabotage switches that a healthy disk exposes (README, "Power-loss testing").
+    #[arg(long, default_value_t = 100)]
     histories: usize,
     /// History i is generated from seed S+i.
     #[arg(long, default_value_t = 1)]
@@ -69,7 +75,11 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
 /// Runs the campaign; exit 0 without violations, 1 with one, 2 on usage errors or when no
 /// history could be run.
 pub fn crash(a: Args) -> ExitCode {
-    let build = match ServerBuild::from_binary(&a.server) {
+    // A known build's name (`redis-7.4.1`) finds it where `.ci/install-servers` put it.
+    let by_name = (!a.server.exists())
+        .then(|| ServerBuild::by_name(&a.server.to_string_lossy()).ok())
+        .flatten();
+    let build = match by_name.map_or_else(|| ServerBuild::from_binary(&a.server), Ok) {
         Ok(b) => b,
         Err(e) => return usage(e),
     };
@@ -91,8 +101,10 @@ pub fn crash(a: Args) -> ExitCode {
     } else {
         KillMode::Power
     };
+    let mut launch = Launch::from_build(&build);
+    launch.args = a.server_arg.clone();
     let cfg = Config {
-        launch: Launch::from_build(&build),
+        launch,
         policies,
         models,
         kill,
@@ -136,7 +148,10 @@ pub fn crash(a: Args) -> ExitCode {
         Err(e) => return usage(e),
     };
     bar.finish_and_clear();
-    let prefix = format!("redis-persist crash --server {}", a.server.display());
+    let mut prefix = format!("redis-persist crash --server {}", a.server.display());
+    for arg in &a.server_arg {
+        prefix.push_str(&format!(" --server-arg={arg}"));
+    }
     let fs = match kill {
         KillMode::Power => format!(", fs {}", a.fs),
         KillMode::Process => String::new(),

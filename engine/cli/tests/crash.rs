@@ -93,3 +93,31 @@ fn redis_7_passes_on_ordered_and_a_posix_violation_reruns_from_its_printed_comma
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_known_build_is_named_and_server_args_reach_it() {
+    if require_or_skip("redis-7.0.15").is_none() {
+        return;
+    }
+    let base = [
+        "--server",
+        "redis-7.0.15",
+        "--policy",
+        "always",
+        "--histories",
+        "1",
+    ];
+    let o = crash(&base);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("against redis-7.0.15"), "{}", text(&o));
+    // The same run with an argument Redis rejects: it does not start, so no history runs.
+    let o = crash(
+        &[
+            &base[..],
+            &["--server-arg=--no-such-directive", "--server-arg=1"],
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("did not start"), "{}", text(&o));
+}

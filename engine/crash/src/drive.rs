@@ -4,6 +4,7 @@
 use crate::image::DirState;
 use crate::launch::{Conn, Launch, Proc, StartConfig};
 use crate::recorder::Recorder;
+use crate::trace::{Op, SyncKind};
 use crate::workload::{show_cmd, History, Step};
 use crate::{parse_killed, Trace};
 use redis_persist_engine::format::resp::Reply;
@@ -86,6 +87,9 @@ struct Driver {
     process: Durability<Keyspace>,
     states: Vec<Keyspace>,
     bgsave: Option<Keyspace>,
+    /// Rule-driven snapshot candidates noted while `bgsave` was pending: a rule may snapshot
+    /// them after that BGSAVE ends, so settling it must not discard them.
+    after_bgsave: Vec<Keyspace>,
     rewrite: bool,
     log: Vec<String>,
     divergences: Vec<String>,
@@ -117,8 +121,7 @@ impl Driver {
         self.process.ack(state.clone(), at, pf);
         if self.save_rules {
             // A `save` rule may snapshot any later state at a time the driver does not see.
-            self.power.snapshot(state.clone(), false);
-            self.process.snapshot(state.clone(), false);
+            self.rule_candidate(state.clone());
         }
         self.states.push(state);
     }
@@ -126,6 +129,25 @@ impl Driver {
     fn snapshot(&mut self, state: Keyspace, ok: bool) {
         self.power.snapshot(state.clone(), ok);
         self.process.snapshot(state, ok);
+    }
+
+    /// A state a `save` rule may snapshot unseen.
+    fn rule_candidate(&mut self, state: Keyspace) {
+        if self.bgsave.is_some() {
+            self.after_bgsave.push(state.clone());
+        }
+        self.snapshot(state, false);
+    }
+
+    /// The pending BGSAVE ended (as `ok` or not). The rule-driven candidates noted since it
+    /// started stay candidates: a rule may have snapshotted them after it.
+    fn bgsave_ended(&mut self, ok: bool) {
+        if let Some(state) = self.bgsave.take() {
+            self.snapshot(state, ok);
+        }
+        for s in std::mem::take(&mut self.after_bgsave) {
+            self.snapshot(s, false);
+        }
     }
 
     /// Commands (one, or a transaction) on the server and the model.
@@ -171,10 +193,7 @@ impl Driver {
         if self.bgsave.is_some() {
             let info = self.info()?;
             if info.contains("rdb_bgsave_in_progress:0") {
-                let ok = info.contains("rdb_last_bgsave_status:ok");
-                if let Some(state) = self.bgsave.take() {
-                    self.snapshot(state, ok);
-                }
+                self.bgsave_ended(info.contains("rdb_last_bgsave_status:ok"));
             }
         }
         Ok(())
@@ -201,9 +220,9 @@ impl Driver {
             std::thread::sleep(Duration::from_millis(5));
         };
         let mut out = Vec::new();
-        if let Some(state) = self.bgsave.take() {
+        if self.bgsave.is_some() {
             let ok = info.contains("rdb_last_bgsave_status:ok");
-            self.snapshot(state, ok);
+            self.bgsave_ended(ok);
             out.push(format!("bgsave {}", if ok { "ok" } else { "failed" }));
         }
         if std::mem::take(&mut self.rewrite) {
@@ -233,9 +252,7 @@ impl Driver {
                 self.settle_bgsave()?;
                 let r = self.call(&["BGSAVE".into()])?;
                 if matches!(&r, Reply::Simple(s) if s.contains("started")) {
-                    if let Some(old) = self.bgsave.take() {
-                        self.snapshot(old, false);
-                    }
+                    self.bgsave_ended(false);
                     self.bgsave = Some(self.model.clone());
                 }
                 Ok(show_reply(&r))
@@ -263,7 +280,7 @@ impl Driver {
                         if self.save_rules {
                             // The first rule-driven snapshot may hold the state of right now.
                             let s = self.model.clone();
-                            self.snapshot(s, false);
+                            self.rule_candidate(s);
                         }
                     }
                     ("appendonly", "no") if self.aof_on => {
@@ -310,6 +327,19 @@ pub struct RunDirs<'a> {
     pub log: &'a Path,
 }
 
+/// Flushes (all but `sync_file_range`, which makes nothing durable) that completed so far.
+fn flushes_done(trace: &Path) -> usize {
+    let bytes = std::fs::read(trace).unwrap_or_default();
+    let (t, _) = crate::parse::parse_prefix(&bytes);
+    t.records
+        .iter()
+        .filter(|r| {
+            r.ret == 0
+                && matches!(r.op, Op::SyncEnd { kind, .. } if kind != SyncKind::SyncFileRange)
+        })
+        .count()
+}
+
 /// Runs `h` against `launch` under `recorder`, kills it, and returns what it left.
 pub fn record(
     launch: &Launch,
@@ -343,11 +373,16 @@ pub fn record(
         process: dur,
         states: vec![empty],
         bgsave: None,
+        after_bgsave: Vec::new(),
         rewrite: false,
         log: Vec::new(),
         divergences: Vec::new(),
     };
-    for (step, id) in h.steps.iter().zip(&h.ids) {
+    let mut flush_base = 0;
+    for (i, (step, id)) in h.steps.iter().zip(&h.ids).enumerate() {
+        if i + 1 == h.steps.len() && h.kill.after_flushes.is_some() {
+            flush_base = flushes_done(dirs.trace);
+        }
         let at = d.now_ms();
         let out = d.step(step).map_err(|e| {
             let tail = crate::launch::log_tail(dirs.log, 6);
@@ -370,15 +405,26 @@ pub fn record(
         d.log
             .push(format!("{at:>6} ms  sent {} (in flight)", show_cmd(c)));
     }
-    std::thread::sleep(Duration::from_millis(u64::from(h.kill.delay_ms)));
+    let wait = Duration::from_millis(u64::from(h.kill.delay_ms));
+    let mut seen = String::new();
+    match h.kill.after_flushes {
+        Some(n) => {
+            let deadline = Instant::now() + wait;
+            let mut done = 0;
+            while done < n as usize && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_micros(100));
+                done = flushes_done(dirs.trace).saturating_sub(flush_base);
+            }
+            seen = format!(" ({done} of {n} flushes seen)");
+        }
+        None => std::thread::sleep(wait),
+    }
     // The crash time is taken before the signal: a promise measured from it is the smaller one.
     let crash_ms = d.now_ms();
     proc.kill();
-    d.log.push(format!("{crash_ms:>6} ms  SIGKILL"));
-    if let Some(state) = d.bgsave.take() {
-        // It may have finished and renamed its file before the kill.
-        d.snapshot(state, false);
-    }
+    d.log.push(format!("{crash_ms:>6} ms  SIGKILL{seen}"));
+    // It may have finished and renamed its file before the kill.
+    d.bgsave_ended(false);
     let bytes = std::fs::read(dirs.trace).map_err(|e| format!("reading the trace: {e}"))?;
     let trace = parse_killed(&bytes).map_err(|e| format!("the trace does not parse: {e}"))?;
     let real = DirState::read(dirs.data).map_err(|e| format!("reading the data dir: {e}"))?;

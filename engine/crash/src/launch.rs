@@ -5,6 +5,7 @@
 use crate::recorder::Recorder;
 use redis_persist_engine::format::resp::{encode_command, Reply, ReplyReader};
 use redis_persist_engine::live::ServerBuild;
+use rustix::process::{kill_process_group, Pid, Signal};
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -24,6 +25,9 @@ pub struct Launch {
     pub env: Vec<(String, String)>,
     /// A short name for reports (`redis-7.0.15`).
     pub name: String,
+    /// Arguments after the standard ones (e.g. `--sabotage skip-fsync-always` for our server),
+    /// on every start: the recorded run and each restart on a crash image.
+    pub args: Vec<String>,
 }
 
 impl Launch {
@@ -33,6 +37,7 @@ impl Launch {
             program: b.binary.clone(),
             env: b.env.clone(),
             name: b.name.to_string(),
+            args: Vec::new(),
         }
     }
 }
@@ -92,6 +97,7 @@ impl Proc {
                 .args(["--appendonly", if cfg.appendonly { "yes" } else { "no" }])
                 .args(["--appendfsync", &cfg.appendfsync])
                 .args(["--save", ""])
+                .args(&launch.args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::from(file))
                 .stderr(Stdio::from(err))
@@ -154,12 +160,11 @@ impl Proc {
     /// server.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let group = format!("-{}", child.id());
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &group])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+            // The group's id is the server's pid (`process_group(0)`).
+            let group = i32::try_from(child.id()).ok().and_then(Pid::from_raw);
+            if let Some(g) = group {
+                let _ = kill_process_group(g, Signal::KILL);
+            }
             let _ = child.kill();
             let _ = child.wait();
         }

@@ -100,6 +100,7 @@ pub fn to_json(cfg: &Config, o: &Outcome, prefix: &str) -> J {
     json!({
         "server": cfg.launch.name,
         "binary": cfg.launch.program.display().to_string(),
+        "server_args": cfg.launch.args,
         "policies": cfg.policies.iter().map(|p| p.name()).collect::<Vec<_>>(),
         "fs": cfg.models.iter().map(|m| m.name()).collect::<Vec<_>>(),
         "kill": cfg.kill.name(),

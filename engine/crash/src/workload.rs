@@ -118,12 +118,24 @@ pub struct Kill {
     pub in_flight: Option<Vec<String>>,
     /// Milliseconds between the last step (or the in-flight write) and the SIGKILL.
     pub delay_ms: u32,
+    /// Kill instead as soon as the trace shows this many flushes (fsync, fdatasync, syncfs,
+    /// sync) completed since the last step began, or after `delay_ms` at the latest. A window
+    /// between two flushes of a background job lasts a few milliseconds; a wall-clock delay
+    /// rarely lands in it, a kill timed by the trace does.
+    pub after_flushes: Option<u32>,
 }
 
 impl fmt::Display for Kill {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(c) = &self.in_flight {
             write!(f, "send {} without waiting, then ", show_cmd(c))?;
+        }
+        if let Some(n) = self.after_flushes {
+            return write!(
+                f,
+                "SIGKILL once {n} flushes completed since the last step began (at most {} ms)",
+                self.delay_ms
+            );
         }
         write!(f, "SIGKILL after {} ms", self.delay_ms)
     }
@@ -380,8 +392,8 @@ impl Gen {
 }
 
 /// Generates the history of `seed` under `policy`: 10 to 60 steps (at most 4 s of sleeps in
-/// all), then a kill right after the last step, during a BGSAVE or rewrite it just started, with
-/// a write in flight, or after a pause.
+/// all), then a kill right after the last step, during a BGSAVE or rewrite it just started (after
+/// a delay, or at its first to third completed flush), with a write in flight, or after a pause.
 pub fn generate(seed: u64, policy: Policy) -> History {
     let mut g = Gen {
         rng: Rng::new(seed ^ 0x6a09_e667_f3bc_c908),
@@ -396,6 +408,7 @@ pub fn generate(seed: u64, policy: Policy) -> History {
         0..=3 => Kill {
             in_flight: None,
             delay_ms: range(&mut g.rng, 0, 5) as u32,
+            after_flushes: None,
         },
         4..=6 => {
             let bg = if policy.aof() && g.chance(60) {
@@ -404,18 +417,38 @@ pub fn generate(seed: u64, policy: Policy) -> History {
                 Step::Bgsave
             };
             steps.push(bg);
-            Kill {
-                in_flight: None,
-                delay_ms: range(&mut g.rng, 0, 40) as u32,
+            let delay_ms = range(&mut g.rng, 0, 40) as u32;
+            // Drawn last, so that the steps and delays of earlier seeds stay as they were. The
+            // first flush is the likeliest: a job's first window (e.g. a file renamed before it
+            // is synced) is where its ordering mistakes show.
+            let first = g.chance(50);
+            let n = if first {
+                1
+            } else {
+                range(&mut g.rng, 2, 3) as u32
+            };
+            match g.chance(75).then_some(n) {
+                Some(n) => Kill {
+                    in_flight: None,
+                    delay_ms: 500,
+                    after_flushes: Some(n),
+                },
+                None => Kill {
+                    in_flight: None,
+                    delay_ms,
+                    after_flushes: None,
+                },
             }
         }
         7..=8 => Kill {
             in_flight: Some(g.command()),
             delay_ms: range(&mut g.rng, 0, 2) as u32,
+            after_flushes: None,
         },
         _ => Kill {
             in_flight: None,
             delay_ms: range(&mut g.rng, 100, 1500) as u32,
+            after_flushes: None,
         },
     };
     let ids = (0..steps.len()).collect();

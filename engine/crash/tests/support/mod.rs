@@ -236,3 +236,18 @@ fn read_reply(r: &mut BufReader<TcpStream>) -> Reply {
         _ => panic!("unknown reply {line:?}"),
     }
 }
+
+/// Our own `redis-persist-server`, built next to this test's executable (`cargo test
+/// --workspace` and `cargo build -p redis-persist-server` put it there), or None when absent
+/// outside CI. A test crate cannot name another package's binary, hence the lookup.
+pub fn our_server() -> Option<PathBuf> {
+    let exe = std::env::current_exe().expect("the test's path");
+    // target/<profile>/deps/<test>: the binary is in target/<profile>.
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("redis-persist-server"));
+    bin.filter(|b| b.is_file()).or_else(|| {
+        missing("redis-persist-server next to the test (cargo build -p redis-persist-server)")
+    })
+}

@@ -1,0 +1,144 @@
+//! Our own server under the campaign: each durability sabotage switch that a healthy disk can
+//! expose is caught, by the same histories that pass with the switch off; clean, it keeps every
+//! promise under posix and ordered alike.
+mod support;
+
+use redis_persist_crash::campaign::{run, Config, KillMode, Outcome};
+use redis_persist_crash::launch::Launch;
+use redis_persist_crash::report;
+use redis_persist_crash::workload::Policy;
+use redis_persist_crash::{Model, Options};
+use std::path::Path;
+use std::time::Duration;
+
+fn config(bin: &Path, sabotage: Option<&str>, policy: &[Policy], seed: u64, n: usize) -> Config {
+    let mut args = Vec::new();
+    if let Some(s) = sabotage {
+        args = vec!["--sabotage".to_string(), s.to_string()];
+    }
+    Config {
+        launch: Launch {
+            program: bin.to_path_buf(),
+            env: vec![("REDIS_PERSIST_TEST_MODE".into(), "1".into())],
+            name: "redis-persist-server".into(),
+            args,
+        },
+        policies: policy.to_vec(),
+        models: vec![Model::Posix, Model::Ordered],
+        kill: KillMode::Power,
+        histories: n,
+        seed,
+        jobs: 2,
+        time_budget: None,
+        shrink_budget: Duration::from_secs(10),
+        // Shrinking is covered by campaign.rs; here it would only cost time.
+        shrink_max: 0,
+        keep: None,
+        images: Options {
+            torn: 3,
+            samples: 3,
+            seed: 0,
+        },
+    }
+}
+
+const AHEAD: &str = "the trace's end differs from the directory";
+
+fn campaign(cfg: &Config) -> Outcome {
+    let o = run(cfg, &|_| {}).expect("the campaign runs");
+    for r in &o.results {
+        assert_eq!(r.error, None, "history {} could not be run", r.seed);
+        assert_eq!(r.divergences, Vec::<String>::new(), "seed {}", r.seed);
+        // A kill timed at a flush often lands between the server's next operation and its
+        // record (the README's known gap): the directory is then one operation ahead of the
+        // trace, and the images, built from the trace, are a crash just before that operation.
+        let odd = r.warnings.iter().filter(|w| !w.starts_with(AHEAD));
+        assert_eq!(odd.count(), 0, "seed {}: {:?}", r.seed, r.warnings);
+    }
+    o
+}
+
+fn show(o: &Outcome) -> String {
+    let v: Vec<String> = o
+        .violations()
+        .map(|v| report::text(v, KillMode::Power, "redis-persist crash --server BIN"))
+        .collect();
+    v.join("\n")
+}
+
+/// A switch, the history that exposes it (policy, seed), and what its violation shows: the
+/// file-system models it shows under, and a phrase of the report.
+struct Case {
+    switch: &'static str,
+    policy: Policy,
+    seed: u64,
+    models: &'static [Model],
+    shows: &'static str,
+}
+
+/// `ack-before-append` is absent: it acknowledges a write whose append failed, and on a healthy
+/// disk no append fails (the campaign injects no disk faults).
+const CASES: &[Case] = &[
+    // Every third fsync is skipped: the last write, acknowledged, is lost with its unsynced bytes.
+    Case {
+        switch: "skip-fsync-always",
+        policy: Policy::Always,
+        seed: 13,
+        models: &[Model::Posix, Model::Ordered],
+        shows: "drops write 43 bytes at 479 of appendonlydir/appendonly.aof.1.incr.aof",
+    },
+    // A write made while the rewrite runs is missing from the new AOF, even with every byte kept.
+    Case {
+        switch: "drop-rewrite-writes",
+        policy: Policy::Always,
+        seed: 9,
+        models: &[Model::Posix, Model::Ordered],
+        shows: "keeps every operation",
+    },
+    // The dump is renamed over the old one before its bytes are synced: killed at the first flush
+    // of the BGSAVE (the directory's), the new name survives without (all) its content, and the
+    // server refuses the file. Only posix shows it: an ordered file system commits the bytes
+    // before the rename.
+    Case {
+        switch: "rename-before-fsync",
+        policy: Policy::Rdb,
+        seed: 9,
+        models: &[Model::Posix],
+        shows: "unsynced bytes of dump.rdb",
+    },
+];
+
+#[test]
+fn each_sabotage_switch_is_caught_by_a_history_that_passes_without_it() {
+    let Some(bin) = support::our_server() else {
+        return;
+    };
+    for c in CASES {
+        let cfg = config(&bin, Some(c.switch), &[c.policy], c.seed, 1);
+        let o = campaign(&cfg);
+        let text = show(&o);
+        let models: Vec<Model> = o.violations().filter_map(|v| v.fs).collect();
+        assert_eq!(models, c.models, "{}: {text}", c.switch);
+        assert!(text.contains(c.shows), "{}: {text}", c.switch);
+        let clean = campaign(&config(&bin, None, &[c.policy], c.seed, 1));
+        assert_eq!(
+            clean.violations().count(),
+            0,
+            "{}: {}",
+            c.switch,
+            show(&clean)
+        );
+    }
+}
+
+#[test]
+fn our_server_keeps_every_promise_under_posix_and_ordered() {
+    let Some(bin) = support::our_server() else {
+        return;
+    };
+    let cfg = config(&bin, None, &Policy::ALL, 1, 12);
+    let o = campaign(&cfg);
+    assert_eq!(o.results.len(), 12);
+    assert!(o.results.iter().all(|r| r.writes > 0 && r.images > 0));
+    assert_eq!(o.violations().count(), 0, "{}", show(&o));
+}
