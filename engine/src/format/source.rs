@@ -396,4 +396,41 @@ mod tests {
         let e = s.take(1 << 30, "value").unwrap_err();
         assert_eq!(e.kind, ErrorKind::Truncated);
     }
+
+    /// `max_string_len` is the largest length allowed, not the first refused; and a length of
+    /// exactly the bytes that remain is whole, not short.
+    #[test]
+    fn a_length_at_the_limit_or_at_the_end_is_accepted() {
+        let limits = Limits {
+            max_string_len: 8,
+            ..Limits::DEFAULT
+        };
+        let data: Vec<u8> = (0..16).collect();
+        let mut s = Source::new(&data[..], None, limits);
+        assert_eq!(s.take(8, "value").unwrap(), &data[..8]);
+        assert_eq!(
+            s.take(9, "value").unwrap_err().kind,
+            ErrorKind::LimitExceeded
+        );
+        let mut s = Source::new(&data[..], Some(16), Limits::DEFAULT);
+        s.u8("a").unwrap();
+        assert_eq!(s.take(15, "rest").unwrap(), &data[1..]);
+        assert!(s.at_end().unwrap());
+    }
+
+    /// A skip lands on the byte after the skipped ones, within the buffer and across refills.
+    #[test]
+    fn skip_lands_after_the_skipped_bytes() {
+        let data: Vec<u8> = (0..(BUF_CAP * 2 + 10)).map(|i| (i % 251) as u8).collect();
+        for total in [Some(data.len() as u64), None] {
+            let mut s = Source::new(OneByte(&data), total, Limits::DEFAULT);
+            s.skip(5, "small").unwrap();
+            assert_eq!((s.pos(), s.u8("b").unwrap()), (5, data[5]));
+            let far = BUF_CAP * 2;
+            s.skip((far - 6) as u64, "large").unwrap();
+            assert_eq!((s.pos(), s.u8("b").unwrap()), (far as u64, data[far]));
+            let e = s.skip(10, "past the end").unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Truncated);
+        }
+    }
 }
