@@ -378,6 +378,18 @@ mod tests {
             .contains("too long"));
     }
 
+    /// `sdssplitargs` takes a backslash only before another byte; one ending the line inside
+    /// double quotes is an ordinary byte, and the quotes are then unterminated.
+    #[test]
+    fn a_backslash_ending_a_quoted_argument_leaves_it_unterminated() {
+        assert_eq!(split_args(b"file \"a\\"), None);
+        assert_eq!(split_args(b"'a\\"), None);
+        assert_eq!(
+            split_args(b"\"a\\\\\" b"),
+            Some(vec![b"a\\".to_vec(), b"b".to_vec()])
+        );
+    }
+
     #[test]
     fn tolerated_variations() {
         let m = parse(b"# comment\nfile a seq 1 type b newkey newvalue\nfile b seq 3 type i\n")
