@@ -246,6 +246,25 @@ mod tests {
         assert_eq!(ft(123456.75), "123456.75");
     }
 
+    /// `emit_digits` writes a fraction positionally only while the exponent of its last digit is
+    /// above -7 or the decimal exponent is below 4; at exactly 4 it turns scientific, above 1 as
+    /// below (12 digits of 12345.6789012 end at 10^-7, 4 of 0.0001234 too).
+    #[test]
+    fn decimal_exponent_4_with_digits_past_1e_minus_7_is_scientific() {
+        let d2s = |d: f64| {
+            let mut v = Vec::new();
+            d2string(d, &mut v);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(d2s(12345.6789012), "1.23456789012e+4");
+        assert_eq!(d2s(0.0001234), "1.234e-4");
+        assert_eq!(d2s(-0.0001234), "-1.234e-4");
+        // One digit fewer past the point: the last digit's exponent is -6, positional.
+        assert_eq!(d2s(12345.678901), "12345.678901");
+        // Decimal exponent 3: positional whatever the digits.
+        assert_eq!(d2s(1234.56789012), "1234.56789012");
+    }
+
     #[test]
     fn elements_are_tagged_like_ar_encode_without_floats() {
         let a = Array {
