@@ -1,0 +1,56 @@
+//! Value decoding seen from a visitor: what it is told about each node besides the elements.
+use super::*;
+use crate::format::rdb::opcode::{Header, Magic};
+use crate::format::rdb::ReadOptions;
+
+/// Everything the visitor hears, in order.
+#[derive(Default)]
+struct Log(Vec<String>);
+
+impl Visitor for Log {
+    fn note(&mut self, note: Note) {
+        self.0.push(format!("{note:?}"));
+    }
+    fn list_item(&mut self, item: &[u8]) -> Result<()> {
+        self.0.push(String::from_utf8_lossy(item).into_owned());
+        Ok(())
+    }
+}
+
+/// A listpack holding one 1-byte string: total bytes (u32), count (u16), the entry (6-bit string
+/// header 0x81, the byte, back-length 2), the end byte.
+fn listpack_of(b: u8) -> Vec<u8> {
+    vec![10, 0, 0, 0, 1, 0, 0x81, b, 2, 0xff]
+}
+
+fn read(body: &[u8]) -> Vec<String> {
+    let opts = ReadOptions {
+        total_len: Some(body.len() as u64),
+        ..ReadOptions::default()
+    };
+    let h = Header {
+        magic: Magic::Redis,
+        version: 10,
+    };
+    let mut log = Log::default();
+    RdbReader::headerless(body, h, opts)
+        .read_object(&mut log)
+        .unwrap();
+    log.0
+}
+
+/// A quicklist node stored LZF-compressed is noted as such, and only that node: here the first
+/// of two packed nodes. The compressed string is `RDB_ENC_LZF` (0xc3), its compressed and
+/// plain lengths, and LZF data of one literal run (control byte 9: ten bytes follow).
+#[test]
+fn only_the_lzf_node_of_a_quicklist_is_noted_compressed() {
+    let mut body = vec![ValueType::ListQuicklist2.byte(), 2];
+    body.extend_from_slice(&[2, 0xc3, 11, 10, 9]);
+    body.extend_from_slice(&listpack_of(b'a'));
+    body.extend_from_slice(&[2, 10]);
+    body.extend_from_slice(&listpack_of(b'b'));
+    assert_eq!(
+        read(&body),
+        ["CompressedNode", "PackedNode", "a", "PackedNode", "b"]
+    );
+}
