@@ -239,13 +239,8 @@ impl<R: Read> Source<R> {
             }
             filled += k;
         }
-        // Bytes beyond `n` that were already buffered go back in front of the buffer.
-        if filled > n {
-            let extra = filled - n;
-            self.buf[..extra].copy_from_slice(&self.big[n..filled]);
-            self.end = extra;
-            self.big.truncate(n);
-        }
+        // `filled` is exactly `n`: only lengths beyond the buffer come here, so what was
+        // buffered (`have`) is short of `n`, and no read asks for more than `n - filled`.
         self.base = at + n as u64;
         if let Some(c) = self.crc.as_mut() {
             c.update(&self.big[..n]);
@@ -416,6 +411,30 @@ mod tests {
         s.u8("a").unwrap();
         assert_eq!(s.take(15, "rest").unwrap(), &data[1..]);
         assert!(s.at_end().unwrap());
+    }
+
+    /// `line(max)` finds a `\n` right after `max` bytes (a line of `max` bytes); past that it
+    /// gives up unless the `\n` is already buffered ("in reach").
+    #[test]
+    fn a_line_of_max_bytes_is_read_and_a_longer_one_is_not() {
+        fn check<R: Read>(mut s: Source<R>, longer: Option<&[u8]>) {
+            assert_eq!(s.line(4, "l").unwrap(), Some(&b"PING"[..]));
+            assert_eq!(s.line(4, "l").unwrap(), longer);
+        }
+        let data = b"PING\nPINGS\n";
+        check(Source::new(OneByte(data), None, Limits::DEFAULT), None);
+        let whole = Source::new(&data[..], Some(data.len() as u64), Limits::DEFAULT);
+        check(whole, Some(b"PINGS"));
+    }
+
+    /// `drain_up_to` reads at most `max` bytes and says whether more remain.
+    #[test]
+    fn drain_counts_what_it_read() {
+        let data: Vec<u8> = (0..10).collect();
+        let mut s = Source::new(OneByte(&data), None, Limits::DEFAULT);
+        assert_eq!(s.drain_up_to(4).unwrap(), (4, true));
+        assert_eq!((s.pos(), s.u8("b").unwrap()), (4, 4));
+        assert_eq!(s.drain_up_to(100).unwrap(), (5, false));
     }
 
     /// A skip lands on the byte after the skipped ones, within the buffer and across refills.
