@@ -390,6 +390,31 @@ mod tests {
         );
     }
 
+    /// `sdssplitargs`'s escapes: `\xHH` (two hex digits right after the `\x`) in double quotes,
+    /// `\'` in single quotes.
+    #[test]
+    fn hex_and_quote_escapes_read_as_sdssplitargs() {
+        assert_eq!(split_args(b"\"\\x41b\""), Some(vec![b"Ab".to_vec()]));
+        assert_eq!(split_args(b"\"\\x4g\""), Some(vec![b"x4g".to_vec()]));
+        assert_eq!(split_args(b"'it\\'s'"), Some(vec![b"it's".to_vec()]));
+    }
+
+    /// A name too long to load back is refused with the 1-based line it would have had.
+    #[test]
+    fn write_refuses_an_overlong_line_naming_it() {
+        let entry = |name: Vec<u8>, seq| FileEntry {
+            name,
+            seq,
+            kind: FileType::Base,
+        };
+        let m = Manifest {
+            base: Some(entry(vec![b'a'; 1100], 1)),
+            history: vec![],
+            incr: vec![],
+        };
+        assert_eq!(write(&m).unwrap_err().offset, Some(1));
+    }
+
     #[test]
     fn tolerated_variations() {
         let m = parse(b"# comment\nfile a seq 1 type b newkey newvalue\nfile b seq 3 type i\n")
