@@ -261,6 +261,9 @@ mod tests {
         assert_eq!(d2s(-0.0001234), "-1.234e-4");
         // One digit fewer past the point: the last digit's exponent is -6, positional.
         assert_eq!(d2s(12345.678901), "12345.678901");
+        // An integer too large for `double2ll` with 11 digits and 8 zeros: `emit_digits` writes
+        // integers plainly only while the exponent is below digits + 7 (18 is not below 18).
+        assert_eq!(d2s(4611686018500000000.0), "4.6116860185e+18");
         // Decimal exponent 3: positional whatever the digits.
         assert_eq!(d2s(1234.56789012), "1234.56789012");
     }

@@ -200,6 +200,20 @@ mod tests {
         assert!(((1 << 20)..(1 << 22)).contains(&cap), "{cap}");
     }
 
+    /// A member costs its bytes plus `OVERHEAD` (its entry and slot): 4-byte members cost 36
+    /// each, so a budget of 1000 holds 27 of them (972 bytes) and refuses the 28th (1008).
+    #[test]
+    fn the_budget_counts_each_member_its_bytes_plus_the_overhead() {
+        let mut d = Dups::new(1000);
+        for i in 0..27u32 {
+            d.insert(&i.to_le_bytes(), i as u64, "set member").unwrap();
+        }
+        let e = d
+            .insert(&27u32.to_le_bytes(), 27, "set member")
+            .unwrap_err();
+        assert_eq!((e.kind, e.offset), (ErrorKind::LimitExceeded, Some(27)));
+    }
+
     #[test]
     fn a_key_beyond_the_budget_is_refused_not_half_checked() {
         let mut d = Dups::new(1000);

@@ -360,5 +360,10 @@ mod tests {
             write_to_vec(&ds, &one).unwrap(),
             write_to_vec(&ds, &many).unwrap()
         );
+        // What was written counts every key of every database.
+        for opts in [one, many] {
+            let w = write_dataset(&ds, &opts, std::io::sink()).unwrap();
+            assert_eq!(w.keys, ds.keys.len() as u64);
+        }
     }
 }
