@@ -399,6 +399,14 @@ mod tests {
         assert_eq!(split_args(b"'it\\'s'"), Some(vec![b"it's".to_vec()]));
     }
 
+    /// C's `atoll`: an optional sign, then digits up to the first other byte.
+    #[test]
+    fn atoll_reads_a_signed_prefix() {
+        assert_eq!(atoll(b"-12x"), -12);
+        assert_eq!(atoll(b"+7"), 7);
+        assert_eq!(atoll(b"x1"), 0);
+    }
+
     /// A name too long to load back is refused with the 1-based line it would have had.
     #[test]
     fn write_refuses_an_overlong_line_naming_it() {

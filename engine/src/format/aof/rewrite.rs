@@ -357,6 +357,40 @@ mod tests {
         assert_eq!(shape(&commands(Value::Hash(hash))), want("HMSET", 2));
     }
 
+    /// Key metadata is reported lost only for a key that has some.
+    #[test]
+    fn losses_name_key_metadata_only_where_there_is_some() {
+        let key = |k: &str, meta: Vec<crate::dataset::KeyMeta>| Entry {
+            db: 0,
+            key: k.as_bytes().to_vec(),
+            expire_ms: None,
+            idle_s: None,
+            freq: None,
+            value: Value::String(b"v".to_vec()),
+            attrs: crate::dataset::KeyAttrs {
+                meta,
+                hash_template: false,
+            },
+        };
+        let meta = crate::dataset::KeyMeta {
+            class: "KMT1".into(),
+            version: 0,
+            flags: 1,
+            payload: vec![0],
+        };
+        let ds = Dataset {
+            source: None,
+            functions: vec![],
+            keys: vec![key("plain", vec![]), key("m", vec![meta])],
+        };
+        let l = losses(&ds);
+        assert_eq!(l.len(), 1, "{l:?}");
+        assert!(
+            l[0].contains("\"m\"") && l[0].contains("key metadata"),
+            "{l:?}"
+        );
+    }
+
     /// A NACK zone of 65 entries with one delivery count is two XNACKs, of 64 IDs and of 1.
     #[test]
     fn xnack_holds_at_most_64_ids() {

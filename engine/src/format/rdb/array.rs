@@ -259,6 +259,7 @@ mod tests {
         assert_eq!(d2s(12345.6789012), "1.23456789012e+4");
         assert_eq!(d2s(0.0001234), "1.234e-4");
         assert_eq!(d2s(-0.0001234), "-1.234e-4");
+        assert_eq!(d2s(f64::NEG_INFINITY), "-inf");
         // One digit fewer past the point: the last digit's exponent is -6, positional.
         assert_eq!(d2s(12345.678901), "12345.678901");
         // An integer too large for `double2ll` with 11 digits and 8 zeros: `emit_digits` writes
@@ -277,16 +278,19 @@ mod tests {
                 (1, b"abc".to_vec()),
                 (2, b"1.5".to_vec()),
                 (3, b"a longer value".to_vec()),
+                (4, b"-5".to_vec()),
             ],
         };
         let mut out = Vec::new();
         write(&mut string::Writer::new(false), &mut out, &a);
-        let mut want = vec![4, 1, 7, 0, 1];
+        let mut want = vec![5, 1, 7, 0, 1];
         want.extend_from_slice(&12i64.to_le_bytes());
         want.extend_from_slice(&[1, 3, 3, b'a', b'b', b'c']);
         want.extend_from_slice(&[2, 0, 3, b'1', b'.', b'5']);
         want.extend_from_slice(&[3, 0, 14]);
         want.extend_from_slice(b"a longer value");
+        want.extend_from_slice(&[4, 1]);
+        want.extend_from_slice(&(-5i64).to_le_bytes());
         assert_eq!(out, want);
     }
 }

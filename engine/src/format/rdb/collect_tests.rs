@@ -58,3 +58,26 @@ fn the_budget_refuses_the_entry_that_passes_it() {
         assert_eq!(r.is_ok(), ok, "budget {budget}");
     }
 }
+
+/// The collector holds a key's members unique whoever drives it: a set member given twice
+/// fails `finish`, as Redis refuses a duplicate when it loads a set.
+#[test]
+fn a_member_given_twice_fails_finish() {
+    let mut c = Collector::new(Limits::DEFAULT);
+    c.begin_key(&KeyInfo {
+        db: 0,
+        key: b"set",
+        value_type: ValueType::Set,
+        expire_ms: None,
+        idle_s: None,
+        freq: None,
+        offset: 9,
+    })
+    .unwrap();
+    c.set_member(b"a").unwrap();
+    c.set_member(b"a").unwrap();
+    c.end_key().unwrap();
+    let e = c.finish().unwrap_err();
+    assert_eq!(e.offset, Some(9));
+    assert!(e.to_string().contains("duplicate member"), "{e}");
+}

@@ -285,10 +285,16 @@ mod tests {
     }
 
     /// `lpEncodeString`: a 6-bit length header below 64 bytes, a 12-bit one (0xe0 | len >> 8,
-    /// len & 0xff) from 64.
+    /// len & 0xff) from 64, 0xf0 and a 32-bit little-endian length from 4096.
     #[test]
     fn a_64_byte_string_takes_the_12_bit_header() {
-        for (n, header) in [(63usize, &[0xbf][..]), (64, &[0xe0, 0x40][..])] {
+        let cases = [
+            (63usize, &[0xbf][..]),
+            (64, &[0xe0, 0x40][..]),
+            (4095, &[0xef, 0xff][..]),
+            (4096, &[0xf0, 0x00, 0x10, 0, 0][..]),
+        ];
+        for (n, header) in cases {
             let mut b = Builder::new();
             b.push(&vec![b'x'; n]);
             let blob = b.finish();
