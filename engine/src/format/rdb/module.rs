@@ -93,4 +93,24 @@ mod tests {
         copy_opcodes(&mut src, &mut out, 0).unwrap();
         assert_eq!(out, data);
     }
+
+    /// The payload a module string is copied into stays within `max_string_len` as a whole:
+    /// a 2-byte string (3 bytes with its length) fits an empty payload of limit 4, not one that
+    /// already holds 3 bytes.
+    #[test]
+    fn a_module_string_taking_the_payload_past_the_limit_is_refused() {
+        let data = b"\x02ab";
+        let limits = Limits {
+            max_string_len: 4,
+            ..Limits::DEFAULT
+        };
+        let mut src = Source::new(&data[..], Some(data.len() as u64), limits);
+        let mut out = vec![0; 3];
+        let e = string::copy_raw(&mut src, &mut out, "module string").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::LimitExceeded);
+        let mut src = Source::new(&data[..], Some(data.len() as u64), limits);
+        let mut out = Vec::new();
+        string::copy_raw(&mut src, &mut out, "module string").unwrap();
+        assert_eq!(out, data);
+    }
 }
