@@ -24,8 +24,13 @@ fn listpack_of(b: u8) -> Vec<u8> {
 }
 
 fn read(body: &[u8]) -> Vec<String> {
+    read_opts(body, false).unwrap()
+}
+
+fn read_opts(body: &[u8], strict: bool) -> Result<Vec<String>> {
     let opts = ReadOptions {
         total_len: Some(body.len() as u64),
+        strict,
         ..ReadOptions::default()
     };
     let h = Header {
@@ -33,10 +38,8 @@ fn read(body: &[u8]) -> Vec<String> {
         version: 10,
     };
     let mut log = Log::default();
-    RdbReader::headerless(body, h, opts)
-        .read_object(&mut log)
-        .unwrap();
-    log.0
+    RdbReader::headerless(body, h, opts).read_object(&mut log)?;
+    Ok(log.0)
 }
 
 /// A quicklist node stored LZF-compressed is noted as such, and only that node: here the first
@@ -53,4 +56,19 @@ fn only_the_lzf_node_of_a_quicklist_is_noted_compressed() {
         read(&body),
         ["CompressedNode", "PackedNode", "a", "PackedNode", "b"]
     );
+}
+
+/// A type-3 zset score is text read as `sscanf("%lg")`: text that is all number is regular;
+/// text with bytes after the number is flagged (refused when strict).
+#[test]
+fn a_text_score_with_bytes_after_the_number_is_flagged() {
+    let zset = |score: &[u8]| {
+        let mut body = vec![ValueType::Zset.byte(), 1, 1, b'm', score.len() as u8];
+        body.extend_from_slice(score);
+        body
+    };
+    assert!(read_opts(&zset(b"1.5"), true).is_ok());
+    let e = read_opts(&zset(b"1.5x"), true).unwrap_err();
+    assert!(e.to_string().contains("read as 1.5"), "{e}");
+    assert!(read_opts(&zset(b"1.5x"), false).is_ok());
 }
