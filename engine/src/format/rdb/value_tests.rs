@@ -72,3 +72,13 @@ fn a_text_score_with_bytes_after_the_number_is_flagged() {
     assert!(e.to_string().contains("read as 1.5"), "{e}");
     assert!(read_opts(&zset(b"1.5x"), false).is_ok());
 }
+
+/// Field TTLs must lie in 0..=`EB_EXPIRE_TIME_MAX` (2^48 - 1 ms, ebuckets.h).
+#[test]
+fn field_expiries_are_bounded_by_eb_expire_time_max() {
+    assert!(check_field_expiry(None, 0).is_ok());
+    assert!(check_field_expiry(Some(0), 0).is_ok());
+    assert!(check_field_expiry(Some((1 << 48) - 1), 0).is_ok());
+    assert!(check_field_expiry(Some(1 << 48), 0).is_err());
+    assert!(check_field_expiry(Some(-1), 0).is_err());
+}
