@@ -183,3 +183,68 @@ fn other_xnack_forms_stop_the_replay() {
     let e = r.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(e.contains("XNACK") || e.contains("xnack"), "{e}");
 }
+
+/// The reader refuses a NACK zone that lists an ID twice (docs/redis-8.md, reader strictness:
+/// our addition to Redis's checks), and reads the same zone with the ID once.
+#[test]
+fn a_nack_zone_listing_an_id_twice_is_refused() {
+    use redis_persist_engine::dataset::{
+        Group, Idmp, PendingEntry, Stream, StreamEntry, StreamId, Value,
+    };
+    let id = StreamId { ms: 1, seq: 0 };
+    let stream = |nacked: Vec<StreamId>| {
+        Value::Stream(Box::new(Stream {
+            length: 1,
+            last_id: id,
+            first_id: Some(id),
+            max_deleted_id: Some(StreamId::default()),
+            entries_added: Some(1),
+            entries: vec![StreamEntry {
+                id,
+                fields: vec![(b"f".to_vec(), b"v".to_vec())],
+            }],
+            groups: vec![Group {
+                name: b"g".to_vec(),
+                last_delivered_id: id,
+                entries_read: Some(1),
+                pending: vec![PendingEntry {
+                    id,
+                    consumer: Vec::new(),
+                    delivery_time_ms: 7,
+                    delivery_count: 1,
+                }],
+                consumers: Vec::new(),
+                nacked: Some(nacked),
+            }],
+            // What RDB 14 holds; a stream without it reads back with the defaults.
+            idmp: Some(Idmp::default()),
+        }))
+    };
+    let t14 = Target::redis(14).unwrap();
+    let encode = |v: &Value| {
+        payload::encode_value(v, &KeyAttrs::default(), t14, Thresholds::default(), true)
+            .unwrap()
+            .0
+    };
+    let once = stream(vec![id]);
+    let payload = encode(&once);
+    let (_, got, _) = payload::decode_value(&payload, ReadOptions::default()).unwrap();
+    assert_eq!(got, once);
+    // The writer refuses such a group, so the zone is doubled in the bytes: its count (1) and
+    // raw ID (ms and seq as big-endian u64s) are the last such run before the IDMP state.
+    let (body, footer) = payload::split(&payload).unwrap();
+    let mut zone = vec![1u8];
+    zone.extend_from_slice(&1u64.to_be_bytes());
+    zone.extend_from_slice(&0u64.to_be_bytes());
+    let at = body
+        .windows(zone.len())
+        .rposition(|w| w == zone)
+        .expect("the NACK zone");
+    let mut twice = body[..at].to_vec();
+    twice.push(2);
+    twice.extend_from_slice(&zone[1..]);
+    twice.extend_from_slice(&body[at + 1..]);
+    let twice = payload::frame(&twice, footer.version);
+    let e = payload::decode_value(&twice, ReadOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("1-0 is listed twice"), "{e}");
+}

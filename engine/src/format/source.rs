@@ -239,13 +239,8 @@ impl<R: Read> Source<R> {
             }
             filled += k;
         }
-        // Bytes beyond `n` that were already buffered go back in front of the buffer.
-        if filled > n {
-            let extra = filled - n;
-            self.buf[..extra].copy_from_slice(&self.big[n..filled]);
-            self.end = extra;
-            self.big.truncate(n);
-        }
+        // `filled` is exactly `n`: only lengths beyond the buffer come here, so what was
+        // buffered (`have`) is short of `n`, and no read asks for more than `n - filled`.
         self.base = at + n as u64;
         if let Some(c) = self.crc.as_mut() {
             c.update(&self.big[..n]);
@@ -395,5 +390,66 @@ mod tests {
         let mut s = Source::new(&data[..], None, Limits::DEFAULT);
         let e = s.take(1 << 30, "value").unwrap_err();
         assert_eq!(e.kind, ErrorKind::Truncated);
+    }
+
+    /// `max_string_len` is the largest length allowed, not the first refused; and a length of
+    /// exactly the bytes that remain is whole, not short.
+    #[test]
+    fn a_length_at_the_limit_or_at_the_end_is_accepted() {
+        let limits = Limits {
+            max_string_len: 8,
+            ..Limits::DEFAULT
+        };
+        let data: Vec<u8> = (0..16).collect();
+        let mut s = Source::new(&data[..], None, limits);
+        assert_eq!(s.take(8, "value").unwrap(), &data[..8]);
+        assert_eq!(
+            s.take(9, "value").unwrap_err().kind,
+            ErrorKind::LimitExceeded
+        );
+        let mut s = Source::new(&data[..], Some(16), Limits::DEFAULT);
+        s.u8("a").unwrap();
+        assert_eq!(s.take(15, "rest").unwrap(), &data[1..]);
+        assert!(s.at_end().unwrap());
+    }
+
+    /// `line(max)` finds a `\n` right after `max` bytes (a line of `max` bytes); past that it
+    /// gives up unless the `\n` is already buffered ("in reach").
+    #[test]
+    fn a_line_of_max_bytes_is_read_and_a_longer_one_is_not() {
+        fn check<R: Read>(mut s: Source<R>, longer: Option<&[u8]>) {
+            assert_eq!(s.line(4, "l").unwrap(), Some(&b"PING"[..]));
+            assert_eq!(s.line(4, "l").unwrap(), longer);
+        }
+        let data = b"PING\nPINGS\n";
+        check(Source::new(OneByte(data), None, Limits::DEFAULT), None);
+        let whole = Source::new(&data[..], Some(data.len() as u64), Limits::DEFAULT);
+        check(whole, Some(b"PINGS"));
+    }
+
+    /// `drain_up_to` reads at most `max` bytes and says whether more remain.
+    #[test]
+    fn drain_counts_what_it_read() {
+        let data: Vec<u8> = (0..10).collect();
+        let mut s = Source::new(OneByte(&data), None, Limits::DEFAULT);
+        assert_eq!(s.drain_up_to(4).unwrap(), (4, true));
+        assert_eq!((s.pos(), s.u8("b").unwrap()), (4, 4));
+        assert_eq!(s.drain_up_to(100).unwrap(), (5, false));
+    }
+
+    /// A skip lands on the byte after the skipped ones, within the buffer and across refills.
+    #[test]
+    fn skip_lands_after_the_skipped_bytes() {
+        let data: Vec<u8> = (0..(BUF_CAP * 2 + 10)).map(|i| (i % 251) as u8).collect();
+        for total in [Some(data.len() as u64), None] {
+            let mut s = Source::new(OneByte(&data), total, Limits::DEFAULT);
+            s.skip(5, "small").unwrap();
+            assert_eq!((s.pos(), s.u8("b").unwrap()), (5, data[5]));
+            let far = BUF_CAP * 2;
+            s.skip((far - 6) as u64, "large").unwrap();
+            assert_eq!((s.pos(), s.u8("b").unwrap()), (far as u64, data[far]));
+            let e = s.skip(10, "past the end").unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Truncated);
+        }
     }
 }

@@ -378,6 +378,51 @@ mod tests {
             .contains("too long"));
     }
 
+    /// `sdssplitargs` takes a backslash only before another byte; one ending the line inside
+    /// double quotes is an ordinary byte, and the quotes are then unterminated.
+    #[test]
+    fn a_backslash_ending_a_quoted_argument_leaves_it_unterminated() {
+        assert_eq!(split_args(b"file \"a\\"), None);
+        assert_eq!(split_args(b"'a\\"), None);
+        assert_eq!(
+            split_args(b"\"a\\\\\" b"),
+            Some(vec![b"a\\".to_vec(), b"b".to_vec()])
+        );
+    }
+
+    /// `sdssplitargs`'s escapes: `\xHH` (two hex digits right after the `\x`) in double quotes,
+    /// `\'` in single quotes.
+    #[test]
+    fn hex_and_quote_escapes_read_as_sdssplitargs() {
+        assert_eq!(split_args(b"\"\\x41b\""), Some(vec![b"Ab".to_vec()]));
+        assert_eq!(split_args(b"\"\\x4g\""), Some(vec![b"x4g".to_vec()]));
+        assert_eq!(split_args(b"'it\\'s'"), Some(vec![b"it's".to_vec()]));
+    }
+
+    /// C's `atoll`: an optional sign, then digits up to the first other byte.
+    #[test]
+    fn atoll_reads_a_signed_prefix() {
+        assert_eq!(atoll(b"-12x"), -12);
+        assert_eq!(atoll(b"+7"), 7);
+        assert_eq!(atoll(b"x1"), 0);
+    }
+
+    /// A name too long to load back is refused with the 1-based line it would have had.
+    #[test]
+    fn write_refuses_an_overlong_line_naming_it() {
+        let entry = |name: Vec<u8>, seq| FileEntry {
+            name,
+            seq,
+            kind: FileType::Base,
+        };
+        let m = Manifest {
+            base: Some(entry(vec![b'a'; 1100], 1)),
+            history: vec![],
+            incr: vec![],
+        };
+        assert_eq!(write(&m).unwrap_err().offset, Some(1));
+    }
+
     #[test]
     fn tolerated_variations() {
         let m = parse(b"# comment\nfile a seq 1 type b newkey newvalue\nfile b seq 3 type i\n")

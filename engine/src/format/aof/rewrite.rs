@@ -288,3 +288,144 @@ pub fn write_dataset(out: &mut Vec<u8>, ds: &Dataset, timestamp: Option<i64>) {
         write_key(out, e);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::{Group, HashField, PendingEntry, Stream, StreamId};
+    use crate::format::resp::{CommandReader, Next, Strictness};
+
+    /// The commands `write_key` emits for `value`, each as its arguments.
+    fn commands(value: Value) -> Vec<Vec<Vec<u8>>> {
+        let e = Entry {
+            db: 0,
+            key: b"k".to_vec(),
+            expire_ms: None,
+            idle_s: None,
+            freq: None,
+            value,
+            attrs: Default::default(),
+        };
+        let mut out = Vec::new();
+        write_key(&mut out, &e);
+        let mut r = CommandReader::from_slice(&out, Strictness::Checker);
+        let mut cmds = Vec::new();
+        while let Next::Command { .. } = r.next_item().unwrap() {
+            cmds.push(r.argv().iter().map(|a| a.to_vec()).collect());
+        }
+        cmds
+    }
+
+    /// (command name, argument count) of each command.
+    fn shape(cmds: &[Vec<Vec<u8>>]) -> Vec<(String, usize)> {
+        cmds.iter()
+            .map(|c| (String::from_utf8_lossy(&c[0]).into_owned(), c.len()))
+            .collect()
+    }
+
+    /// `rewriteListObject`, `rewriteSetObject`, `rewriteSortedSetObject` and `rewriteHashObject`
+    /// start a new command every `AOF_REWRITE_ITEMS_PER_CMD` (64) items, an item of a zset or a
+    /// hash being a pair: 65 items are one command of 64 and one of 1.
+    #[test]
+    fn variadic_commands_hold_64_items_and_a_pair_is_one_item() {
+        let items: Vec<Vec<u8>> = (0..65).map(|i| format!("e{i}").into_bytes()).collect();
+        let want = |name: &str, per: usize| {
+            vec![(name.to_owned(), 2 + 64 * per), (name.to_owned(), 2 + per)]
+        };
+        assert_eq!(
+            shape(&commands(Value::List(items.clone()))),
+            want("RPUSH", 1)
+        );
+        assert_eq!(shape(&commands(Value::Set(items.clone()))), want("SADD", 1));
+        let zset = items
+            .iter()
+            .enumerate()
+            .map(|(i, m)| crate::dataset::ZsetMember {
+                member: m.clone(),
+                score: i as f64,
+            })
+            .collect();
+        assert_eq!(shape(&commands(Value::Zset(zset))), want("ZADD", 2));
+        let hash = items
+            .iter()
+            .map(|f| HashField {
+                field: f.clone(),
+                value: b"v".to_vec(),
+                expire_ms: None,
+            })
+            .collect();
+        assert_eq!(shape(&commands(Value::Hash(hash))), want("HMSET", 2));
+    }
+
+    /// Key metadata is reported lost only for a key that has some.
+    #[test]
+    fn losses_name_key_metadata_only_where_there_is_some() {
+        let key = |k: &str, meta: Vec<crate::dataset::KeyMeta>| Entry {
+            db: 0,
+            key: k.as_bytes().to_vec(),
+            expire_ms: None,
+            idle_s: None,
+            freq: None,
+            value: Value::String(b"v".to_vec()),
+            attrs: crate::dataset::KeyAttrs {
+                meta,
+                hash_template: false,
+            },
+        };
+        let meta = crate::dataset::KeyMeta {
+            class: "KMT1".into(),
+            version: 0,
+            flags: 1,
+            payload: vec![0],
+        };
+        let ds = Dataset {
+            source: None,
+            functions: vec![],
+            keys: vec![key("plain", vec![]), key("m", vec![meta])],
+        };
+        let l = losses(&ds);
+        assert_eq!(l.len(), 1, "{l:?}");
+        assert!(
+            l[0].contains("\"m\"") && l[0].contains("key metadata"),
+            "{l:?}"
+        );
+    }
+
+    /// A NACK zone of 65 entries with one delivery count is two XNACKs, of 64 IDs and of 1.
+    #[test]
+    fn xnack_holds_at_most_64_ids() {
+        let ids: Vec<StreamId> = (1..=65).map(|ms| StreamId { ms, seq: 0 }).collect();
+        let s = Stream {
+            last_id: ids[64],
+            groups: vec![Group {
+                name: b"g".to_vec(),
+                last_delivered_id: ids[64],
+                entries_read: None,
+                pending: ids
+                    .iter()
+                    .map(|&id| PendingEntry {
+                        id,
+                        consumer: Vec::new(),
+                        delivery_time_ms: 0,
+                        delivery_count: 3,
+                    })
+                    .collect(),
+                consumers: Vec::new(),
+                nacked: Some(ids.clone()),
+            }],
+            ..Stream::default()
+        };
+        let xnacks: Vec<_> = commands(Value::Stream(Box::new(s)))
+            .into_iter()
+            .filter(|c| c[0] == b"XNACK")
+            .collect();
+        // XNACK key group FAIL IDS n id... RETRYCOUNT count FORCE
+        let counts: Vec<&[u8]> = xnacks.iter().map(|c| c[5].as_slice()).collect();
+        assert_eq!(counts, vec![&b"64"[..], b"1"]);
+        assert_eq!(
+            shape(&xnacks),
+            vec![("XNACK".into(), 6 + 64 + 3), ("XNACK".into(), 6 + 1 + 3)]
+        );
+        assert_eq!(xnacks[1][6], b"65-0");
+    }
+}

@@ -246,6 +246,29 @@ mod tests {
         assert_eq!(ft(123456.75), "123456.75");
     }
 
+    /// `emit_digits` writes a fraction positionally only while the exponent of its last digit is
+    /// above -7 or the decimal exponent is below 4; at exactly 4 it turns scientific, above 1 as
+    /// below (12 digits of 12345.6789012 end at 10^-7, 4 of 0.0001234 too).
+    #[test]
+    fn decimal_exponent_4_with_digits_past_1e_minus_7_is_scientific() {
+        let d2s = |d: f64| {
+            let mut v = Vec::new();
+            d2string(d, &mut v);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(d2s(12345.6789012), "1.23456789012e+4");
+        assert_eq!(d2s(0.0001234), "1.234e-4");
+        assert_eq!(d2s(-0.0001234), "-1.234e-4");
+        assert_eq!(d2s(f64::NEG_INFINITY), "-inf");
+        // One digit fewer past the point: the last digit's exponent is -6, positional.
+        assert_eq!(d2s(12345.678901), "12345.678901");
+        // An integer too large for `double2ll` with 11 digits and 8 zeros: `emit_digits` writes
+        // integers plainly only while the exponent is below digits + 7 (18 is not below 18).
+        assert_eq!(d2s(4611686018500000000.0), "4.6116860185e+18");
+        // Decimal exponent 3: positional whatever the digits.
+        assert_eq!(d2s(1234.56789012), "1234.56789012");
+    }
+
     #[test]
     fn elements_are_tagged_like_ar_encode_without_floats() {
         let a = Array {
@@ -255,16 +278,19 @@ mod tests {
                 (1, b"abc".to_vec()),
                 (2, b"1.5".to_vec()),
                 (3, b"a longer value".to_vec()),
+                (4, b"-5".to_vec()),
             ],
         };
         let mut out = Vec::new();
         write(&mut string::Writer::new(false), &mut out, &a);
-        let mut want = vec![4, 1, 7, 0, 1];
+        let mut want = vec![5, 1, 7, 0, 1];
         want.extend_from_slice(&12i64.to_le_bytes());
         want.extend_from_slice(&[1, 3, 3, b'a', b'b', b'c']);
         want.extend_from_slice(&[2, 0, 3, b'1', b'.', b'5']);
         want.extend_from_slice(&[3, 0, 14]);
         want.extend_from_slice(b"a longer value");
+        want.extend_from_slice(&[4, 1]);
+        want.extend_from_slice(&(-5i64).to_le_bytes());
         assert_eq!(out, want);
     }
 }

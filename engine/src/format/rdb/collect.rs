@@ -443,3 +443,7 @@ pub fn collect_all<R: Read>(
     let t = reader.read_all(&mut c)?;
     Ok((c.finish()?, t))
 }
+
+#[cfg(test)]
+#[path = "collect_tests.rs"]
+mod tests;

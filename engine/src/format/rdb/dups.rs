@@ -170,6 +170,50 @@ mod tests {
         d.insert(a, 5, "set member").unwrap();
     }
 
+    /// The seed is what keeps a collision from being crafted in advance: the pair that collides
+    /// under seed 0 must not collide under another seed, and distinct members of one length
+    /// must not share a fingerprint (a constant one would make every check a full scan).
+    #[test]
+    fn fingerprints_depend_on_the_seed_and_on_every_byte() {
+        let (a, b) = (&b"member-AAAAAAAA1"[..], &b"member-BAAAICAAp"[..]);
+        assert_ne!(fingerprint(a, 1), fingerprint(b, 1));
+        assert_ne!(fingerprint(a, 0), fingerprint(a, 1));
+        let mut seen = std::collections::HashSet::new();
+        for len in 0..20usize {
+            for i in 0..len {
+                let mut m = vec![b'x'; len];
+                m[i] = b'y';
+                assert!(seen.insert(fingerprint(&m, 7)), "{m:?}");
+            }
+        }
+    }
+
+    /// `reserve` makes the room it promises, bounded so a lying count cannot claim memory.
+    #[test]
+    fn reserve_makes_room_up_front_up_to_a_bound() {
+        let mut d = Dups::default();
+        d.reserve(1000);
+        assert!(d.heads.capacity() >= 1000, "{}", d.heads.capacity());
+        let mut d = Dups::default();
+        d.reserve(u64::MAX);
+        let cap = d.heads.capacity();
+        assert!(((1 << 20)..(1 << 22)).contains(&cap), "{cap}");
+    }
+
+    /// A member costs its bytes plus `OVERHEAD` (its entry and slot): 4-byte members cost 36
+    /// each, so a budget of 1000 holds 27 of them (972 bytes) and refuses the 28th (1008).
+    #[test]
+    fn the_budget_counts_each_member_its_bytes_plus_the_overhead() {
+        let mut d = Dups::new(1000);
+        for i in 0..27u32 {
+            d.insert(&i.to_le_bytes(), i as u64, "set member").unwrap();
+        }
+        let e = d
+            .insert(&27u32.to_le_bytes(), 27, "set member")
+            .unwrap_err();
+        assert_eq!((e.kind, e.offset), (ErrorKind::LimitExceeded, Some(27)));
+    }
+
     #[test]
     fn a_key_beyond_the_budget_is_refused_not_half_checked() {
         let mut d = Dups::new(1000);

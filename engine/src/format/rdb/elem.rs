@@ -225,6 +225,8 @@ mod tests {
         assert_eq!(strtod(b"INF"), (f64::INFINITY, 3));
         assert_eq!(strtod(b"-Infinity!"), (f64::NEG_INFINITY, 9));
         assert_eq!(strtod(b"0x1p3"), (8.0, 5));
+        assert_eq!(strtod(b"0x1.8p1"), (3.0, 7));
+        assert_eq!(strtod(b"0x10"), (16.0, 4));
         assert_eq!(strtod(b"0x.8"), (0.5, 4));
         assert_eq!(strtod(b"0x1P-2z"), (0.25, 6));
         assert_eq!(strtod(b"0xg"), (0.0, 1));

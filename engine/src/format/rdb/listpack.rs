@@ -284,6 +284,35 @@ mod tests {
         }
     }
 
+    /// `lpEncodeString`: a 6-bit length header below 64 bytes, a 12-bit one (0xe0 | len >> 8,
+    /// len & 0xff) from 64, 0xf0 and a 32-bit little-endian length from 4096.
+    #[test]
+    fn a_64_byte_string_takes_the_12_bit_header() {
+        let cases = [
+            (63usize, &[0xbf][..]),
+            (64, &[0xe0, 0x40][..]),
+            (4095, &[0xef, 0xff][..]),
+            (4096, &[0xf0, 0x00, 0x10, 0, 0][..]),
+        ];
+        for (n, header) in cases {
+            let mut b = Builder::new();
+            b.push(&vec![b'x'; n]);
+            let blob = b.finish();
+            assert_eq!(&blob[6..6 + header.len()], header, "{n}");
+        }
+    }
+
+    /// `lpDecodeBacklen` reads up to five bytes (the first four with bit 7 set) before giving
+    /// up: `lpEncodeBacklen` writes 2^28 as 1, then four 0x80 (read from the last byte back).
+    #[test]
+    fn a_five_byte_back_length_decodes_and_a_sixth_byte_does_not() {
+        assert_eq!(decode_backlen(&[0x01, 0x80, 0x80, 0x80, 0x80], 4), 1 << 28);
+        assert_eq!(
+            decode_backlen(&[0x01, 0x80, 0x80, 0x80, 0x80, 0x80], 5),
+            u64::MAX
+        );
+    }
+
     /// Hand-built listpack: "a", 5, -1 (int13), then end.
     #[test]
     fn hand_built() {

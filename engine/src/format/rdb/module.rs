@@ -69,3 +69,48 @@ pub fn copy_opcodes_lenient<R: Read>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{ErrorKind, Limits};
+
+    /// A payload growing past `max_string_len` is refused however its opcodes fall: here each
+    /// OP_UINT with a 14-bit operand (0x40 0x64 = 100) adds 3 bytes, so the copy passes 4 at 6.
+    #[test]
+    fn a_module_payload_past_the_string_limit_is_refused() {
+        let mut data = [2u8, 0x40, 0x64].repeat(10);
+        data.push(OP_EOF as u8);
+        let limits = Limits {
+            max_string_len: 4,
+            ..Limits::DEFAULT
+        };
+        let mut src = Source::new(&data[..], Some(data.len() as u64), limits);
+        let e = copy_opcodes(&mut src, &mut Vec::new(), 0).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::LimitExceeded);
+        let mut src = Source::new(&data[..], Some(data.len() as u64), Limits::DEFAULT);
+        let mut out = Vec::new();
+        copy_opcodes(&mut src, &mut out, 0).unwrap();
+        assert_eq!(out, data);
+    }
+
+    /// The payload a module string is copied into stays within `max_string_len` as a whole:
+    /// a 2-byte string (3 bytes with its length) fits an empty payload of limit 4, not one that
+    /// already holds 3 bytes.
+    #[test]
+    fn a_module_string_taking_the_payload_past_the_limit_is_refused() {
+        let data = b"\x02ab";
+        let limits = Limits {
+            max_string_len: 4,
+            ..Limits::DEFAULT
+        };
+        let mut src = Source::new(&data[..], Some(data.len() as u64), limits);
+        let mut out = vec![0; 3];
+        let e = string::copy_raw(&mut src, &mut out, "module string").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::LimitExceeded);
+        let mut src = Source::new(&data[..], Some(data.len() as u64), limits);
+        let mut out = Vec::new();
+        string::copy_raw(&mut src, &mut out, "module string").unwrap();
+        assert_eq!(out, data);
+    }
+}

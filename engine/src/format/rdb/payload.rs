@@ -310,6 +310,25 @@ mod tests {
             insert_idx: None,
             elements: vec![(5, b"x".to_vec())],
         });
+        // Streams came with RDB 9 (Redis 5.0): an older DUMP cannot hold one, loss allowed or not.
+        let stream = Value::Stream(Box::new(crate::dataset::Stream {
+            length: 1,
+            last_id: crate::dataset::StreamId { ms: 1, seq: 0 },
+            entries: vec![crate::dataset::StreamEntry {
+                id: crate::dataset::StreamId { ms: 1, seq: 0 },
+                fields: vec![(b"f".to_vec(), b"v".to_vec())],
+            }],
+            ..Default::default()
+        }));
+        let t8 = Target::redis(8).unwrap();
+        let r = encode_value(
+            &stream,
+            &KeyAttrs::default(),
+            t8,
+            Thresholds::default(),
+            true,
+        );
+        assert!(matches!(r, Err(WriteError::Refused(_))), "{r:?}");
         let t13 = Target::redis(13).unwrap();
         assert!(
             encode_value(&arr, &KeyAttrs::default(), t13, Thresholds::default(), true).is_err()

@@ -463,4 +463,81 @@ mod tests {
         assert_eq!(lost(12).len(), 5, "{:?}", lost(12)); // + key meta, IDMP
         assert!(assess(&ds, Target::redis(15).unwrap()).exact());
     }
+
+    /// Each older part is lost exactly below the RDB version that added it: IDLE and FREQ
+    /// (each alone) and streams in 9 (Redis 5.0), functions and stream metadata in 10 (7.0),
+    /// consumer active times in 11 (7.2).
+    #[test]
+    fn older_parts_are_lost_below_the_version_that_added_them() {
+        let id = StreamId { ms: 1, seq: 0 };
+        let stream = Stream {
+            length: 1,
+            last_id: id,
+            first_id: Some(id),
+            max_deleted_id: Some(StreamId::default()),
+            entries_added: Some(1),
+            entries: vec![StreamEntry {
+                id,
+                fields: vec![(b"f".to_vec(), b"v".to_vec())],
+            }],
+            groups: vec![Group {
+                name: b"g".to_vec(),
+                last_delivered_id: id,
+                entries_read: Some(1),
+                pending: vec![],
+                consumers: vec![Consumer {
+                    name: b"c".to_vec(),
+                    seen_time_ms: 5,
+                    active_time_ms: Some(5),
+                    pending: vec![],
+                }],
+                nacked: None,
+            }],
+            idmp: None,
+        };
+        let key = |k: &str, value: Value, idle_s: Option<u64>, freq: Option<u8>| Entry {
+            db: 0,
+            key: k.as_bytes().to_vec(),
+            expire_ms: None,
+            idle_s,
+            freq,
+            value,
+            attrs: KeyAttrs::default(),
+        };
+        let string = || Value::String(b"v".to_vec());
+        let ds = Dataset {
+            source: None,
+            functions: vec![b"#!lua name=lib\n".to_vec()],
+            keys: vec![
+                key("idle", string(), Some(10), None),
+                key("freq", string(), None, Some(5)),
+                key("s", Value::Stream(Box::new(stream)), None, None),
+            ],
+        };
+        let lost = |v: u32| {
+            let mut l: Vec<String> = assess(&ds, Target::redis(v).unwrap())
+                .lost
+                .iter()
+                .map(|l| {
+                    let key = String::from_utf8_lossy(l.key.as_deref().unwrap_or(b"-"));
+                    let what = l.what.split_whitespace().next().unwrap_or("");
+                    format!("{key} {what}")
+                })
+                .collect();
+            l.sort();
+            l
+        };
+        assert_eq!(lost(11), Vec::<String>::new());
+        assert_eq!(lost(10), vec!["s consumer"]);
+        assert_eq!(
+            lost(9),
+            vec!["- 1", "s consumer", "s stream"],
+            "functions, stream metadata, active times"
+        );
+        assert_eq!(
+            lost(8),
+            vec!["- 1", "freq LRU/LFU", "idle LRU/LFU", "s stream"],
+            "the whole stream goes, with it its parts"
+        );
+    }
 }

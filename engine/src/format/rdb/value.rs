@@ -439,3 +439,7 @@ fn check_field_expiry(expire: Option<i64>, at: u64) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+#[path = "value_tests.rs"]
+mod tests;

@@ -320,6 +320,22 @@ mod tests {
     use super::*;
     use crate::dataset::{Entry, Value};
 
+    /// Bytes after the checksum (which Redis ignores) are drained and counted, up to the bound.
+    #[test]
+    fn trailing_bytes_after_the_checksum_are_counted() {
+        let ds = Dataset::default();
+        let mut rdb = write_to_vec(&ds, &WriteOptions::new(Target::redis(11).unwrap(), 1)).unwrap();
+        rdb.extend_from_slice(b"junk");
+        let read = |max| {
+            let opts = crate::format::rdb::ReadOptions::default();
+            let mut r = crate::format::rdb::RdbReader::new(&rdb[..], opts).unwrap();
+            r.read_all(&mut crate::format::rdb::visit::Discard).unwrap();
+            r.drain_trailing(max).unwrap()
+        };
+        assert_eq!(read(100), (4, false));
+        assert_eq!(read(3), (3, true));
+    }
+
     /// Parallel batches must write exactly the bytes a single thread writes.
     #[test]
     fn threads_do_not_change_the_bytes() {
@@ -360,5 +376,10 @@ mod tests {
             write_to_vec(&ds, &one).unwrap(),
             write_to_vec(&ds, &many).unwrap()
         );
+        // What was written counts every key of every database.
+        for opts in [one, many] {
+            let w = write_dataset(&ds, &opts, std::io::sink()).unwrap();
+            assert_eq!(w.keys, ds.keys.len() as u64);
+        }
     }
 }

@@ -156,6 +156,13 @@ mod tests {
         blob[12] = 0x03; // wrong prevlen
         assert!(for_each(&blob, |_| Ok(())).is_err());
         assert!(for_each(b"xxxxx", |_| Ok(())).is_err());
+        // `ziplistValidateIntegrity`: zltail may be at most the offset of the end byte.
+        let mut blob = vec![
+            0x0f, 0, 0, 0, 0x0c, 0, 0, 0, 0x02, 0, 0x00, 0xf3, 0x02, 0xf6, 0xff,
+        ];
+        blob[4] = 15;
+        let e = for_each(&blob, |_| Ok(())).unwrap_err();
+        assert!(e.to_string().contains("beyond the blob"), "{e}");
     }
 }
 

@@ -81,4 +81,14 @@ mod tests {
         );
         assert_eq!(got[1], (b"f2".to_vec(), b"v2".to_vec()));
     }
+
+    /// `zipmapValidateIntegrity`: a count byte below 254 (`ZIPMAP_BIGLEN`) must be the pair
+    /// count; 254 means "count them".
+    #[test]
+    fn a_count_byte_below_254_must_match_the_pairs() {
+        let e = for_each(b"\x03\x02f1\x02\x00v1\x02f2\x02\x00v2\xff", |_, _| Ok(())).unwrap_err();
+        assert!(e.to_string().contains("count 3 but 2 pairs"), "{e}");
+        let n = for_each(b"\xfe\x02f1\x02\x00v1\x02f2\x02\x00v2\xff", |_, _| Ok(()));
+        assert_eq!(n.unwrap(), 2);
+    }
 }

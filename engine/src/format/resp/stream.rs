@@ -391,6 +391,26 @@ mod tests {
         assert_eq!((e.kind, e.offset), (ErrorKind::Corrupt, Some(0)));
     }
 
+    /// `strtol` reads a sign: `redis-check-aof` takes `*-1` as a command of no arguments (its
+    /// `readArgc` loop runs no time), while the server's loader refuses a count below 1.
+    #[test]
+    fn a_negative_count_is_an_empty_command_to_the_checker_only() {
+        let b = b"*-1\r\n*1\r\n$4\r\nPING\r\n";
+        let mut r = reader(b, Strictness::Checker);
+        assert_eq!(r.next_item().unwrap(), Next::Command { at: 0, end: 5 });
+        assert!(r.argv().is_empty());
+        assert!(matches!(
+            r.next_item().unwrap(),
+            Next::Command { at: 5, .. }
+        ));
+        assert_eq!(r.argv(), vec![&b"PING"[..]]);
+        let e = reader(b, Strictness::Server).next_item().unwrap_err();
+        assert!(e.detail.contains("invalid argument count"), "{e}");
+        assert_eq!(strtol(b" -12x"), (-12, 4));
+        assert_eq!(strtol(b"+7"), (7, 2));
+        assert_eq!(strtol(b"-"), (0, 0));
+    }
+
     #[test]
     fn a_huge_count_or_length_is_a_short_read_not_an_allocation() {
         let mut r = reader(b"*2000000000\r\n$3\r\nSET\r\n", Strictness::Server);
