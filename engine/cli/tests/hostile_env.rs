@@ -681,5 +681,7 @@ fn payload_out_replaces_an_existing_file_only_with_force() {
         None,
     );
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(std::fs::read_to_string(&good).unwrap().contains("payload/1"));
+    assert!(std::fs::read_to_string(&good)
+        .unwrap()
+        .contains("payload/1"));
 }
