@@ -531,12 +531,12 @@ mod tests {
         assert_eq!(lost(10), vec!["s consumer"]);
         assert_eq!(
             lost(9),
-            vec!["- 1", "s consumer", "s stream"],
+            vec!["- function", "s consumer", "s stream"],
             "functions, stream metadata, active times"
         );
         assert_eq!(
             lost(8),
-            vec!["- 1", "freq LRU/LFU", "idle LRU/LFU", "s stream"],
+            vec!["- function", "freq LRU/LFU", "idle LRU/LFU", "s stream"],
             "the whole stream goes, with it its parts"
         );
     }
