@@ -62,6 +62,15 @@ pub fn measure(cmd: &mut Command) -> (f64, u64) {
     (secs, ru.ru_maxrss as u64)
 }
 
+/// The number after `name` on the command line (`--rounds 5`), or `default`.
+pub fn number_arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(default)
+}
+
 /// The smallest value (the run least disturbed by other work on the machine).
 pub fn best(v: &[f64]) -> f64 {
     v.iter().copied().fold(f64::INFINITY, f64::min)

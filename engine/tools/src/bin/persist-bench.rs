@@ -7,16 +7,9 @@ use redis_persist_engine::keyspace::Session;
 use redis_persist_engine::live::{Client, RunningServer, ServerBuild, TempDir};
 use redis_persist_engine::persist::{AppendFsync, PersistConfig, Server, SystemClock};
 use redis_persist_engine::storage::RealDir;
+use redis_persist_tools::harness::number_arg;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1)?.parse().ok())
-        .unwrap_or(default)
-}
 
 fn info(c: &mut Client, field: &str) -> String {
     let text = c.call_str(&["INFO", "all"]).unwrap().into_text().unwrap();
@@ -145,8 +138,8 @@ fn main() {
         println!("usage: persist-bench [--keys N (1000000)] [--ops N (200000)]\n\nBGSAVE pause and total time for N keys, and SET throughput under each appendfsync\npolicy on a real directory, for the engine and for redis-server 7.0.15 (DEBUG POPULATE,\nINFO latest_fork_usec, redis-benchmark with 1 and 50 clients).");
         return;
     }
-    let keys = arg("--keys", 1_000_000);
-    let ops = arg("--ops", 200_000);
+    let keys = number_arg("--keys", 1_000_000);
+    let ops = number_arg("--ops", 200_000);
     let build = ServerBuild::by_name("redis-7.0.15").expect("Debian's redis-server 7.0.15");
     let (rp, rt) = redis_bgsave(&build, keys);
     let (ep, et) = engine_bgsave(keys);

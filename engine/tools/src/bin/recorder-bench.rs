@@ -8,15 +8,8 @@
 use redis_persist_crash::launch::{Launch, Proc, StartConfig};
 use redis_persist_crash::Recorder;
 use redis_persist_engine::live::{ServerBuild, TempDir};
+use redis_persist_tools::harness::{median, number_arg};
 use std::process::Command;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1)?.parse().ok())
-        .unwrap_or(default)
-}
 
 /// One benchmark: requests per second, and the trace's size in bytes (0 without the recorder).
 fn run(launch: &Launch, fsync: &str, recorded: bool, requests: usize) -> (f64, u64) {
@@ -49,14 +42,9 @@ fn run(launch: &Launch, fsync: &str, recorded: bool, requests: usize) -> (f64, u
     (rps, size)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
-    let requests = arg("--requests", 100_000);
-    let rounds = arg("--rounds", 3).max(1);
+    let requests = number_arg("--requests", 100_000);
+    let rounds = number_arg("--rounds", 3).max(1);
     let build = ServerBuild::by_name("redis-7.0.15").unwrap_or_else(|e| panic!("{e}"));
     let launch = Launch::from_build(&build);
     let configs = [
@@ -81,7 +69,7 @@ fn main() {
     );
     println!("appendfsync  without recorder  with recorder  ratio  trace");
     for p in 0..2 {
-        let (without, with) = (median(rps[2 * p].clone()), median(rps[2 * p + 1].clone()));
+        let (without, with) = (median(&rps[2 * p]), median(&rps[2 * p + 1]));
         println!(
             "{:11}  {:>10.0} SET/s  {:>9.0} SET/s  {:5.2}  {:.1} MB",
             configs[2 * p].0,
