@@ -644,7 +644,8 @@ fn payload_out_replaces_an_existing_file_only_with_force() {
         br#"{"format":"payload/1","type":"string","value":"hello"}"#,
     );
     let out = dir.file("p.bin", b"precious");
-    let args = |force: bool| {
+    // `payload encode good.json --rdb-version 10 --out OUT`, then `extra`.
+    let encode = |out: &std::path::Path, extra: &[&str]| {
         let mut a = vec![
             "payload",
             "encode",
@@ -652,34 +653,20 @@ fn payload_out_replaces_an_existing_file_only_with_force() {
             "--rdb-version",
             "10",
             "--out",
-            path(&out),
         ];
-        if force {
-            a.push("--force");
-        }
-        a
+        a.push(path(out));
+        a.extend_from_slice(extra);
+        run_in(&a, None)
     };
-    let r = run_in(&args(false), None);
+    let r = encode(&out, &[]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("pass --force"), "{r:?}");
     assert_eq!(std::fs::read(&out).unwrap(), b"precious");
-    let r = run_in(&args(true), None);
+    let r = encode(&out, &["--force"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(std::fs::read(&out).unwrap().len(), 17);
     // Nor onto its own input.
-    let r = run_in(
-        &[
-            "payload",
-            "encode",
-            path(&good),
-            "--rdb-version",
-            "10",
-            "--out",
-            path(&good),
-            "--force",
-        ],
-        None,
-    );
+    let r = encode(&good, &["--force"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(std::fs::read_to_string(&good)
         .unwrap()
