@@ -367,12 +367,10 @@ mod tests {
     use super::*;
     use crate::dataset::*;
 
-    /// Each Redis 8 part is lost below the version that holds it, and filled in (defaults) where
-    /// a newer version needs it and the dataset has none.
-    #[test]
-    fn redis8_parts_are_reported_per_target() {
+    /// A stream of one entry (1-0) and one group that has read it, with no PEL or consumers.
+    fn one_entry_stream() -> Stream {
         let id = StreamId { ms: 1, seq: 0 };
-        let stream = Stream {
+        Stream {
             length: 1,
             last_id: id,
             first_id: Some(id),
@@ -386,20 +384,32 @@ mod tests {
                 name: b"g".to_vec(),
                 last_delivered_id: id,
                 entries_read: Some(1),
-                pending: vec![PendingEntry {
-                    id,
-                    consumer: vec![],
-                    delivery_time_ms: 0,
-                    delivery_count: 1,
-                }],
+                pending: vec![],
                 consumers: vec![],
-                nacked: Some(vec![id]),
+                nacked: None,
             }],
-            idmp: Some(Idmp {
-                duration_s: 5,
-                ..Idmp::default()
-            }),
-        };
+            idmp: None,
+        }
+    }
+
+    /// Each Redis 8 part is lost below the version that holds it, and filled in (defaults) where
+    /// a newer version needs it and the dataset has none.
+    #[test]
+    fn redis8_parts_are_reported_per_target() {
+        let id = StreamId { ms: 1, seq: 0 };
+        let mut stream = one_entry_stream();
+        let g = &mut stream.groups[0];
+        g.pending = vec![PendingEntry {
+            id,
+            consumer: vec![],
+            delivery_time_ms: 0,
+            delivery_count: 1,
+        }];
+        g.nacked = Some(vec![id]);
+        stream.idmp = Some(Idmp {
+            duration_s: 5,
+            ..Idmp::default()
+        });
         let key = |k: &str, value: Value, attrs: KeyAttrs| Entry {
             db: 0,
             key: k.as_bytes().to_vec(),
@@ -469,32 +479,13 @@ mod tests {
     /// consumer active times in 11 (7.2).
     #[test]
     fn older_parts_are_lost_below_the_version_that_added_them() {
-        let id = StreamId { ms: 1, seq: 0 };
-        let stream = Stream {
-            length: 1,
-            last_id: id,
-            first_id: Some(id),
-            max_deleted_id: Some(StreamId::default()),
-            entries_added: Some(1),
-            entries: vec![StreamEntry {
-                id,
-                fields: vec![(b"f".to_vec(), b"v".to_vec())],
-            }],
-            groups: vec![Group {
-                name: b"g".to_vec(),
-                last_delivered_id: id,
-                entries_read: Some(1),
-                pending: vec![],
-                consumers: vec![Consumer {
-                    name: b"c".to_vec(),
-                    seen_time_ms: 5,
-                    active_time_ms: Some(5),
-                    pending: vec![],
-                }],
-                nacked: None,
-            }],
-            idmp: None,
-        };
+        let mut stream = one_entry_stream();
+        stream.groups[0].consumers = vec![Consumer {
+            name: b"c".to_vec(),
+            seen_time_ms: 5,
+            active_time_ms: Some(5),
+            pending: vec![],
+        }];
         let key = |k: &str, value: Value, idle_s: Option<u64>, freq: Option<u8>| Entry {
             db: 0,
             key: k.as_bytes().to_vec(),
