@@ -56,6 +56,10 @@ pub struct Args {
     /// Torn-tail images per model.
     #[arg(long, default_value_t = 4)]
     torn: usize,
+    /// Run each history's server in a fresh directory under DIR (default: the system's temp
+    /// dir). Choose the file system you care about: on tmpfs fsync is instant.
+    #[arg(long, value_name = "DIR")]
+    work_dir: Option<std::path::PathBuf>,
     /// Random images per model.
     #[arg(long, default_value_t = 4)]
     samples: usize,
@@ -120,6 +124,7 @@ pub fn crash(a: Args) -> ExitCode {
             samples: a.samples,
             seed: 0,
         },
+        work_dir: a.work_dir.clone(),
     };
     let bar = if std::io::stderr().is_terminal() {
         let b = ProgressBar::new(a.histories as u64);

@@ -53,9 +53,9 @@ consts! { c_long: SYS_WRITE = 1, SYS_CLOSE = 3, SYS_FSTAT = 5, SYS_LSEEK = 8, SY
 SYS_PREAD = 17, SYS_PWRITE = 18, SYS_WRITEV = 20, SYS_DUP = 32, SYS_DUP2 = 33, SYS_GETPID = 39,
 SYS_FCNTL = 72, SYS_FSYNC = 74, SYS_FDATASYNC = 75, SYS_TRUNCATE = 76, SYS_FTRUNCATE = 77,
 SYS_GETCWD = 79, SYS_RENAME = 82, SYS_MKDIR = 83, SYS_RMDIR = 84, SYS_UNLINK = 87,
-SYS_READLINK = 89, SYS_GETPPID = 110, SYS_SYNC = 162, SYS_OPENAT = 257, SYS_MKDIRAT = 258,
+SYS_KILL = 62, SYS_READLINK = 89, SYS_GETPPID = 110, SYS_SYNC = 162, SYS_OPENAT = 257, SYS_MKDIRAT = 258,
 SYS_UNLINKAT = 263, SYS_RENAMEAT = 264, SYS_SYNC_FILE_RANGE = 277, SYS_DUP3 = 292,
-SYS_SYNCFS = 306, SYS_RENAMEAT2 = 316, F_DUPFD_CLOEXEC = 1030 }
+SYS_SYNCFS = 306, SYS_RENAMEAT2 = 316, F_DUPFD_CLOEXEC = 1030, SIGSTOP = 19 }
 consts! { c_int: AT_FDCWD = -100, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_TRUNC = 0o1000,
 O_APPEND = 0o2000, O_CLOEXEC = 0o2000000, O_TMPFILE = 0o20000000, EFAULT = 14, EDEADLK = 35,
 EOWNERDEAD = 130 }
@@ -95,8 +95,13 @@ const STDIO_NAMES: [&[u8]; 6] =
 struct Shared {
     mutex: UnsafeCell<[u64; 8]>,
     token: AtomicU64,
+    /// Completed flushes recorded so far (what the driver counts in the trace: END records with
+    /// result 0, sync_file_range excepted), for the stop file.
+    flushes: AtomicU64,
     dir_len: usize,
     dir: [u8; 3072],
+    /// `$REDIS_PERSIST_STOP`, NUL-terminated (empty: no stop file).
+    stop: [u8; 1024],
 }
 
 /// Buffer for copying a stdio file's new bytes; used only while holding the lock.
@@ -167,6 +172,8 @@ fn init() -> bool {
     // SAFETY: getenv is called with NUL-terminated literals; results are NUL-terminated or null.
     let (trace, dir) =
         unsafe { (getenv(c"REDIS_PERSIST_TRACE".as_ptr()), getenv(c"REDIS_PERSIST_DIR".as_ptr())) };
+    // SAFETY: as above.
+    let stop = unsafe { getenv(c"REDIS_PERSIST_STOP".as_ptr()) };
     if trace.is_null() || dir.is_null() {
         return false;
     }
@@ -210,6 +217,13 @@ fn init() -> bool {
         };
         (&mut (*sh).dir)[..n].copy_from_slice(&dirbuf[..n]);
         (*sh).dir_len = n;
+        let mut stopbuf = [0u8; PATH];
+        if !stop.is_null() {
+            match cstr(stop, &mut stopbuf) {
+                Some(k) if k < (*sh).stop.len() => (&mut (*sh).stop)[..k].copy_from_slice(&stopbuf[..k]),
+                _ => return false,
+            }
+        }
         pthread_mutexattr_init(&mut attr);
         pthread_mutexattr_setpshared(&mut attr, 1);
         pthread_mutexattr_setrobust(&mut attr, 1);
@@ -604,12 +618,48 @@ fn do_sync(sub: u8, fd: c_int, global: bool, op: impl FnOnce() -> c_long) -> c_l
     }
     let r = op();
     let e = errno();
+    let mut done = None;
     if matches!(lock(), Lock::Held) {
         emit(K_SYNC_END, sub, result(r, e), [ino, token, 0], &[]);
+        if r == 0 && sub != SYNC_RANGE {
+            done = Some(shared().flushes.fetch_add(1, Relaxed) + 1);
+        }
         unlock();
+    }
+    if let Some(n) = done {
+        stop_at(n);
     }
     set_errno(e);
     r
+}
+
+/// The stop file holds a flush count in decimal; once that many flushes completed, the whole
+/// process group (threads, BGSAVE children) is stopped, so that the driver's SIGKILL lands at
+/// exactly that flush however fast the server goes on. No file, or 0: nothing happens.
+fn stop_at(n: u64) {
+    let sh = shared();
+    if sh.stop[0] == 0 {
+        return;
+    }
+    let flags = (O_CLOEXEC) as usize;
+    let fd = sys(SYS_OPENAT, a!(AT_FDCWD, sh.stop.as_ptr(), flags, 0));
+    if fd < 0 {
+        return;
+    }
+    let mut buf = [0u8; 24];
+    let got = sys(SYS_PREAD, a!(fd, buf.as_mut_ptr(), buf.len(), 0));
+    sys(SYS_CLOSE, a!(fd));
+    let mut target = 0u64;
+    for &b in &buf[..got.max(0) as usize] {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        target = target.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+    }
+    if target > 0 && n >= target {
+        // Process group 0: the caller's, which the driver made the server's own.
+        sys(SYS_KILL, a!(0, SIGSTOP));
+    }
 }
 
 /// Declares the interposed C functions, one or two lines each (rustfmt leaves macro bodies alone).

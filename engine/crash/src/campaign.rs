@@ -63,6 +63,9 @@ pub struct Config {
     pub keep: Option<Vec<usize>>,
     /// Torn-tail and random images per model (the seed is the history's).
     pub images: Options,
+    /// Where each history's data dir and trace live (`None`: the system's temp dir). The file
+    /// system matters: on tmpfs every fsync returns at once, on a disk it takes milliseconds.
+    pub work_dir: Option<std::path::PathBuf>,
 }
 
 /// A violation, shrunk.
@@ -221,7 +224,11 @@ impl Ctx<'_> {
         h: &History,
         focus: Option<(Option<Model>, &str)>,
     ) -> Result<Attempt, String> {
-        let tmp = TempDir::new("crash").map_err(|e| format!("temp dir: {e}"))?;
+        let tmp = match &self.cfg.work_dir {
+            Some(base) => TempDir::new_in(base, "crash"),
+            None => TempDir::new("crash"),
+        }
+        .map_err(|e| format!("temp dir: {e}"))?;
         let data = tmp.path().join("data");
         std::fs::create_dir(&data).map_err(|e| format!("data dir: {e}"))?;
         let dirs = RunDirs {

@@ -390,6 +390,11 @@ pub fn record(
         })?;
         d.log.push(format!("{at:>6} ms  {id}: {step} -> {out}"));
     }
+    if let Some(n) = h.kill.after_flushes {
+        // Armed only now: a server stopped before it replied would leave the driver waiting.
+        crate::recorder::arm_stop(dirs.trace, flush_base + n as usize)
+            .map_err(|e| format!("writing the stop file: {e}"))?;
+    }
     let mut in_flight = None;
     if let Some(c) = &h.kill.in_flight {
         let at = d.now_ms();

@@ -14,6 +14,26 @@ pub const TRACE_ENV: &str = "REDIS_PERSIST_TRACE";
 /// Environment variable naming the (absolute, canonical) directory whose operations are recorded.
 pub const DIR_ENV: &str = "REDIS_PERSIST_DIR";
 
+/// Environment variable naming the stop file: a flush count in decimal, at which the recorder
+/// stops the server's process group (SIGSTOP) so that a kill lands exactly there.
+pub const STOP_ENV: &str = "REDIS_PERSIST_STOP";
+
+/// The stop file of the trace at `trace`: beside it, outside the recorded directory.
+pub fn stop_file(trace: &Path) -> PathBuf {
+    let mut p = trace.as_os_str().to_owned();
+    p.push(".stop");
+    PathBuf::from(p)
+}
+
+/// Asks the recorder of the run writing `trace` to stop the server once `flushes` flushes (as
+/// the trace counts them) completed. Written by rename, so the recorder never reads half a number.
+pub fn arm_stop(trace: &Path, flushes: usize) -> io::Result<()> {
+    let stop = stop_file(trace);
+    let temp = stop.with_extension("stop.tmp");
+    fs::write(&temp, flushes.to_string())?;
+    fs::rename(&temp, &stop)
+}
+
 /// True when this build carries a working recorder.
 pub fn supported() -> bool {
     !LIBRARY.is_empty()
@@ -48,6 +68,10 @@ impl Recorder {
     pub fn attach(&self, cmd: &mut Command, trace: &Path, dir: &Path) -> io::Result<()> {
         let dir = dir.canonicalize()?;
         prepare_trace(trace, &dir)?;
+        match fs::remove_file(stop_file(trace)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
         let preload = match std::env::var_os("LD_PRELOAD") {
             Some(old) if !old.is_empty() => {
                 let mut p = self.library.clone().into_os_string();
@@ -59,7 +83,8 @@ impl Recorder {
         };
         cmd.env("LD_PRELOAD", preload)
             .env(TRACE_ENV, trace)
-            .env(DIR_ENV, &dir);
+            .env(DIR_ENV, &dir)
+            .env(STOP_ENV, stop_file(trace));
         Ok(())
     }
 }

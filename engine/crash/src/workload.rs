@@ -121,7 +121,8 @@ pub struct Kill {
     /// Kill instead as soon as the trace shows this many flushes (fsync, fdatasync, syncfs,
     /// sync) completed since the last step began, or after `delay_ms` at the latest. A window
     /// between two flushes of a background job lasts a few milliseconds; a wall-clock delay
-    /// rarely lands in it, a kill timed by the trace does.
+    /// rarely lands in it, a kill timed by the trace does. The recorder stops the server at that
+    /// flush (when it comes after the last step's reply), so the kill lands there on any machine.
     pub after_flushes: Option<u32>,
 }
 

@@ -33,6 +33,7 @@ fn config(bin: &Path, policies: &[Policy], model: Model, histories: usize, seed:
             samples: 3,
             seed: 0,
         },
+        work_dir: None,
     }
 }
 

@@ -39,6 +39,7 @@ fn config(bin: &Path, sabotage: Option<&str>, policy: &[Policy], seed: u64, n: u
             samples: 3,
             seed: 0,
         },
+        work_dir: None,
     }
 }
 
@@ -129,6 +130,31 @@ fn each_sabotage_switch_is_caught_by_a_history_that_passes_without_it() {
             show(&clean)
         );
     }
+}
+
+/// Regression (CI failure of stop 20): on a file system where fsync returns at once (tmpfs, as
+/// on some CI runners) the driver, polling the trace, killed the server only after the dump's
+/// own fsync, and `rename-before-fsync` went unseen. The recorder now stops the server at the
+/// awaited flush, so the kill lands in the window however short it is.
+#[test]
+fn rename_before_fsync_is_caught_where_fsync_is_instant() {
+    let Some(bin) = support::our_server() else {
+        return;
+    };
+    let shm = Path::new("/dev/shm");
+    if !shm.is_dir() {
+        support::missing("/dev/shm (a tmpfs)");
+        return;
+    }
+    let c = CASES
+        .iter()
+        .find(|c| c.switch == "rename-before-fsync")
+        .expect("the case");
+    let mut cfg = config(&bin, Some(c.switch), &[c.policy], c.seed, 1);
+    cfg.work_dir = Some(shm.to_path_buf());
+    let o = campaign(&cfg);
+    let models: Vec<Model> = o.violations().filter_map(|v| v.fs).collect();
+    assert_eq!(models, c.models, "{}", show(&o));
 }
 
 #[test]

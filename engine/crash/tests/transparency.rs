@@ -188,3 +188,100 @@ fn the_recorder_changes_no_result_and_its_trace_rebuilds_the_directory() {
     }
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// A parent and its forked child each fsync one file five times, then print and exit.
+const FLUSHER: &str = r#"
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void flush5(const char *name) {
+    int fd = open(name, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    for (int i = 0; i < 5; i++) { write(fd, "x", 1); fsync(fd); usleep(20000); }
+    close(fd);
+}
+int main(void) {
+    pid_t child = fork();
+    if (child == 0) { flush5("child"); _exit(0); }
+    flush5("parent");
+    waitpid(child, NULL, 0);
+    puts("finished");
+    return 0;
+}
+"#;
+
+/// Process state letters ('T' stopped) of a process group's members, read from /proc.
+fn group_states(pgid: u32) -> Vec<char> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) S ppid pgrp ...": comm may hold spaces, so split after its ')'.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        if f.len() > 2 && f[2] == pgid.to_string() {
+            out.push(f[0].chars().next().unwrap_or('?'));
+        }
+    }
+    out
+}
+
+#[test]
+fn an_armed_stop_file_freezes_the_whole_group_at_that_flush() {
+    use std::os::unix::process::CommandExt;
+    let root = support::temp_root("stop");
+    let (src, exe) = (root.join("flusher.c"), root.join("flusher"));
+    std::fs::write(&src, FLUSHER).unwrap();
+    let cc = Command::new("gcc").arg("-o").arg(&exe).arg(&src).status();
+    if !cc.is_ok_and(|s| s.success()) {
+        support::missing("gcc");
+        return;
+    }
+    let dir = root.join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let recorder = Recorder::install(&root).expect("install");
+    let trace_path = root.join("trace.bin");
+    let mut cmd = Command::new(&exe);
+    // Its own group: the stop is sent to the caller's group, which must not be the test's.
+    cmd.current_dir(&dir)
+        .process_group(0)
+        .stdout(std::process::Stdio::piped());
+    recorder
+        .attach(&mut cmd, &trace_path, &dir)
+        .expect("attach");
+    redis_persist_crash::recorder::arm_stop(&trace_path, 3).expect("arm");
+    let mut child = cmd.spawn().expect("spawn");
+    let pid = child.id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut states = group_states(pid);
+    while !(states.len() == 2 && states.iter().all(|&s| s == 'T')) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the group never stopped: {states:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        states = group_states(pid);
+    }
+    // Frozen: the trace holds exactly three completed fsyncs, and stays so.
+    let flushes = || {
+        let bytes = std::fs::read(&trace_path).unwrap();
+        let (t, _) = redis_persist_crash::parse_prefix(&bytes);
+        t.records
+            .iter()
+            .filter(|r| matches!(r.op, redis_persist_crash::trace::Op::SyncEnd { .. }))
+            .count()
+    };
+    assert_eq!(flushes(), 3);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(flushes(), 3, "a stopped group made progress");
+    let _ = rustix::process::kill_process_group(
+        rustix::process::Pid::from_raw(pid as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    );
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    let _ = std::fs::remove_dir_all(&root);
+}

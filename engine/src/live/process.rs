@@ -23,10 +23,14 @@ pub struct TempDir {
 }
 
 impl TempDir {
-    /// Creates a fresh directory whose name contains `label`.
+    /// Creates a fresh directory whose name contains `label`, in the system's temp dir.
     pub fn new(label: &str) -> io::Result<TempDir> {
+        TempDir::new_in(&std::env::temp_dir(), label)
+    }
+
+    /// Creates a fresh directory whose name contains `label`, inside `base`.
+    pub fn new_in(base: &Path, label: &str) -> io::Result<TempDir> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let base = std::env::temp_dir();
         loop {
             let nanos = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
