@@ -1,5 +1,6 @@
 //! LD_PRELOAD recorder: appends one record per file-system operation under `$REDIS_PERSIST_DIR` to
-//! `$REDIS_PERSIST_TRACE`, in one total order; never changes a call's result or errno.
+//! `$REDIS_PERSIST_TRACE`, in one total order; changes no call's result or errno, except the one
+//! write a driver asks to fail (`$REDIS_PERSIST_FAULT`) and the stop it asks for.
 //!
 //! The record layout is owned by `src/trace.rs` (48-byte little-endian header, then payload); the
 //! constants below must match it. x86_64 Linux with glibc only: raw syscall numbers, `struct stat`
@@ -58,7 +59,7 @@ SYS_UNLINKAT = 263, SYS_RENAMEAT = 264, SYS_SYNC_FILE_RANGE = 277, SYS_DUP3 = 29
 SYS_SYNCFS = 306, SYS_RENAMEAT2 = 316, F_DUPFD_CLOEXEC = 1030, SIGSTOP = 19 }
 consts! { c_int: AT_FDCWD = -100, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_TRUNC = 0o1000,
 O_APPEND = 0o2000, O_CLOEXEC = 0o2000000, O_TMPFILE = 0o20000000, EFAULT = 14, EDEADLK = 35,
-EOWNERDEAD = 130 }
+EOWNERDEAD = 130, ENOSPC = 28 }
 // Record kinds, sync sub-kinds and LOST reasons: see src/trace.rs.
 consts! { u8: K_START = 1, K_OPEN = 2, K_CLOSE = 3, K_WRITE = 4, K_TRUNCATE = 5, K_SYNC_BEGIN = 6,
 K_SYNC_END = 7, K_RENAME = 8, K_UNLINK = 9, K_MKDIR = 10, K_LOST = 13, SYNC_FSYNC = 1,
@@ -102,6 +103,9 @@ struct Shared {
     dir: [u8; 3072],
     /// `$REDIS_PERSIST_STOP`, NUL-terminated (empty: no stop file).
     stop: [u8; 1024],
+    /// `$REDIS_PERSIST_FAULT` and that path with `.fired` appended, NUL-terminated.
+    fault: [u8; 1024],
+    fired: [u8; 1030],
 }
 
 /// Buffer for copying a stdio file's new bytes; used only while holding the lock.
@@ -174,6 +178,8 @@ fn init() -> bool {
         unsafe { (getenv(c"REDIS_PERSIST_TRACE".as_ptr()), getenv(c"REDIS_PERSIST_DIR".as_ptr())) };
     // SAFETY: as above.
     let stop = unsafe { getenv(c"REDIS_PERSIST_STOP".as_ptr()) };
+    // SAFETY: as above.
+    let fault = unsafe { getenv(c"REDIS_PERSIST_FAULT".as_ptr()) };
     if trace.is_null() || dir.is_null() {
         return false;
     }
@@ -221,6 +227,16 @@ fn init() -> bool {
         if !stop.is_null() {
             match cstr(stop, &mut stopbuf) {
                 Some(k) if k < (*sh).stop.len() => (&mut (*sh).stop)[..k].copy_from_slice(&stopbuf[..k]),
+                _ => return false,
+            }
+        }
+        if !fault.is_null() {
+            match cstr(fault, &mut stopbuf) {
+                Some(k) if k < (*sh).fault.len() => {
+                    (&mut (*sh).fault)[..k].copy_from_slice(&stopbuf[..k]);
+                    (&mut (*sh).fired)[..k].copy_from_slice(&stopbuf[..k]);
+                    (&mut (*sh).fired)[k..k + 6].copy_from_slice(b".fired");
+                }
                 _ => return false,
             }
         }
@@ -683,19 +699,41 @@ export! {
     fn creat64(p: Path, mode: u32) -> c_int { do_open(AT, p, CREAT, mode) }
 }
 
+/// The write the driver asked to fail: when the fault file exists, the first write to a regular
+/// file under the directory to rename it (to `.fired`, so exactly one caller wins) fails with
+/// ENOSPC instead of running: a full disk, as `write(2)` reports it.
+fn or_fault(fd: c_int, op: impl FnOnce() -> c_long) -> c_long {
+    if !ready() {
+        return op();
+    }
+    let sh = shared();
+    let file = tracked(fd).is_some_and(|(_, k)| k & FD_FILE != 0 && k & FD_STDIO == 0);
+    if file && sh.fault[0] != 0 {
+        // The rename usually fails (ENOENT): the caller's errno must not show it.
+        let e = errno();
+        if sys(SYS_RENAME, a!(sh.fault.as_ptr(), sh.fired.as_ptr())) == 0 {
+            set_errno(ENOSPC);
+            return -1;
+        }
+        set_errno(e);
+    }
+    op()
+}
+
 // Writes through a descriptor: the bytes are in the caller's buffer.
 export! {
     fn write(fd: c_int, buf: *const u8, n: usize) -> isize {
         let rec = |r, ino, _| written(fd, r, ino, None, buf);
-        fd_op(fd, || sys(SYS_WRITE, a!(fd, buf, n)), rec) as isize
+        fd_op(fd, || or_fault(fd, || sys(SYS_WRITE, a!(fd, buf, n))), rec) as isize
     }
     fn pwrite(fd: c_int, buf: *const u8, n: usize, off: i64) -> isize {
         let rec = |r, ino, _| written(fd, r, ino, Some(off as u64), buf);
-        fd_op(fd, || sys(SYS_PWRITE, a!(fd, buf, n, off)), rec) as isize
+        fd_op(fd, || or_fault(fd, || sys(SYS_PWRITE, a!(fd, buf, n, off))), rec) as isize
     }
     fn pwrite64(fd: c_int, buf: *const u8, n: usize, off: i64) -> isize { pwrite(fd, buf, n, off) }
     fn writev(fd: c_int, iov: *const Iov, cnt: c_int) -> isize {
-        fd_op(fd, || sys(SYS_WRITEV, a!(fd, iov, cnt)), |r, ino, _| writev_rec(fd, iov, cnt, r, ino)) as isize
+        let op = || or_fault(fd, || sys(SYS_WRITEV, a!(fd, iov, cnt)));
+        fd_op(fd, op, |r, ino, _| writev_rec(fd, iov, cnt, r, ino)) as isize
     }
     fn ftruncate(fd: c_int, len: i64) -> c_int {
         let rec = |r, ino, _| {

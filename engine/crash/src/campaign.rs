@@ -431,7 +431,8 @@ impl Ctx<'_> {
                         image_description: found.image.description.clone(),
                         finding: found.finding,
                         history: small.lines(),
-                        keep: small.is_shrunk().then(|| small.keep_list()),
+                        // Compared with the original: a history shrunk to no step at all is shrunk too.
+                        keep: (small.ids != h.ids).then(|| small.keep_list()),
                         original_steps: h.steps.len(),
                         shrink_runs: runs,
                         log,

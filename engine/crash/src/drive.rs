@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 /// How long a BGSAVE or rewrite may take before the history gives up on it.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the reply to a write that met a disk fault is awaited.
+const FAULT_REPLY_WAIT: Duration = Duration::from_secs(2);
 
 /// What a recorded run left: the trace, the real directory, and what the model says may be
 /// recovered from it.
@@ -234,6 +236,56 @@ impl Driver {
         Ok(out.join(", "))
     }
 
+    /// Awaits the reply to `c`, sent while a disk fault was armed. An acknowledgement makes it a
+    /// write like any other (true); an error, a closed connection or silence leave it in flight.
+    fn faulted_reply(&mut self, c: &[String], trace: &Path) -> bool {
+        let at = self.now_ms();
+        let got = self
+            .conn
+            .set_read_timeout(FAULT_REPLY_WAIT)
+            .and_then(|()| self.conn.recv());
+        let fired = if crate::recorder::fault_fired(trace) {
+            "the fault fired"
+        } else {
+            "the fault did not fire"
+        };
+        let cmd = show_cmd(c);
+        match got {
+            Ok(r) if !matches!(r, Reply::Error(_)) => {
+                let before = self.model.clone();
+                let argv: Vec<Vec<u8>> = c.iter().map(|a| a.clone().into_bytes()).collect();
+                let want = self.model.apply(&mut self.session, at, &argv);
+                if !agrees(&r, &want) {
+                    let got = show_reply(&r);
+                    self.divergences
+                        .push(format!("{cmd}: server {got}, model {want:?}"));
+                }
+                if self.model != before {
+                    let s = self.model.clone();
+                    self.acked(s);
+                }
+                let got = show_reply(&r);
+                self.log.push(format!(
+                    "{at:>6} ms  {cmd} under a disk fault -> {got} ({fired}; acknowledged)"
+                ));
+                true
+            }
+            Ok(r) => {
+                let got = show_reply(&r);
+                self.log.push(format!(
+                    "{at:>6} ms  {cmd} under a disk fault -> {got} ({fired}; refused)"
+                ));
+                false
+            }
+            Err(e) => {
+                self.log.push(format!(
+                    "{at:>6} ms  {cmd} under a disk fault -> no reply: {e} ({fired})"
+                ));
+                false
+            }
+        }
+    }
+
     fn step(&mut self, step: &Step) -> Result<String, String> {
         match step {
             Step::Write(c) => self.commands(std::slice::from_ref(c), false),
@@ -398,17 +450,28 @@ pub fn record(
     let mut in_flight = None;
     if let Some(c) = &h.kill.in_flight {
         let at = d.now_ms();
+        // A disk fault means something only where a failed append must be refused.
+        let fault = h.kill.disk_fault && d.aof_on && d.fsync == "always";
+        if fault {
+            crate::recorder::arm_fault(dirs.trace)
+                .map_err(|e| format!("writing the fault file: {e}"))?;
+        }
         d.conn.send(c).map_err(|e| format!("sending {c:?}: {e}"))?;
         let mut trial = d.model.clone();
         let argv: Vec<Vec<u8>> = c.iter().map(|a| a.clone().into_bytes()).collect();
         trial.apply(&mut d.session.clone(), at, &argv);
-        if trial != d.model {
+        let acked = if fault {
+            d.faulted_reply(c, dirs.trace)
+        } else {
+            d.log
+                .push(format!("{at:>6} ms  sent {} (in flight)", show_cmd(c)));
+            false
+        };
+        if !acked && trial != d.model {
             d.power.unacknowledged(trial.clone());
             d.process.unacknowledged(trial.clone());
             in_flight = Some(trial);
         }
-        d.log
-            .push(format!("{at:>6} ms  sent {} (in flight)", show_cmd(c)));
     }
     let wait = Duration::from_millis(u64::from(h.kill.delay_ms));
     let mut seen = String::new();

@@ -202,6 +202,11 @@ impl Conn {
         self.writer.write_all(&encode_command(&v))
     }
 
+    /// How long `recv` waits before failing (60 s from `connect`).
+    pub fn set_read_timeout(&mut self, d: Duration) -> io::Result<()> {
+        self.writer.set_read_timeout(Some(d))
+    }
+
     /// Reads one reply.
     pub fn recv(&mut self) -> io::Result<Reply> {
         self.reader.read_reply()

@@ -34,6 +34,40 @@ pub fn arm_stop(trace: &Path, flushes: usize) -> io::Result<()> {
     fs::rename(&temp, &stop)
 }
 
+/// Environment variable naming the fault file: while it exists, the next write to a regular file
+/// under the recorded directory fails with ENOSPC, and the file is renamed to `.fired`.
+pub const FAULT_ENV: &str = "REDIS_PERSIST_FAULT";
+
+/// The fault file of the trace at `trace`: beside it, outside the recorded directory.
+pub fn fault_file(trace: &Path) -> PathBuf {
+    let mut p = trace.as_os_str().to_owned();
+    p.push(".fault");
+    PathBuf::from(p)
+}
+
+fn fired_file(trace: &Path) -> PathBuf {
+    let mut p = fault_file(trace).into_os_string();
+    p.push(".fired");
+    PathBuf::from(p)
+}
+
+/// Makes the next write of the run writing `trace` to a file in its directory fail (ENOSPC).
+pub fn arm_fault(trace: &Path) -> io::Result<()> {
+    fs::write(fault_file(trace), b"ENOSPC\n")
+}
+
+/// Whether the armed fault has failed a write.
+pub fn fault_fired(trace: &Path) -> bool {
+    fired_file(trace).exists()
+}
+
+fn remove_if_present(p: &Path) -> io::Result<()> {
+    match fs::remove_file(p) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// True when this build carries a working recorder.
 pub fn supported() -> bool {
     !LIBRARY.is_empty()
@@ -68,9 +102,8 @@ impl Recorder {
     pub fn attach(&self, cmd: &mut Command, trace: &Path, dir: &Path) -> io::Result<()> {
         let dir = dir.canonicalize()?;
         prepare_trace(trace, &dir)?;
-        match fs::remove_file(stop_file(trace)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
+        for p in [stop_file(trace), fault_file(trace), fired_file(trace)] {
+            remove_if_present(&p)?;
         }
         let preload = match std::env::var_os("LD_PRELOAD") {
             Some(old) if !old.is_empty() => {
@@ -84,7 +117,8 @@ impl Recorder {
         cmd.env("LD_PRELOAD", preload)
             .env(TRACE_ENV, trace)
             .env(DIR_ENV, &dir)
-            .env(STOP_ENV, stop_file(trace));
+            .env(STOP_ENV, stop_file(trace))
+            .env(FAULT_ENV, fault_file(trace));
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
-//! Our own server under the campaign: each durability sabotage switch that a healthy disk can
-//! expose is caught, by the same histories that pass with the switch off; clean, it keeps every
-//! promise under posix and ordered alike.
+//! Our own server under the campaign: each durability sabotage switch is caught (the one that
+//! needs a failing disk by the campaign's injected fault), by the same histories that pass with
+//! the switch off; clean, it keeps every promise under posix and ordered alike.
 mod support;
 
 use redis_persist_crash::campaign::{run, Config, KillMode, Outcome};
@@ -77,8 +77,6 @@ struct Case {
     shows: &'static str,
 }
 
-/// `ack-before-append` is absent: it acknowledges a write whose append failed, and on a healthy
-/// disk no append fails (the campaign injects no disk faults).
 const CASES: &[Case] = &[
     // Every third fsync is skipped: the last write, acknowledged, is lost with its unsynced bytes.
     Case {
@@ -106,6 +104,16 @@ const CASES: &[Case] = &[
         seed: 9,
         models: &[Model::Posix],
         shows: "unsynced bytes of dump.rdb",
+    },
+    // The last write meets a full disk (the recorder fails its append with ENOSPC) and is
+    // acknowledged all the same: nothing of it is in the AOF. Redis and Valkey exit instead
+    // ("Can't recover from AOF write error"), our server without the switch too.
+    Case {
+        switch: "ack-before-append",
+        policy: Policy::Always,
+        seed: 6,
+        models: &[Model::Posix, Model::Ordered],
+        shows: "with the next write to the data dir failing (ENOSPC)",
     },
 ];
 
@@ -155,6 +163,26 @@ fn rename_before_fsync_is_caught_where_fsync_is_instant() {
     let o = campaign(&cfg);
     let models: Vec<Model> = o.violations().filter_map(|v| v.fs).collect();
     assert_eq!(models, c.models, "{}", show(&o));
+}
+
+/// Regression: a violation shrunk to no step at all (only the faulted write of the kill is
+/// left) printed a rerun without `--keep`, which reran the whole history.
+#[test]
+fn a_history_shrunk_to_no_step_reruns_with_an_empty_keep_list() {
+    let Some(bin) = support::our_server() else {
+        return;
+    };
+    let mut cfg = config(&bin, Some("ack-before-append"), &[Policy::Always], 6, 1);
+    cfg.models = vec![Model::Ordered];
+    cfg.shrink_max = 1;
+    let o = campaign(&cfg);
+    let v = o.violations().next().expect("ack-before-append is caught");
+    assert_eq!(v.keep.as_deref(), Some(""), "{}", show(&o));
+    let rerun = report::rerun("redis-persist crash --server BIN", v, KillMode::Power);
+    assert!(rerun.ends_with("--keep ''"), "{rerun}");
+    cfg.keep = Some(Vec::new());
+    cfg.shrink_max = 0;
+    assert_eq!(campaign(&cfg).violations().count(), 1);
 }
 
 #[test]

@@ -285,3 +285,59 @@ fn an_armed_stop_file_freezes_the_whole_group_at_that_flush() {
     assert!(!status.success());
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// Three writes to one file, each result printed.
+const WRITER: &str = r#"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+    int fd = open("f", O_WRONLY | O_CREAT | O_APPEND, 0644);
+    for (int i = 0; i < 3; i++) {
+        errno = 0;
+        long r = write(fd, "ab", 2);
+        printf("%ld %d\n", r, errno);
+    }
+    return 0;
+}
+"#;
+
+#[test]
+fn an_armed_fault_fails_exactly_one_write_with_enospc_and_the_trace_says_so() {
+    let root = support::temp_root("fault");
+    let (src, exe) = (root.join("writer.c"), root.join("writer"));
+    std::fs::write(&src, WRITER).unwrap();
+    let cc = Command::new("gcc").arg("-o").arg(&exe).arg(&src).status();
+    if !cc.is_ok_and(|s| s.success()) {
+        support::missing("gcc");
+        return;
+    }
+    let dir = root.join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let recorder = Recorder::install(&root).expect("install");
+    let trace_path = root.join("trace.bin");
+    let mut cmd = Command::new(&exe);
+    cmd.current_dir(&dir);
+    recorder
+        .attach(&mut cmd, &trace_path, &dir)
+        .expect("attach");
+    use redis_persist_crash::recorder::{arm_fault, fault_fired};
+    arm_fault(&trace_path).expect("arm");
+    assert!(!fault_fired(&trace_path));
+    let out = cmd.output().expect("run");
+    // ENOSPC is 28 on Linux; the two later writes go through.
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "-1 28\n2 0\n2 0\n");
+    assert!(fault_fired(&trace_path));
+    assert_eq!(std::fs::read(dir.join("f")).unwrap(), b"abab");
+    let trace = parse(&std::fs::read(&trace_path).unwrap()).expect("trace");
+    let writes: Vec<i64> = trace
+        .records
+        .iter()
+        .filter(|r| matches!(r.op, redis_persist_crash::trace::Op::Write { .. }))
+        .map(|r| r.ret)
+        .collect();
+    assert_eq!(writes, [-28, 2, 2]);
+    assert_eq!(final_state(&trace).unwrap().files["f"], b"abab");
+    let _ = std::fs::remove_dir_all(&root);
+}
