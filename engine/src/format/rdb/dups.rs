@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 /// Tables up to this many members are kept between keys.
-const SMALL: usize = 4096;
+const SMALL: usize = 16384;
+
+/// Member bytes up to this much are kept between keys (with their list of members).
+const KEEP_BYTES: usize = 4 << 20;
 
 /// Per-member bookkeeping beyond its bytes: an entry and a table slot.
 const OVERHEAD: u64 = 32;
@@ -68,15 +71,21 @@ impl Dups {
         }
     }
 
-    /// Forgets the previous key. Tables grown for a large key are dropped rather than cleared:
-    /// clearing costs their whole capacity, and small keys after it would pay that every time.
+    /// Forgets the previous key. A table grown for a large key is dropped rather than cleared:
+    /// clearing costs its whole capacity, and small keys after it would pay that every time. The
+    /// member lists clear at no cost and are kept up to `KEEP_BYTES`, so that a file of many
+    /// mid-sized keys does not allocate and free them for every key (freed memory the allocator
+    /// keeps for a while is most of `check`'s footprint otherwise).
     pub fn reset(&mut self) {
         if self.heads.capacity() > SMALL {
             self.heads = HashMap::default();
-            self.seen = Vec::new();
-            self.bytes = Vec::new();
         } else if !self.seen.is_empty() {
             self.heads.clear();
+        }
+        if self.bytes.capacity() > KEEP_BYTES {
+            self.seen = Vec::new();
+            self.bytes = Vec::new();
+        } else {
             self.seen.clear();
             self.bytes.clear();
         }
