@@ -1,11 +1,11 @@
 //! A crash campaign: seeded histories run under the recorder, killed, every crash image judged
 //! by restarting the server on it; a violation is shrunk (replay shrinking, bounded in time) to
 //! a short history and image that still reproduce it.
-use crate::drive::{record, Recorded, RunDirs};
 use crate::image::{crash_images, DirState, Image, Model, Options};
 use crate::judge::{judge, recover, Finding};
 use crate::launch::Launch;
 use crate::recorder::Recorder;
+use crate::run::{record, Recorded, RunDirs};
 use crate::workload::{generate, History, Policy};
 use redis_persist_engine::dataset::Dataset;
 use redis_persist_engine::live::TempDir;

@@ -1,12 +1,8 @@
 //! Runs one history against a server under the recorder: every command is sent over RESP and
 //! its reply timed; acknowledged writes go to the model (`redis_persist_model::Keyspace`) and to
-//! the promises of `durability::Durability`; then the whole process group is SIGKILLed.
-use crate::image::DirState;
-use crate::launch::{Conn, Launch, Proc, StartConfig};
-use crate::recorder::Recorder;
-use crate::trace::{Op, SyncKind};
-use crate::workload::{show_cmd, History, Step};
-use crate::{parse_killed, Trace};
+//! the promises of `durability::Durability`. `run.rs` starts the server and kills it.
+use crate::launch::{Conn, StartConfig};
+use crate::workload::{show_cmd, Step};
 use redis_persist_engine::format::resp::Reply;
 use redis_persist_model::durability::{Durability, Fsync};
 use redis_persist_model::{Keyspace, Reply as MReply, Session};
@@ -17,31 +13,6 @@ use std::time::{Duration, Instant};
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the reply to a write that met a disk fault is awaited.
 const FAULT_REPLY_WAIT: Duration = Duration::from_secs(2);
-
-/// What a recorded run left: the trace, the real directory, and what the model says may be
-/// recovered from it.
-pub struct Recorded {
-    /// The recorder's trace, cut at the kill.
-    pub trace: Trace,
-    /// The data directory as the kill left it.
-    pub real: DirState,
-    /// The promises after a power loss.
-    pub power: Durability<Keyspace>,
-    /// The promises after a process kill: every write the server made before replying.
-    pub process: Durability<Keyspace>,
-    /// Every state of the run in order: `states[k]` follows the first `k` acknowledged writes.
-    pub states: Vec<Keyspace>,
-    /// The state the in-flight write would give, if it changes anything.
-    pub in_flight: Option<Keyspace>,
-    /// Whether the AOF was on at the kill (a restart uses it).
-    pub aof_on: bool,
-    /// Milliseconds from the start of the history to the kill.
-    pub crash_ms: i64,
-    /// Each step with its reply and time.
-    pub log: Vec<String>,
-    /// Replies where the server and the model disagree (the model is then not a sound oracle).
-    pub divergences: Vec<String>,
-}
 
 fn fsync_of(v: &str) -> Fsync {
     match v {
@@ -77,28 +48,51 @@ fn show_reply(r: &Reply) -> String {
     }
 }
 
-struct Driver {
-    conn: Conn,
-    t0: Instant,
-    model: Keyspace,
-    session: Session,
-    fsync: String,
-    aof_on: bool,
-    save_rules: bool,
-    power: Durability<Keyspace>,
-    process: Durability<Keyspace>,
-    states: Vec<Keyspace>,
-    bgsave: Option<Keyspace>,
+pub(crate) struct Driver {
+    pub(crate) conn: Conn,
+    pub(crate) t0: Instant,
+    pub(crate) model: Keyspace,
+    pub(crate) session: Session,
+    pub(crate) fsync: String,
+    pub(crate) aof_on: bool,
+    pub(crate) save_rules: bool,
+    pub(crate) power: Durability<Keyspace>,
+    pub(crate) process: Durability<Keyspace>,
+    pub(crate) states: Vec<Keyspace>,
+    pub(crate) bgsave: Option<Keyspace>,
     /// Rule-driven snapshot candidates noted while `bgsave` was pending: a rule may snapshot
     /// them after that BGSAVE ends, so settling it must not discard them.
-    after_bgsave: Vec<Keyspace>,
-    rewrite: bool,
-    log: Vec<String>,
-    divergences: Vec<String>,
+    pub(crate) after_bgsave: Vec<Keyspace>,
+    pub(crate) rewrite: bool,
+    pub(crate) log: Vec<String>,
+    pub(crate) divergences: Vec<String>,
 }
 
 impl Driver {
-    fn now_ms(&self) -> i64 {
+    /// A driver for a server just started under `cfg`, with an empty dataset.
+    pub(crate) fn new(conn: Conn, cfg: &StartConfig) -> Driver {
+        let empty = Keyspace::new();
+        let dur = Durability::new(empty.clone(), vec![empty.clone()], cfg.appendonly);
+        Driver {
+            conn,
+            t0: Instant::now(),
+            model: empty.clone(),
+            session: Session::default(),
+            fsync: cfg.appendfsync.clone(),
+            aof_on: cfg.appendonly,
+            save_rules: false,
+            power: dur.clone(),
+            process: dur,
+            states: vec![empty],
+            bgsave: None,
+            after_bgsave: Vec::new(),
+            rewrite: false,
+            log: Vec::new(),
+            divergences: Vec::new(),
+        }
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
         self.t0.elapsed().as_millis() as i64
     }
 
@@ -143,7 +137,7 @@ impl Driver {
 
     /// The pending BGSAVE ended (as `ok` or not). The rule-driven candidates noted since it
     /// started stay candidates: a rule may have snapshotted them after it.
-    fn bgsave_ended(&mut self, ok: bool) {
+    pub(crate) fn bgsave_ended(&mut self, ok: bool) {
         if let Some(state) = self.bgsave.take() {
             self.snapshot(state, ok);
         }
@@ -238,7 +232,7 @@ impl Driver {
 
     /// Awaits the reply to `c`, sent while a disk fault was armed. An acknowledgement makes it a
     /// write like any other (true); an error, a closed connection or silence leave it in flight.
-    fn faulted_reply(&mut self, c: &[String], trace: &Path) -> bool {
+    pub(crate) fn faulted_reply(&mut self, c: &[String], trace: &Path) -> bool {
         let at = self.now_ms();
         let got = self
             .conn
@@ -286,7 +280,7 @@ impl Driver {
         }
     }
 
-    fn step(&mut self, step: &Step) -> Result<String, String> {
+    pub(crate) fn step(&mut self, step: &Step) -> Result<String, String> {
         match step {
             Step::Write(c) => self.commands(std::slice::from_ref(c), false),
             Step::Multi(cs) => self.commands(cs, true),
@@ -367,145 +361,4 @@ impl Driver {
             Step::WaitIdle => self.wait_idle(),
         }
     }
-}
-
-/// Where one recorded run keeps its files.
-pub struct RunDirs<'a> {
-    /// The server's data directory (empty at the start).
-    pub data: &'a Path,
-    /// The trace file.
-    pub trace: &'a Path,
-    /// The server's log.
-    pub log: &'a Path,
-}
-
-/// Flushes (all but `sync_file_range`, which makes nothing durable) that completed so far.
-fn flushes_done(trace: &Path) -> usize {
-    let bytes = std::fs::read(trace).unwrap_or_default();
-    let (t, _) = crate::parse::parse_prefix(&bytes);
-    t.records
-        .iter()
-        .filter(|r| {
-            r.ret == 0
-                && matches!(r.op, Op::SyncEnd { kind, .. } if kind != SyncKind::SyncFileRange)
-        })
-        .count()
-}
-
-/// Runs `h` against `launch` under `recorder`, kills it, and returns what it left.
-pub fn record(
-    launch: &Launch,
-    recorder: &Recorder,
-    dirs: &RunDirs<'_>,
-    h: &History,
-) -> Result<Recorded, String> {
-    let cfg = StartConfig {
-        appendonly: h.policy.aof(),
-        appendfsync: h.policy.appendfsync().into(),
-    };
-    let mut proc = Proc::start(
-        launch,
-        dirs.data,
-        dirs.log,
-        &cfg,
-        Some((recorder, dirs.trace)),
-    )?;
-    let conn = proc.connect()?;
-    let empty = Keyspace::new();
-    let dur = Durability::new(empty.clone(), vec![empty.clone()], cfg.appendonly);
-    let mut d = Driver {
-        conn,
-        t0: Instant::now(),
-        model: empty.clone(),
-        session: Session::default(),
-        fsync: cfg.appendfsync.clone(),
-        aof_on: cfg.appendonly,
-        save_rules: false,
-        power: dur.clone(),
-        process: dur,
-        states: vec![empty],
-        bgsave: None,
-        after_bgsave: Vec::new(),
-        rewrite: false,
-        log: Vec::new(),
-        divergences: Vec::new(),
-    };
-    let mut flush_base = 0;
-    for (i, (step, id)) in h.steps.iter().zip(&h.ids).enumerate() {
-        if i + 1 == h.steps.len() && h.kill.after_flushes.is_some() {
-            flush_base = flushes_done(dirs.trace);
-        }
-        let at = d.now_ms();
-        let out = d.step(step).map_err(|e| {
-            let tail = crate::launch::log_tail(dirs.log, 6);
-            format!("step {id} ({step}): {e}\n{tail}")
-        })?;
-        d.log.push(format!("{at:>6} ms  {id}: {step} -> {out}"));
-    }
-    if let Some(n) = h.kill.after_flushes {
-        // Armed only now: a server stopped before it replied would leave the driver waiting.
-        crate::recorder::arm_stop(dirs.trace, flush_base + n as usize)
-            .map_err(|e| format!("writing the stop file: {e}"))?;
-    }
-    let mut in_flight = None;
-    if let Some(c) = &h.kill.in_flight {
-        let at = d.now_ms();
-        // A disk fault means something only where a failed append must be refused.
-        let fault = h.kill.disk_fault && d.aof_on && d.fsync == "always";
-        if fault {
-            crate::recorder::arm_fault(dirs.trace)
-                .map_err(|e| format!("writing the fault file: {e}"))?;
-        }
-        d.conn.send(c).map_err(|e| format!("sending {c:?}: {e}"))?;
-        let mut trial = d.model.clone();
-        let argv: Vec<Vec<u8>> = c.iter().map(|a| a.clone().into_bytes()).collect();
-        trial.apply(&mut d.session.clone(), at, &argv);
-        let acked = if fault {
-            d.faulted_reply(c, dirs.trace)
-        } else {
-            d.log
-                .push(format!("{at:>6} ms  sent {} (in flight)", show_cmd(c)));
-            false
-        };
-        if !acked && trial != d.model {
-            d.power.unacknowledged(trial.clone());
-            d.process.unacknowledged(trial.clone());
-            in_flight = Some(trial);
-        }
-    }
-    let wait = Duration::from_millis(u64::from(h.kill.delay_ms));
-    let mut seen = String::new();
-    match h.kill.after_flushes {
-        Some(n) => {
-            let deadline = Instant::now() + wait;
-            let mut done = 0;
-            while done < n as usize && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_micros(100));
-                done = flushes_done(dirs.trace).saturating_sub(flush_base);
-            }
-            seen = format!(" ({done} of {n} flushes seen)");
-        }
-        None => std::thread::sleep(wait),
-    }
-    // The crash time is taken before the signal: a promise measured from it is the smaller one.
-    let crash_ms = d.now_ms();
-    proc.kill();
-    d.log.push(format!("{crash_ms:>6} ms  SIGKILL{seen}"));
-    // It may have finished and renamed its file before the kill.
-    d.bgsave_ended(false);
-    let bytes = std::fs::read(dirs.trace).map_err(|e| format!("reading the trace: {e}"))?;
-    let trace = parse_killed(&bytes).map_err(|e| format!("the trace does not parse: {e}"))?;
-    let real = DirState::read(dirs.data).map_err(|e| format!("reading the data dir: {e}"))?;
-    Ok(Recorded {
-        trace,
-        real,
-        power: d.power,
-        process: d.process,
-        states: d.states,
-        in_flight,
-        aof_on: d.aof_on,
-        crash_ms,
-        log: d.log,
-        divergences: d.divergences,
-    })
 }

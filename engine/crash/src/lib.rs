@@ -23,6 +23,7 @@ mod posix;
 pub mod recorder;
 pub mod replay;
 pub mod report;
+pub mod run;
 pub mod state;
 pub mod trace;
 pub mod tree;
