@@ -81,3 +81,63 @@ fn a_member_given_twice_fails_finish() {
     assert_eq!(e.offset, Some(9));
     assert!(e.to_string().contains("duplicate member"), "{e}");
 }
+
+/// The streaming collector keeps no key: each goes to the sink as it ends, with its offset and
+/// its members in canonical order, and gives its budget back, so a budget that holds one key
+/// holds any number of them.
+#[test]
+fn a_streaming_collector_hands_each_key_to_the_sink() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    fn set_key(c: &mut Collector, key: &[u8], offset: u64) -> Result<()> {
+        c.begin_key(&KeyInfo {
+            db: 0,
+            key,
+            value_type: ValueType::Set,
+            expire_ms: None,
+            idle_s: None,
+            freq: None,
+            offset,
+        })?;
+        c.set_member(b"b")?;
+        c.set_member(b"a")?;
+        c.end_key()
+    }
+    let mut whole = Collector::new(Limits::DEFAULT);
+    set_key(&mut whole, b"s0", 0).unwrap();
+    let limits = Limits {
+        max_dataset_bytes: whole.used,
+        ..Limits::DEFAULT
+    };
+    // The materialising collector refuses a second key within that budget.
+    let mut whole = Collector::new(limits);
+    set_key(&mut whole, b"s0", 0).unwrap();
+    assert!(set_key(&mut whole, b"s1", 100).is_err());
+    let seen: Rc<RefCell<Vec<(Entry, u64)>>> = Rc::default();
+    let log = seen.clone();
+    let mut c = Collector::streaming(
+        limits,
+        Box::new(move |_, e, at| {
+            log.borrow_mut().push((e, at));
+            Ok(())
+        }),
+    );
+    for i in 0..3u64 {
+        set_key(&mut c, format!("s{i}").as_bytes(), 100 * i).unwrap();
+    }
+    assert!(c.finish().unwrap().keys.is_empty());
+    let seen = seen.borrow();
+    let got: Vec<_> = seen.iter().map(|(e, at)| (e.key.clone(), *at)).collect();
+    assert_eq!(
+        got,
+        [
+            (b"s0".to_vec(), 0),
+            (b"s1".to_vec(), 100),
+            (b"s2".to_vec(), 200)
+        ]
+    );
+    assert_eq!(
+        seen[0].0.value,
+        Value::Set(vec![b"a".to_vec(), b"b".to_vec()])
+    );
+}

@@ -302,6 +302,50 @@ mod tests {
         }
     }
 
+    /// `lpEncodeIntegerGetType`: 7-bit unsigned, 13-bit (0xc0), then 0xf1 16-bit, 0xf2 24-bit
+    /// (-2^23..2^23), 0xf3 32-bit and 0xf4 64-bit, each little-endian after its byte.
+    #[test]
+    fn integers_take_the_smallest_of_redis_encodings() {
+        let cases: &[(i64, &[u8])] = &[
+            (32767, &[0xf1, 0xff, 0x7f]),
+            (-32768, &[0xf1, 0x00, 0x80]),
+            (32768, &[0xf2, 0x00, 0x80, 0x00]),
+            (-32769, &[0xf2, 0xff, 0x7f, 0xff]),
+            (8388607, &[0xf2, 0xff, 0xff, 0x7f]),
+            (-8388608, &[0xf2, 0x00, 0x00, 0x80]),
+            (8388608, &[0xf3, 0x00, 0x00, 0x80, 0x00]),
+            (-8388609, &[0xf3, 0xff, 0xff, 0x7f, 0xff]),
+        ];
+        for &(v, enc) in cases {
+            let mut b = Builder::new();
+            b.push_int(v);
+            let blob = b.finish();
+            // Header (6 bytes), the encoding, a one-byte back-length, the end byte.
+            assert_eq!(&blob[6..blob.len() - 2], enc, "{v}");
+            assert_eq!(blob[blob.len() - 2] as usize, enc.len(), "{v}");
+        }
+    }
+
+    /// The planted bug narrows exactly the integers that need Redis's 24-bit form, of either
+    /// sign, to 16 bits; the 32-bit ones on either side are left alone.
+    #[test]
+    fn the_planted_narrowing_hits_the_24_bit_class_only() {
+        let cases: &[(i64, &[u8])] = &[
+            (40000, &[0xf1, 0x40, 0x9c]),
+            (-40000, &[0xf1, 0xc0, 0x63]),
+            (8388607, &[0xf1, 0xff, 0xff]),
+            (-8388608, &[0xf1, 0x00, 0x00]),
+            (8388608, &[0xf3, 0x00, 0x00, 0x80, 0x00]),
+            (-8388609, &[0xf3, 0xff, 0xff, 0x7f, 0xff]),
+        ];
+        for &(v, enc) in cases {
+            let mut b = Builder::new().planted_narrow_ints(true);
+            b.push_int(v);
+            let blob = b.finish();
+            assert_eq!(&blob[6..blob.len() - 2], enc, "{v}");
+        }
+    }
+
     /// `lpDecodeBacklen` reads up to five bytes (the first four with bit 7 set) before giving
     /// up: `lpEncodeBacklen` writes 2^28 as 1, then four 0x80 (read from the last byte back).
     #[test]

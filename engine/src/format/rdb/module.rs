@@ -113,4 +113,32 @@ mod tests {
         string::copy_raw(&mut src, &mut out, "module string").unwrap();
         assert_eq!(out, data);
     }
+
+    /// An LZF module string counts its prefix and compressed bytes against the payload's limit,
+    /// and a payload that reaches the limit exactly is kept: RDB_ENC_LZF (0xc3), clen 11, ulen 10
+    /// (3 bytes), then 11 bytes of LZF (one literal run): 14 bytes, so 6 held before make 20.
+    #[test]
+    fn an_lzf_module_string_may_fill_the_payload_to_the_limit() {
+        let mut data = vec![0xc3, 11, 10, 9];
+        data.extend_from_slice(b"0123456789");
+        let limits = Limits {
+            max_string_len: 20,
+            ..Limits::DEFAULT
+        };
+        for (held, ok) in [(6, true), (7, false)] {
+            let mut src = Source::new(&data[..], Some(data.len() as u64), limits);
+            let mut out = vec![0; held];
+            match string::copy_raw(&mut src, &mut out, "module string") {
+                Ok(()) => {
+                    assert!(ok, "{held}");
+                    assert_eq!(out.len(), 20);
+                    assert_eq!(&out[held..], &data[..]);
+                }
+                Err(e) => {
+                    assert!(!ok, "{held}: {e}");
+                    assert_eq!(e.kind, ErrorKind::LimitExceeded);
+                }
+            }
+        }
+    }
 }

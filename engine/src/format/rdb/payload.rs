@@ -249,6 +249,16 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Truncated);
     }
 
+    /// A count the payload cannot hold is refused at the count, before any member is read: a
+    /// set of 1000 members (14-bit length 0x43 0xe8, ending at offset 3) takes at least 1000
+    /// bytes, and two remain.
+    #[test]
+    fn a_count_past_the_payload_is_refused_at_the_count() {
+        let p = frame(b"\x02\x43\xe8\x01a", 10);
+        let e = decode_value(&p, ReadOptions::default()).unwrap_err();
+        assert_eq!((e.kind, e.offset), (ErrorKind::Truncated, Some(3)));
+    }
+
     /// Redis's hash-templates test payloads (`tests/unit/type/hash-templates.tcl`, the copy the
     /// research note cites): type 31 with `fields_fmt` 1, and type 29 with `fields_fmt` 0, whose
     /// test is a refusal (one value short).

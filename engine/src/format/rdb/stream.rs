@@ -650,3 +650,49 @@ fn entries_count(lp: &[u8]) -> usize {
     }
     super::listpack::for_each(lp, |_| Ok(())).map_or(0, |n| n as usize)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::format::error::ErrorKind;
+    use crate::format::rdb::opcode::{Header, Magic, ValueType};
+    use crate::format::rdb::{visit::Discard, RdbReader, ReadOptions};
+
+    fn read(body: &[u8]) -> crate::format::error::Error {
+        let opts = ReadOptions {
+            total_len: Some(body.len() as u64),
+            ..ReadOptions::default()
+        };
+        let h = Header {
+            magic: Magic::Redis,
+            version: 9,
+        };
+        RdbReader::headerless(body, h, opts)
+            .read_object(&mut Discard)
+            .unwrap_err()
+    }
+
+    /// An error inside a node's listpack is exact when the node is stored raw and names the
+    /// node string's prefix when it was LZF-compressed. The node's master entry starts with a
+    /// count of -1 (13-bit int 0xdf 0xff), refused at the listpack's first element (offset 6).
+    #[test]
+    fn an_error_in_a_compressed_node_points_at_the_node() {
+        // 14 bytes: header (total 14, 3 elements), count -1, deleted 0, fields 0, end.
+        let lp = [14, 0, 0, 0, 3, 0, 0xdf, 0xff, 2, 0, 1, 0, 1, 0xff];
+        // Type 15, one node, its 16-byte master ID key (length 16 at offset 2, ID from 3).
+        let mut head = vec![ValueType::StreamListpacks.byte(), 1, 16];
+        head.extend_from_slice(&[0; 16]);
+        assert_eq!(head.len(), 19);
+        // Raw: length 14 at offset 19, the listpack from offset 20.
+        let mut raw = head.clone();
+        raw.push(14);
+        raw.extend_from_slice(&lp);
+        let e = read(&raw);
+        assert_eq!((e.kind, e.offset), (ErrorKind::Corrupt, Some(20 + 6)));
+        // RDB_ENC_LZF from offset 19: 0xc3, clen 15, ulen 14, one literal run of 14 bytes.
+        let mut lzf = head;
+        lzf.extend_from_slice(&[0xc3, 15, 14, 13]);
+        lzf.extend_from_slice(&lp);
+        let e = read(&lzf);
+        assert_eq!((e.kind, e.offset), (ErrorKind::Corrupt, Some(19)));
+    }
+}

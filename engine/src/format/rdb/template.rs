@@ -336,6 +336,38 @@ pub fn write(
 mod tests {
     use super::*;
 
+    /// Type 29's field names as a listpack (`fields_fmt` 0): an error inside it is exact when the
+    /// listpack is stored raw and names the string's prefix when it was LZF-compressed. The
+    /// listpack holds "a" with a back-length of 3 (the element is 2 bytes), at its offset 8.
+    #[test]
+    fn an_error_in_a_compressed_names_listpack_points_at_the_string() {
+        use crate::format::rdb::opcode::{Header, Magic, ValueType};
+        use crate::format::rdb::ReadOptions;
+        let lp = [10, 0, 0, 0, 1, 0, 0x81, b'a', 3, 0xff];
+        let read = |body: &[u8]| {
+            let opts = ReadOptions {
+                total_len: Some(body.len() as u64),
+                ..ReadOptions::default()
+            };
+            let h = Header {
+                magic: Magic::Redis,
+                version: 15,
+            };
+            RdbReader::headerless(body, h, opts)
+                .read_object(&mut crate::format::rdb::visit::Discard)
+                .unwrap_err()
+        };
+        let ty = ValueType::HashTmplLp.byte();
+        // Type, fields_fmt 0, length 10, the listpack from offset 3.
+        let mut raw = vec![ty, 0, 10];
+        raw.extend_from_slice(&lp);
+        assert_eq!(read(&raw).offset, Some(3 + 8));
+        // RDB_ENC_LZF from offset 2: 0xc3, clen 11, ulen 10, one literal run of ten bytes.
+        let mut lzf = vec![ty, 0, 0xc3, 11, 10, 9];
+        lzf.extend_from_slice(&lp);
+        assert_eq!(read(&lzf).offset, Some(2));
+    }
+
     #[test]
     fn names_sort_shorter_first() {
         let mut v = vec![

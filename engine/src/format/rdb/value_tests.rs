@@ -58,6 +58,26 @@ fn only_the_lzf_node_of_a_quicklist_is_noted_compressed() {
     );
 }
 
+/// An error inside a quicklist node is exact when the node is stored raw (the node's offset plus
+/// the offset in the listpack) and names the node's string prefix when it was LZF-compressed:
+/// here a back-length of 3 after a 2-byte element, at offset 8 of the listpack.
+#[test]
+fn an_error_in_a_compressed_node_points_at_the_node() {
+    let mut lp = listpack_of(b'a');
+    lp[8] = 3;
+    let ty = ValueType::ListQuicklist2.byte();
+    // Type, node count 1, container 2 (packed), length 10, the listpack from offset 4.
+    let mut raw = vec![ty, 1, 2, 10];
+    raw.extend_from_slice(&lp);
+    let e = read_opts(&raw, false).unwrap_err();
+    assert_eq!((e.kind, e.offset), (ErrorKind::Corrupt, Some(4 + 8)));
+    // The same node as RDB_ENC_LZF from offset 3: 0xc3, clen 11, ulen 10, one literal run.
+    let mut lzf = vec![ty, 1, 2, 0xc3, 11, 10, 9];
+    lzf.extend_from_slice(&lp);
+    let e = read_opts(&lzf, false).unwrap_err();
+    assert_eq!((e.kind, e.offset), (ErrorKind::Corrupt, Some(3)));
+}
+
 /// A type-3 zset score is text read as `sscanf("%lg")`: text that is all number is regular;
 /// text with bytes after the number is flagged (refused when strict).
 #[test]

@@ -164,6 +164,58 @@ mod tests {
         let e = for_each(&blob, |_| Ok(())).unwrap_err();
         assert!(e.to_string().contains("beyond the blob"), "{e}");
     }
+
+    /// `zipTryEncoding` and `zipStoreEntryEncoding`: integer text takes the smallest of
+    /// ZIP_INT_IMM (0xf1 + v for 0..=12), ZIP_INT_8B (0xfe), ZIP_INT_16B (0xc0), ZIP_INT_24B (0xf0,
+    /// -2^23..2^23), ZIP_INT_32B (0xd0) and ZIP_INT_64B (0xe0), little-endian after the byte.
+    #[test]
+    fn builder_integers_take_redis_smallest_encoding() {
+        let cases: &[(&[u8], &[u8])] = &[
+            (b"12", &[0xfd]),
+            (b"13", &[0xfe, 13]),
+            (b"-128", &[0xfe, 0x80]),
+            (b"128", &[0xc0, 0x80, 0x00]),
+            (b"-129", &[0xc0, 0x7f, 0xff]),
+            (b"32767", &[0xc0, 0xff, 0x7f]),
+            (b"32768", &[0xf0, 0x00, 0x80, 0x00]),
+            (b"-32769", &[0xf0, 0xff, 0x7f, 0xff]),
+            (b"8388607", &[0xf0, 0xff, 0xff, 0x7f]),
+            (b"-8388608", &[0xf0, 0x00, 0x00, 0x80]),
+            (b"8388608", &[0xd0, 0x00, 0x00, 0x80, 0x00]),
+            (b"-8388609", &[0xd0, 0xff, 0xff, 0x7f, 0xff]),
+            (b"2147483648", &[0xe0, 0, 0, 0, 0x80, 0, 0, 0, 0]),
+        ];
+        for (text, enc) in cases {
+            let mut b = Builder::new();
+            b.push(text);
+            let blob = b.finish();
+            // Header (10 bytes), prevlen 0, the encoding, the end byte.
+            assert_eq!(&blob[11..blob.len() - 1], *enc, "{:?}", text);
+            let mut got = vec![];
+            for_each(&blob, |e| {
+                got.push(e.to_vec());
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(got, vec![text.to_vec()]);
+        }
+    }
+
+    /// ZIP_BIG_PREVLEN: a previous entry of up to 253 bytes is one prevlen byte; from 254 the
+    /// prevlen is 0xfe and the size as a little-endian u32. A 250-byte string takes 253 bytes
+    /// (prevlen 1, 14-bit header 2, data), a 251-byte one 254.
+    #[test]
+    fn builder_prevlen_takes_five_bytes_from_254() {
+        for (n, prevlen) in [(250usize, &[253u8][..]), (251, &[0xfe, 254, 0, 0, 0][..])] {
+            let mut b = Builder::new();
+            b.push(&vec![b'x'; n]);
+            b.push(b"a");
+            let blob = b.finish();
+            let next = HEADER + 3 + n;
+            assert_eq!(&blob[next..next + prevlen.len()], prevlen, "{n}");
+            assert_eq!(for_each(&blob, |_| Ok(())).unwrap(), 2);
+        }
+    }
 }
 
 /// Builds a ziplist the way Redis's `ziplistPush` does: strings shorter than 32 bytes holding

@@ -424,4 +424,30 @@ mod tests {
         );
         assert_eq!(r.next_item().unwrap_err().kind, ErrorKind::LimitExceeded);
     }
+
+    /// A count the remaining bytes cannot hold (at least 4 bytes an argument) means the file ends
+    /// inside this command, a truncated tail as Redis's loader finds it, even when the count also
+    /// exceeds the limit; a count the bytes can hold is held to the limit.
+    #[test]
+    fn a_count_past_the_remaining_bytes_is_a_short_read_before_the_limit() {
+        let limits = Limits {
+            max_collection_len: 3,
+            ..Limits::DEFAULT
+        };
+        let rd = |b: &'static [u8]| {
+            CommandReader::new(
+                Source::new(b, Some(b.len() as u64), limits),
+                Strictness::Server,
+            )
+        };
+        // 9 bytes after the header hold at most 9 / 4 + 1 = 3 arguments, not 5.
+        assert_eq!(
+            rd(b"*5\r\n$3\r\nSET\r\n").next_item().unwrap(),
+            Next::Incomplete { at: 0 }
+        );
+        let e = rd(b"*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n")
+            .next_item()
+            .unwrap_err();
+        assert_eq!((e.kind, e.offset), (ErrorKind::LimitExceeded, Some(0)));
+    }
 }
