@@ -2,7 +2,7 @@
 use super::Driver;
 use crate::launch::{Conn, StartConfig};
 use crate::workload::Step;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 
 /// Reads one RESP command (an array of bulk strings) from `r`; None at the end of the stream.
