@@ -435,6 +435,32 @@ mod tests {
         assert_eq!(s.drain_up_to(4).unwrap(), (4, true));
         assert_eq!((s.pos(), s.u8("b").unwrap()), (4, 4));
         assert_eq!(s.drain_up_to(100).unwrap(), (5, false));
+        // Exactly `max` left: all read, and nothing remains.
+        let mut s = Source::new(OneByte(&data), None, Limits::DEFAULT);
+        assert_eq!(s.drain_up_to(10).unwrap(), (10, false));
+    }
+
+    /// A source asks its reader only for bytes it needs: once `n` are buffered it does not read
+    /// again (a pipe or socket with nothing more to send would block there, or fail).
+    #[test]
+    fn no_read_past_what_is_needed() {
+        struct ThenFail<'a>(&'a [u8]);
+        impl Read for ThenFail<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::ErrorKind::WouldBlock.into());
+                }
+                let k = self.0.len().min(out.len());
+                out[..k].copy_from_slice(&self.0[..k]);
+                self.0 = &self.0[k..];
+                Ok(k)
+            }
+        }
+        let mut s = Source::new(ThenFail(b"PING"), None, Limits::DEFAULT);
+        assert_eq!(s.take(4, "t").unwrap(), b"PING");
+        let mut s = Source::new(ThenFail(b"ab"), None, Limits::DEFAULT);
+        assert_eq!((s.u8("a").unwrap(), s.u8("b").unwrap()), (b'a', b'b'));
+        assert_eq!(s.pos(), 2);
     }
 
     /// A skip lands on the byte after the skipped ones, within the buffer and across refills.

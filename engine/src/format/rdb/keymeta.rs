@@ -135,5 +135,10 @@ mod tests {
             ..meta[0].clone()
         }];
         assert!(invalid(&bad).is_some());
+        // `KEY_META_MAX_NUM_MODULES` classes are allowed, one more is not.
+        let seven = vec![meta[0].clone(); MAX_CLASSES as usize];
+        assert!(invalid(&seven).is_none());
+        let eight = vec![meta[0].clone(); MAX_CLASSES as usize + 1];
+        assert!(invalid(&eight).is_some());
     }
 }

@@ -343,6 +343,53 @@ mod tests {
         assert!(
             encode_value(&arr, &KeyAttrs::default(), t13, Thresholds::default(), true).is_err()
         );
+        // Module values (type 7, `RDB_TYPE_MODULE_2`) came with RDB 8 (Redis 4.0): an RDB 7
+        // DUMP cannot hold one, loss allowed or not; RDB 8 can.
+        let module = Value::Module(crate::dataset::ModuleValue {
+            name: "AAAAAAAAA".into(),
+            id: 1023,
+            encver: 1023,
+            payload: vec![2, 5, 5, 0xc0, 9, 0],
+        });
+        let at = |v: u32| {
+            let t = Target::redis(v).unwrap();
+            encode_value(
+                &module,
+                &KeyAttrs::default(),
+                t,
+                Thresholds::default(),
+                true,
+            )
+        };
+        assert!(matches!(at(7), Err(WriteError::Refused(_))), "{:?}", at(7));
+        assert_eq!(at(8).unwrap().0[0], 7);
+    }
+
+    /// Types 29/31 carry their field names as a listpack (`fields_fmt` 0, as in Redis's type 29
+    /// test payload) when every name fits `hash-max-listpack-value`, else as `len n` and n
+    /// strings (`fields_fmt` 1). Byte 0 is the type, byte 1 `fields_fmt`.
+    #[test]
+    fn template_names_are_a_listpack_when_they_fit() {
+        let tmpl = KeyAttrs {
+            meta: Vec::new(),
+            hash_template: true,
+        };
+        let t15 = Target::redis(15).unwrap();
+        let hash = |name: Vec<u8>| {
+            Value::Hash(vec![crate::dataset::HashField {
+                field: name,
+                value: b"v".to_vec(),
+                expire_ms: None,
+            }])
+        };
+        let th = Thresholds::default();
+        let fit = hash(vec![b'f'; th.hash_max_listpack_value]);
+        let (p, _) = encode_value(&fit, &tmpl, t15, th, false).unwrap();
+        assert_eq!(&p[..2], &[ValueType::HashTmplLp.byte(), 0]);
+        let long = hash(vec![b'f'; th.hash_max_listpack_value + 1]);
+        let (p, _) = encode_value(&long, &tmpl, t15, th, false).unwrap();
+        assert_eq!(&p[..2], &[ValueType::HashTmplLp.byte(), 1]);
+        assert_eq!(decode_value(&p, ReadOptions::default()).unwrap().1, long);
     }
 
     #[test]

@@ -120,6 +120,16 @@ fn malformed_input_is_an_error() {
     assert!(parse_reply(deep.as_bytes()).is_err());
 }
 
+/// `MAX_REPLY_BYTES` (512 MiB, Redis's default `proto-max-bulk-len`) is the largest bulk
+/// accepted: a header of exactly that length waits for the body, one byte more is refused.
+#[test]
+fn a_bulk_of_exactly_the_limit_is_accepted() {
+    let at = format!("${}\r\n", 512usize << 20);
+    assert!(parse_reply(at.as_bytes()).unwrap().is_none());
+    let past = format!("${}\r\n", (512usize << 20) + 1);
+    assert!(parse_reply(past.as_bytes()).is_err());
+}
+
 #[test]
 fn eof_inside_a_reply_is_unexpected_eof() {
     let mut r = ReplyReader::new(Trickle {

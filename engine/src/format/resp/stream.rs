@@ -79,12 +79,13 @@ fn strtol(s: &[u8]) -> (i64, usize) {
     (if neg { v.saturating_neg() } else { v }, ws + sign + digits)
 }
 
-/// A header number: as the server reads it (anything after the number ignored; `None` without
-/// a digit), or as the checker does (`\r` must follow the number: the line's `\r\n`).
+/// A header number: as the server's loader reads it (`atoi` and `strtol`: anything after the
+/// number ignored, 0 without a digit), or as the checker does (`\r` must follow the number: the
+/// line's `\r\n`).
 fn number(s: &[u8], strict: Strictness) -> Option<i64> {
     let (v, used) = strtol(s);
     match strict {
-        Strictness::Server => (used > 0).then_some(v),
+        Strictness::Server => Some(v),
         Strictness::Checker => (&s[used..] == b"\r").then_some(v),
     }
 }
@@ -157,17 +158,15 @@ impl<R: Read> CommandReader<R> {
         }
     }
 
-    /// The number on a header line, or the error the grammar gives for it.
+    /// The number on a header line, or the error the grammar gives for it (only the checker's
+    /// can fail).
     fn header_number(&self, l: &[u8], at: u64, what: &'static str) -> Result<i64> {
         number(&l[1..], self.strict).ok_or_else(|| {
             let after = &l[1 + strtol(&l[1..]).1..];
-            let got = match self.strict {
-                Strictness::Checker => format!(
-                    "expected \\r\\n after the number, got {:?}",
-                    String::from_utf8_lossy(&after[..after.len().min(2)])
-                ),
-                Strictness::Server => "no number".to_owned(),
-            };
+            let got = format!(
+                "expected \\r\\n after the number, got {:?}",
+                String::from_utf8_lossy(&after[..after.len().min(2)])
+            );
             corrupt(
                 at,
                 what,
@@ -389,6 +388,23 @@ mod tests {
             .next_item()
             .unwrap_err();
         assert_eq!((e.kind, e.offset), (ErrorKind::Corrupt, Some(0)));
+    }
+
+    /// The server's loader reads a header number with `atoi` (count) and `strtol` (length),
+    /// which give 0 when no digit starts it: `*x` is a count below 1 (refused), `$x` an empty
+    /// argument, the two bytes after its line discarded as the CRLF. The checker wants digits.
+    #[test]
+    fn a_header_without_digits_is_zero_to_the_server() {
+        let b = b"*2\r\n$4\r\nPING\r\n$x\r\n\r\n";
+        let mut r = reader(b, Strictness::Server);
+        let end = b.len() as u64;
+        assert_eq!(r.next_item().unwrap(), Next::Command { at: 0, end });
+        assert_eq!(r.argv(), vec![&b"PING"[..], b""]);
+        assert!(reader(b, Strictness::Checker).next_item().is_err());
+        let e = reader(b"*x\r\n", Strictness::Server)
+            .next_item()
+            .unwrap_err();
+        assert!(e.detail.contains("invalid argument count"), "{e}");
     }
 
     /// `strtol` reads a sign: `redis-check-aof` takes `*-1` as a command of no arguments (its
