@@ -223,18 +223,18 @@ fn init() -> bool {
         };
         (&mut (*sh).dir)[..n].copy_from_slice(&dirbuf[..n]);
         (*sh).dir_len = n;
-        let mut stopbuf = [0u8; PATH];
+        let mut envbuf = [0u8; PATH];
         if !stop.is_null() {
-            match cstr(stop, &mut stopbuf) {
-                Some(k) if k < (*sh).stop.len() => (&mut (*sh).stop)[..k].copy_from_slice(&stopbuf[..k]),
+            match cstr(stop, &mut envbuf) {
+                Some(k) if k < (*sh).stop.len() => (&mut (*sh).stop)[..k].copy_from_slice(&envbuf[..k]),
                 _ => return false,
             }
         }
         if !fault.is_null() {
-            match cstr(fault, &mut stopbuf) {
+            match cstr(fault, &mut envbuf) {
                 Some(k) if k < (*sh).fault.len() => {
-                    (&mut (*sh).fault)[..k].copy_from_slice(&stopbuf[..k]);
-                    (&mut (*sh).fired)[..k].copy_from_slice(&stopbuf[..k]);
+                    (&mut (*sh).fault)[..k].copy_from_slice(&envbuf[..k]);
+                    (&mut (*sh).fired)[..k].copy_from_slice(&envbuf[..k]);
                     (&mut (*sh).fired)[k..k + 6].copy_from_slice(b".fired");
                 }
                 _ => return false,

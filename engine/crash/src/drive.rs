@@ -161,15 +161,7 @@ impl Driver {
         let mut replies = Vec::new();
         for c in &wrap {
             let got = self.call(c)?;
-            let argv: Vec<Vec<u8>> = c.iter().map(|a| a.clone().into_bytes()).collect();
-            let want = self.model.apply(&mut self.session, now, &argv);
-            if !agrees(&got, &want) {
-                self.divergences.push(format!(
-                    "{}: server {}, model {want:?}",
-                    show_cmd(c),
-                    show_reply(&got)
-                ));
-            }
+            self.model_reply(c, &got, now);
             replies.push(show_reply(&got));
         }
         if self.model != before {
@@ -177,6 +169,20 @@ impl Driver {
             self.acked(s);
         }
         Ok(replies.join(" "))
+    }
+
+    /// Applies `c` to the model as the server replied `got` at `now`; a reply the model does not
+    /// agree with is a divergence.
+    fn model_reply(&mut self, c: &[String], got: &Reply, now: i64) {
+        let argv: Vec<Vec<u8>> = c.iter().map(|a| a.clone().into_bytes()).collect();
+        let want = self.model.apply(&mut self.session, now, &argv);
+        if !agrees(got, &want) {
+            self.divergences.push(format!(
+                "{}: server {}, model {want:?}",
+                show_cmd(c),
+                show_reply(got)
+            ));
+        }
     }
 
     fn info(&mut self) -> Result<String, String> {
@@ -247,13 +253,7 @@ impl Driver {
         match got {
             Ok(r) if !matches!(r, Reply::Error(_)) => {
                 let before = self.model.clone();
-                let argv: Vec<Vec<u8>> = c.iter().map(|a| a.clone().into_bytes()).collect();
-                let want = self.model.apply(&mut self.session, at, &argv);
-                if !agrees(&r, &want) {
-                    let got = show_reply(&r);
-                    self.divergences
-                        .push(format!("{cmd}: server {got}, model {want:?}"));
-                }
+                self.model_reply(c, &r, at);
                 if self.model != before {
                     let s = self.model.clone();
                     self.acked(s);

@@ -2,26 +2,11 @@
 use super::Driver;
 use crate::launch::{Conn, StartConfig};
 use crate::workload::Step;
-use std::io::{BufRead, BufReader, Write};
+use redis_persist_engine::format::resp::{CommandReader, Next, Strictness};
+use redis_persist_engine::format::source::Source;
+use redis_persist_engine::format::Limits;
+use std::io::Write;
 use std::net::TcpListener;
-
-/// Reads one RESP command (an array of bulk strings) from `r`; None at the end of the stream.
-fn read_command(r: &mut impl BufRead) -> Option<Vec<String>> {
-    let mut line = String::new();
-    r.read_line(&mut line).ok().filter(|&n| n > 0)?;
-    let n: usize = line.trim_end().strip_prefix('*')?.parse().ok()?;
-    let mut argv = Vec::new();
-    for _ in 0..n {
-        line.clear();
-        r.read_line(&mut line).ok()?;
-        let len: usize = line.trim_end().strip_prefix('$')?.parse().ok()?;
-        let mut b = vec![0u8; len + 2];
-        r.read_exact(&mut b).ok()?;
-        b.truncate(len);
-        argv.push(String::from_utf8(b).ok()?);
-    }
-    Some(argv)
-}
 
 /// A server whose first INFO says a BGSAVE still runs and every later one says it ended well.
 fn fake_server() -> Conn {
@@ -30,12 +15,16 @@ fn fake_server() -> Conn {
     std::thread::spawn(move || {
         let (stream, _) = listener.accept().expect("accept");
         let mut w = stream.try_clone().expect("clone");
-        let mut r = BufReader::new(stream);
+        let mut r = CommandReader::new(
+            Source::new(stream, None, Limits::DEFAULT),
+            Strictness::Server,
+        );
         let mut infos = 0;
-        while let Some(argv) = read_command(&mut r) {
-            let reply = match argv[0].to_ascii_uppercase().as_str() {
-                "BGSAVE" => "+Background saving started\r\n".to_string(),
-                "INFO" => {
+        while let Ok(Next::Command { .. }) = r.next_item() {
+            let name = r.argv()[0].to_ascii_uppercase();
+            let reply = match name.as_slice() {
+                b"BGSAVE" => "+Background saving started\r\n".to_string(),
+                b"INFO" => {
                     infos += 1;
                     let body = if infos == 1 {
                         "rdb_bgsave_in_progress:1\r\n"

@@ -18,18 +18,23 @@ pub const DIR_ENV: &str = "REDIS_PERSIST_DIR";
 /// stops the server's process group (SIGSTOP) so that a kill lands exactly there.
 pub const STOP_ENV: &str = "REDIS_PERSIST_STOP";
 
-/// The stop file of the trace at `trace`: beside it, outside the recorded directory.
-pub fn stop_file(trace: &Path) -> PathBuf {
+/// `trace` with `suffix` appended: the driver's files beside it, outside the recorded directory.
+fn beside(trace: &Path, suffix: &str) -> PathBuf {
     let mut p = trace.as_os_str().to_owned();
-    p.push(".stop");
+    p.push(suffix);
     PathBuf::from(p)
+}
+
+/// The stop file of the trace at `trace`.
+pub fn stop_file(trace: &Path) -> PathBuf {
+    beside(trace, ".stop")
 }
 
 /// Asks the recorder of the run writing `trace` to stop the server once `flushes` flushes (as
 /// the trace counts them) completed. Written by rename, so the recorder never reads half a number.
 pub fn arm_stop(trace: &Path, flushes: usize) -> io::Result<()> {
     let stop = stop_file(trace);
-    let temp = stop.with_extension("stop.tmp");
+    let temp = beside(trace, ".stop.tmp");
     fs::write(&temp, flushes.to_string())?;
     fs::rename(&temp, &stop)
 }
@@ -38,17 +43,14 @@ pub fn arm_stop(trace: &Path, flushes: usize) -> io::Result<()> {
 /// under the recorded directory fails with ENOSPC, and the file is renamed to `.fired`.
 pub const FAULT_ENV: &str = "REDIS_PERSIST_FAULT";
 
-/// The fault file of the trace at `trace`: beside it, outside the recorded directory.
+/// The fault file of the trace at `trace`.
 pub fn fault_file(trace: &Path) -> PathBuf {
-    let mut p = trace.as_os_str().to_owned();
-    p.push(".fault");
-    PathBuf::from(p)
+    beside(trace, ".fault")
 }
 
+/// What the recorder renames the fault file to when it fails a write.
 fn fired_file(trace: &Path) -> PathBuf {
-    let mut p = fault_file(trace).into_os_string();
-    p.push(".fired");
-    PathBuf::from(p)
+    beside(trace, ".fault.fired")
 }
 
 /// Makes the next write of the run writing `trace` to a file in its directory fail (ENOSPC).

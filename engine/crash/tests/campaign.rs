@@ -129,21 +129,9 @@ fn redis_6_under_posix_loses_a_created_or_renamed_aof_without_a_directory_fsync(
 /// A preload library whose fsync and fdatasync succeed without syncing, and a wrapper script
 /// that puts it first in LD_PRELOAD (ahead of the recorder) before running the real server.
 fn no_fsync_wrapper(bin: &Path, dir: &Path) -> Option<std::path::PathBuf> {
-    let src = dir.join("nofsync.c");
-    std::fs::write(
-        &src,
-        "int fsync(int fd) { (void)fd; return 0; }\nint fdatasync(int fd) { (void)fd; return 0; }\n",
-    )
-    .expect("write C source");
-    let so = dir.join("libnofsync.so");
-    let built = Command::new("gcc")
-        .args(["-shared", "-fPIC", "-O2", "-o"])
-        .arg(&so)
-        .arg(&src)
-        .status();
-    if !built.is_ok_and(|s| s.success()) {
-        support::missing("gcc (to build the no-fsync library)")?;
-    }
+    let source =
+        "int fsync(int fd) { (void)fd; return 0; }\nint fdatasync(int fd) { (void)fd; return 0; }\n";
+    let so = support::gcc(dir, "libnofsync.so", source, &["-shared", "-fPIC", "-O2"])?;
     let wrapper = dir.join("redis-server-nofsync");
     let script = format!(
         "#!/bin/sh\nLD_PRELOAD={}${{LD_PRELOAD:+:$LD_PRELOAD}}\nexport LD_PRELOAD\nexec {} \"$@\"\n",

@@ -127,20 +127,9 @@ fn run(exe: &Path, dir: &Path, recorder: Option<(&Recorder, &Path)>) -> String {
 #[test]
 fn the_recorder_changes_no_result_and_its_trace_rebuilds_the_directory() {
     let root = support::temp_root("transparency");
-    let src = root.join("prog.c");
-    let exe = root.join("prog");
-    std::fs::write(&src, PROGRAM).unwrap();
-    let cc = Command::new("gcc")
-        .arg("-O1")
-        .arg("-pthread")
-        .arg("-o")
-        .arg(&exe)
-        .arg(&src)
-        .status();
-    if !cc.is_ok_and(|s| s.success()) {
-        support::missing("gcc");
+    let Some(exe) = support::gcc(&root, "prog", PROGRAM, &["-O1", "-pthread"]) else {
         return;
-    }
+    };
     let (plain, recorded) = (root.join("plain"), root.join("recorded"));
     std::fs::create_dir_all(&plain).unwrap();
     std::fs::create_dir_all(&recorded).unwrap();
@@ -233,13 +222,9 @@ fn group_states(pgid: u32) -> Vec<char> {
 fn an_armed_stop_file_freezes_the_whole_group_at_that_flush() {
     use std::os::unix::process::CommandExt;
     let root = support::temp_root("stop");
-    let (src, exe) = (root.join("flusher.c"), root.join("flusher"));
-    std::fs::write(&src, FLUSHER).unwrap();
-    let cc = Command::new("gcc").arg("-o").arg(&exe).arg(&src).status();
-    if !cc.is_ok_and(|s| s.success()) {
-        support::missing("gcc");
+    let Some(exe) = support::gcc(&root, "flusher", FLUSHER, &[]) else {
         return;
-    }
+    };
     let dir = root.join("data");
     std::fs::create_dir_all(&dir).unwrap();
     let recorder = Recorder::install(&root).expect("install");
@@ -306,13 +291,9 @@ int main(void) {
 #[test]
 fn an_armed_fault_fails_exactly_one_write_with_enospc_and_the_trace_says_so() {
     let root = support::temp_root("fault");
-    let (src, exe) = (root.join("writer.c"), root.join("writer"));
-    std::fs::write(&src, WRITER).unwrap();
-    let cc = Command::new("gcc").arg("-o").arg(&exe).arg(&src).status();
-    if !cc.is_ok_and(|s| s.success()) {
-        support::missing("gcc");
+    let Some(exe) = support::gcc(&root, "writer", WRITER, &[]) else {
         return;
-    }
+    };
     let dir = root.join("data");
     std::fs::create_dir_all(&dir).unwrap();
     let recorder = Recorder::install(&root).expect("install");

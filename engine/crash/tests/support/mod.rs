@@ -48,6 +48,24 @@ fn version_is(bin: &Path, v: &str) -> bool {
     out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(v))
 }
 
+/// Compiles C `source` with gcc into `dir/out` (flags before `-o`, e.g. `-shared -fPIC` for a
+/// library); None, after `missing`, when gcc is absent or fails.
+pub fn gcc(dir: &Path, out: &str, source: &str, flags: &[&str]) -> Option<PathBuf> {
+    let src = dir.join(format!("{out}.c"));
+    std::fs::write(&src, source).expect("write C source");
+    let exe = dir.join(out);
+    let built = Command::new("gcc")
+        .args(flags)
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .status();
+    if !built.is_ok_and(|s| s.success()) {
+        return missing("gcc");
+    }
+    Some(exe)
+}
+
 /// A fresh empty directory for one test.
 pub fn temp_root(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);

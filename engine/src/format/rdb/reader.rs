@@ -470,3 +470,20 @@ impl<R: Read> RdbReader<R> {
         self.src
     }
 }
+
+/// The error reading the object `body` (type byte first) gives under a `REDIS` header of
+/// `version`, for tests that pin where a refusal points.
+#[cfg(test)]
+pub(crate) fn object_error(body: &[u8], version: u32) -> crate::format::error::Error {
+    let opts = ReadOptions {
+        total_len: Some(body.len() as u64),
+        ..ReadOptions::default()
+    };
+    let h = super::opcode::Header {
+        magic: super::opcode::Magic::Redis,
+        version,
+    };
+    RdbReader::headerless(body, h, opts)
+        .read_object(&mut super::visit::Discard)
+        .expect_err("the object is refused")
+}

@@ -654,21 +654,10 @@ fn entries_count(lp: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use crate::format::error::ErrorKind;
-    use crate::format::rdb::opcode::{Header, Magic, ValueType};
-    use crate::format::rdb::{visit::Discard, RdbReader, ReadOptions};
+    use crate::format::rdb::opcode::ValueType;
 
     fn read(body: &[u8]) -> crate::format::error::Error {
-        let opts = ReadOptions {
-            total_len: Some(body.len() as u64),
-            ..ReadOptions::default()
-        };
-        let h = Header {
-            magic: Magic::Redis,
-            version: 9,
-        };
-        RdbReader::headerless(body, h, opts)
-            .read_object(&mut Discard)
-            .unwrap_err()
+        crate::format::rdb::reader::object_error(body, 9)
     }
 
     /// An error inside a node's listpack is exact when the node is stored raw and names the

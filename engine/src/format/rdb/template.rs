@@ -341,22 +341,9 @@ mod tests {
     /// listpack holds "a" with a back-length of 3 (the element is 2 bytes), at its offset 8.
     #[test]
     fn an_error_in_a_compressed_names_listpack_points_at_the_string() {
-        use crate::format::rdb::opcode::{Header, Magic, ValueType};
-        use crate::format::rdb::ReadOptions;
+        use crate::format::rdb::opcode::ValueType;
         let lp = [10, 0, 0, 0, 1, 0, 0x81, b'a', 3, 0xff];
-        let read = |body: &[u8]| {
-            let opts = ReadOptions {
-                total_len: Some(body.len() as u64),
-                ..ReadOptions::default()
-            };
-            let h = Header {
-                magic: Magic::Redis,
-                version: 15,
-            };
-            RdbReader::headerless(body, h, opts)
-                .read_object(&mut crate::format::rdb::visit::Discard)
-                .unwrap_err()
-        };
+        let read = |body: &[u8]| crate::format::rdb::reader::object_error(body, 15);
         let ty = ValueType::HashTmplLp.byte();
         // Type, fields_fmt 0, length 10, the listpack from offset 3.
         let mut raw = vec![ty, 0, 10];
