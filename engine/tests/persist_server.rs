@@ -334,3 +334,42 @@ fn the_skip_fsync_sabotage_skips_exactly_every_third_fsync() {
     }
     assert_eq!(fsyncs, [1, 2, 2, 3, 4, 4]);
 }
+
+/// Observed on redis-server 7.4.1 (`DEBUG SET-ACTIVE-EXPIRE` toggled, INFO's
+/// rdb_changes_since_last_save and the incremental AOF read after each step): a field removed by
+/// the cron's active expiry is propagated as HDEL and a key found expired on access as DEL, and
+/// neither counts as a change for the save rules; 7.0.15 counts a transaction of one SET as one
+/// change, not three.
+#[test]
+fn expiry_deletions_reach_the_aof_but_are_not_changes() {
+    let mut r = Rig::new(config(true, AppendFsync::Always));
+    r.ok(&["HSET", "h", "f", "v"]);
+    r.ok(&["HSET", "h", "g", "w"]);
+    r.ok(&["HPEXPIRE", "h", "100", "FIELDS", "1", "f"]);
+    r.ok(&["SET", "k", "v", "PX", "100"]);
+    let changes = r.srv.stats().dirty;
+    assert_eq!(changes, 4);
+    r.clock.advance(200);
+    r.srv.tick();
+    assert!(
+        incr_aof(&r).ends_with(b"*3\r\n$4\r\nHDEL\r\n$1\r\nh\r\n$1\r\nf\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&incr_aof(&r))
+    );
+    assert_eq!(r.srv.stats().dirty, changes);
+    assert_eq!(r.run(&["GET", "k"]), Reply::Nil);
+    assert!(incr_aof(&r).ends_with(b"*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n"));
+    assert_eq!(r.srv.stats().dirty, changes);
+    r.ok(&["MULTI"]);
+    r.ok(&["SET", "a", "1"]);
+    r.ok(&["EXEC"]);
+    assert_eq!(r.srv.stats().dirty, changes + 1);
+    let r = r.crash_restart(CrashImage::LoseUnsynced);
+    let ds = r.srv.dataset();
+    let hash = ds.keys.iter().find(|e| e.key == b"h").map(|e| &e.value);
+    let Some(Value::Hash(fields)) = hash else {
+        panic!("no hash h: {hash:?}")
+    };
+    let names: Vec<&[u8]> = fields.iter().map(|f| f.field.as_slice()).collect();
+    assert_eq!(names, [b"g"]);
+}

@@ -37,7 +37,10 @@ impl<S: Storage, C: Clock> Server<S, C> {
                 return r;
             }
         }
-        let (reply, forms) = if exec {
+        // `changes` counts what Redis's `server.dirty` would for the save rules: the commands'
+        // own writes, not the DELs of keys found expired nor a transaction's MULTI/EXEC (both
+        // observed on redis-server 7.0.15 and 7.4.1 through INFO's rdb_changes_since_last_save).
+        let (reply, forms, changes) = if exec {
             self.run_exec(s, now)
         } else {
             let db = s.db;
@@ -46,6 +49,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
                 Err(e) => Reply::Error(format!("ERR {e}")),
             };
             let mut forms = self.expired_dels();
+            let expired = forms.len();
             if !matches!(r, Reply::Queued) {
                 forms.extend(
                     propagate(&mut self.ks, db, now, argv, &r)
@@ -53,12 +57,13 @@ impl<S: Storage, C: Clock> Server<S, C> {
                         .map(|f| (db, f)),
                 );
             }
-            (r, forms)
+            let changes = forms.len() - expired;
+            (r, forms, changes)
         };
         if forms.is_empty() {
             return reply;
         }
-        self.dirty += forms.len() as u64;
+        self.dirty += changes as u64;
         match self.append(&forms, now) {
             Ok(()) => reply,
             Err(e) => {
@@ -75,11 +80,12 @@ impl<S: Storage, C: Clock> Server<S, C> {
     }
 
     /// EXEC run command by command, so each one's propagated form is known; the AOF gets them
-    /// inside MULTI/EXEC.
-    fn run_exec(&mut self, s: &mut Session, now: i64) -> (Reply, Vec<(u64, Argv)>) {
+    /// inside MULTI/EXEC. Also returns how many of the forms are the commands' own writes.
+    fn run_exec(&mut self, s: &mut Session, now: i64) -> (Reply, Vec<(u64, Argv)>, usize) {
         let queued = s.multi.take().unwrap_or_default();
         let mut replies = Vec::with_capacity(queued.len());
         let mut forms = Vec::new();
+        let mut changes = 0;
         for cmd in &queued {
             let argv: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
             let db = s.db;
@@ -88,11 +94,9 @@ impl<S: Storage, C: Clock> Server<S, C> {
                 Err(e) => Reply::Error(format!("ERR {e}")),
             };
             forms.extend(self.expired_dels());
-            forms.extend(
-                propagate(&mut self.ks, db, now, &argv, &r)
-                    .into_iter()
-                    .map(|f| (db, f)),
-            );
+            let own = propagate(&mut self.ks, db, now, &argv, &r);
+            changes += own.len();
+            forms.extend(own.into_iter().map(|f| (db, f)));
             replies.push(r);
         }
         if !forms.is_empty() {
@@ -101,7 +105,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             forms.insert(0, (first_db, vec![b"MULTI".to_vec()]));
             forms.push((last_db, vec![b"EXEC".to_vec()]));
         }
-        (Reply::Array(replies), forms)
+        (Reply::Array(replies), forms, changes)
     }
 
     /// DELs for keys lookups found expired, as Redis propagates them.
@@ -115,6 +119,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
 
     /// The cron's active expiry of hash fields: each field removed is propagated as HDEL, as
     /// Redis's `propagateHashFieldDeletion` does (a failed append stops the server as any write).
+    /// Not a change for the save rules: redis-server 7.4.1's rdb_changes_since_last_save stays.
     pub(super) fn expire_fields(&mut self, now: i64) {
         let forms: Vec<(u64, Argv)> = self
             .ks
@@ -125,7 +130,6 @@ impl<S: Storage, C: Clock> Server<S, C> {
         if forms.is_empty() || self.refuse_writes().is_some() {
             return;
         }
-        self.dirty += forms.len() as u64;
         let _ = self.append(&forms, now);
     }
 

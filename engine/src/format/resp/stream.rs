@@ -467,9 +467,7 @@ mod tests {
         assert_eq!((e.kind, e.offset), (ErrorKind::LimitExceeded, Some(0)));
         // The bound itself: 14 bytes hold 14 / 4 + 1 = 4 arguments, so a count of 4 is held to
         // the limit (3), not taken for a truncated tail.
-        let e = rd(b"*4\r\n$1\r\na\r\n$1\r\nb\r\n")
-            .next_item()
-            .unwrap_err();
+        let e = rd(b"*4\r\n$1\r\na\r\n$1\r\nb\r\n").next_item().unwrap_err();
         assert_eq!((e.kind, e.offset), (ErrorKind::LimitExceeded, Some(0)));
     }
 }
