@@ -121,6 +121,49 @@ fn getex_becomes_pexpireat_persist_or_nothing() {
         form(&["PERSIST", "k"])
     );
     assert!(forms(&[], &["GETEX", "nokey", "EX", "10"]).is_empty());
+    // Without an option GETEX is a read: nothing in redis-server 7.4.1's AOF after `GETEX s`.
+    assert!(forms(&[set], &["GETEX", "k"]).is_empty());
+}
+
+#[test]
+fn hexpire_becomes_hpexpireat_for_the_fields_that_got_the_time_and_hdel_for_past_times() {
+    // Observed in redis-server 7.4.1's incremental AOF after each command on a hash of fields
+    // a..e: the time becomes absolute milliseconds, NX/XX stay before FIELDS, fields that do not
+    // exist (-2) are dropped, and a time already past deletes the field (reply 2) as HDEL.
+    let h: &[&str] = &["HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4"];
+    let (reply, got) = run(&[h], &["HEXPIRE", "h", "100", "FIELDS", "2", "a", "zz"]);
+    assert_eq!(reply, Reply::Array(vec![Reply::Int(1), Reply::Int(-2)]));
+    let t = (T + 100_000).to_string();
+    assert_eq!(got, form(&["HPEXPIREAT", "h", &t, "FIELDS", "1", "a"]));
+    let t = (T + 5_000).to_string();
+    assert_eq!(
+        forms(&[h], &["HPEXPIRE", "h", "5000", "NX", "FIELDS", "1", "b"]),
+        form(&["HPEXPIREAT", "h", &t, "NX", "FIELDS", "1", "b"])
+    );
+    assert_eq!(
+        forms(
+            &[h],
+            &["HEXPIREAT", "h", "4000000000", "FIELDS", "2", "c", "d"]
+        ),
+        form(&["HPEXPIREAT", "h", "4000000000000", "FIELDS", "2", "c", "d"])
+    );
+    assert_eq!(
+        forms(
+            &[h],
+            &["HPEXPIREAT", "h", "4000000000000", "FIELDS", "1", "c"]
+        ),
+        form(&["HPEXPIREAT", "h", "4000000000000", "FIELDS", "1", "c"])
+    );
+    let (reply, got) = run(&[h], &["HEXPIREAT", "h", "1", "FIELDS", "2", "d", "a"]);
+    assert_eq!(reply, Reply::Array(vec![Reply::Int(2), Reply::Int(2)]));
+    assert_eq!(
+        got,
+        [form(&["HDEL", "h", "d"]), form(&["HDEL", "h", "a"])].concat()
+    );
+    assert_eq!(
+        forms(&[h], &["HPEXPIRE", "h", "0", "FIELDS", "1", "b"]),
+        form(&["HDEL", "h", "b"])
+    );
 }
 
 #[test]

@@ -373,3 +373,29 @@ fn expiry_deletions_reach_the_aof_but_are_not_changes() {
     let names: Vec<&[u8]> = fields.iter().map(|f| f.field.as_slice()).collect();
     assert_eq!(names, [b"g"]);
 }
+
+/// A command that propagates more than one form goes to the AOF inside MULTI/EXEC; one form goes
+/// alone. Observed in the incremental AOFs of redis-server 7.0.15 and 7.4.1 (active expiry off):
+/// `APPEND k x` on a key past its time writes MULTI, DEL k, APPEND k x, EXEC; `HEXPIREAT h 1
+/// FIELDS 2 b c` writes MULTI, HDEL h b, HDEL h c, EXEC; a one-field HEXPIREAT a bare HDEL.
+#[test]
+fn a_command_with_several_forms_reaches_the_aof_as_a_transaction() {
+    let mut r = Rig::new(config(true, AppendFsync::Always));
+    r.ok(&["SET", "k", "v", "PX", "50"]);
+    r.ok(&["HSET", "h", "a", "1", "b", "2", "c", "3"]);
+    r.clock.advance(200);
+    let before = incr_aof(&r).len();
+    r.ok(&["APPEND", "k", "x"]);
+    r.ok(&["HEXPIREAT", "h", "1", "FIELDS", "1", "a"]);
+    r.ok(&["HEXPIREAT", "h", "1", "FIELDS", "2", "b", "c"]);
+    let want: &[u8] = b"*1\r\n$5\r\nMULTI\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n\
+        *3\r\n$6\r\nAPPEND\r\n$1\r\nk\r\n$1\r\nx\r\n*1\r\n$4\r\nEXEC\r\n\
+        *3\r\n$4\r\nHDEL\r\n$1\r\nh\r\n$1\r\na\r\n\
+        *1\r\n$5\r\nMULTI\r\n*3\r\n$4\r\nHDEL\r\n$1\r\nh\r\n$1\r\nb\r\n\
+        *3\r\n$4\r\nHDEL\r\n$1\r\nh\r\n$1\r\nc\r\n*1\r\n$4\r\nEXEC\r\n";
+    let aof = incr_aof(&r);
+    assert_eq!(
+        String::from_utf8_lossy(&aof[before..]),
+        String::from_utf8_lossy(want)
+    );
+}

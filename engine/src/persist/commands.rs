@@ -58,6 +58,12 @@ impl<S: Storage, C: Clock> Server<S, C> {
                 );
             }
             let changes = forms.len() - expired;
+            // One command that propagates more than one form (a key found expired and the
+            // write, or several fields' HDELs) reaches the AOF as a transaction, as Redis's
+            // propagatePendingCommands wraps it (7.0.15 and 7.4.1, observed).
+            if forms.len() > 1 {
+                wrap_in_multi(&mut forms);
+            }
             (r, forms, changes)
         };
         if forms.is_empty() {
@@ -100,10 +106,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             replies.push(r);
         }
         if !forms.is_empty() {
-            let first_db = forms[0].0;
-            let last_db = forms[forms.len() - 1].0;
-            forms.insert(0, (first_db, vec![b"MULTI".to_vec()]));
-            forms.push((last_db, vec![b"EXEC".to_vec()]));
+            wrap_in_multi(&mut forms);
         }
         (Reply::Array(replies), forms, changes)
     }
@@ -208,4 +211,13 @@ impl<S: Storage, C: Clock> Server<S, C> {
         self.aof_write_error = aof.write(&mut self.storage, &[]).is_err();
         let _ = now;
     }
+}
+
+/// `forms` between MULTI (in the first form's database) and EXEC (in the last one's), so the
+/// loader applies them together or, torn at the tail, not at all.
+fn wrap_in_multi(forms: &mut Vec<(u64, Argv)>) {
+    let first_db = forms[0].0;
+    let last_db = forms[forms.len() - 1].0;
+    forms.insert(0, (first_db, vec![b"MULTI".to_vec()]));
+    forms.push((last_db, vec![b"EXEC".to_vec()]));
 }

@@ -65,12 +65,17 @@ pub fn propagate(ks: &mut Keyspace, db: u64, now: i64, argv: &[&[u8]], reply: &R
             Reply::Int(1) => vec![expiry_of(ks)],
             _ => Vec::new(),
         },
-        "getex" if argv.len() > 2 => match reply {
+        // GETEX without an option changes nothing, and Redis propagates nothing for it
+        // (redis-server 7.4.1's AOF, observed).
+        "getex" => match reply {
             Reply::Nil => Vec::new(),
-            _ => vec![expiry_of(ks)],
+            _ if argv.len() > 2 => vec![expiry_of(ks)],
+            _ => Vec::new(),
         },
+        // A SETEX that succeeded left the key with a time (its time is positive), or, past
+        // already, no key.
         "setex" | "psetex" => match pexpiretime(ks, db, now, key) {
-            Some(t) if t >= 0 => vec![vec![
+            Some(t) => vec![vec![
                 b"SET".to_vec(),
                 key.to_vec(),
                 argv[3].to_vec(),
