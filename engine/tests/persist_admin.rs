@@ -203,3 +203,74 @@ fn a_save_rule_waits_for_its_seconds() {
     srv.tick();
     assert!(has_file(&srv, "dump.rdb"));
 }
+
+/// Redis 7.0.15, observed with `rdb-key-save-delay` keeping each job running: BGREWRITEAOF during
+/// a BGSAVE is scheduled and starts once the BGSAVE is done (INFO aof_rewrite_scheduled 1, then
+/// aof_rewrite_in_progress 1); BGSAVE during a rewrite, and a second BGREWRITEAOF, are refused
+/// with these words.
+#[test]
+fn a_rewrite_asked_for_during_a_bgsave_is_scheduled_and_a_bgsave_during_a_rewrite_refused() {
+    let (mut srv, _) = server(true, "");
+    run(&mut srv, &["SET", "k", "v"]);
+    assert_eq!(
+        run(&mut srv, &["BGSAVE"]),
+        Reply::Status("Background saving started".into())
+    );
+    assert!(
+        srv.bgrewriteaof_start().is_err(),
+        "no rewrite beside a BGSAVE"
+    );
+    assert_eq!(
+        run(&mut srv, &["BGREWRITEAOF"]),
+        Reply::Status("Background append only file rewriting scheduled".into())
+    );
+    let st = srv.stats();
+    assert!(st.rewrite_scheduled && !st.rewrite_in_progress);
+    assert_eq!(srv.start_scheduled_rewrite(), None, "the BGSAVE still runs");
+    srv.bgsave_finish().unwrap();
+    assert_eq!(srv.start_scheduled_rewrite(), Some(Ok(())));
+    let st = srv.stats();
+    assert!(!st.rewrite_scheduled && st.rewrite_in_progress);
+    assert_eq!(srv.start_scheduled_rewrite(), None, "started once");
+    assert_eq!(
+        run(&mut srv, &["BGSAVE"]),
+        Reply::Error(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. \
+             Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+                .into()
+        )
+    );
+    assert_eq!(
+        run(&mut srv, &["BGREWRITEAOF"]),
+        Reply::Error("ERR Background append only file rewriting already in progress".into())
+    );
+    srv.bgrewriteaof_finish().unwrap();
+}
+
+/// With `auto_finish` (real use), `tick` finishes the BGSAVE and starts the scheduled rewrite.
+#[test]
+fn tick_starts_the_scheduled_rewrite_once_the_bgsave_is_done() {
+    let bases = |srv: &Server<SimDisk, SimClock>| -> Vec<String> {
+        let files = srv.storage().files();
+        let names = files.iter().map(|(n, _)| n);
+        names.filter(|n| n.contains(".base.")).cloned().collect()
+    };
+    let (mut srv, _) = server(true, "");
+    srv.auto_finish = true;
+    run(&mut srv, &["SET", "k", "v"]);
+    let before = bases(&srv);
+    run(&mut srv, &["BGSAVE"]);
+    run(&mut srv, &["BGREWRITEAOF"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let st = srv.stats();
+        if !(st.bgsave_in_progress || st.rewrite_scheduled || st.rewrite_in_progress) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the jobs move on");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        srv.tick();
+    }
+    assert!(has_file(&srv, "dump.rdb"));
+    assert_ne!(bases(&srv), before, "the scheduled rewrite made a new base");
+}

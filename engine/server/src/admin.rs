@@ -5,6 +5,7 @@ use super::client::Client;
 use super::event_loop::{ShutdownMode, State};
 use super::table;
 use redis_persist_engine::keyspace::{glob_match, Reply};
+use redis_persist_engine::persist::RewriteStart;
 
 fn text(a: &[u8]) -> String {
     String::from_utf8_lossy(a).into_owned()
@@ -205,23 +206,17 @@ impl State {
                 }
                 Err(e) => err(format!("ERR {e}")),
             },
-            "bgrewriteaof" => {
-                if self.srv.stats().rewrite_in_progress {
-                    err("ERR Background append only file rewriting already in progress")
-                } else if self.srv.stats().bgsave_in_progress {
-                    self.rewrite_scheduled = true;
-                    Reply::Status("Background append only file rewriting scheduled".into())
-                } else {
-                    match self.srv.bgrewriteaof_start() {
-                        Ok(()) => {
-                            self.log
-                                .notice("Background append only file rewriting started");
-                            Reply::Status("Background append only file rewriting started".into())
-                        }
-                        Err(e) => err(format!("ERR {e}")),
-                    }
+            "bgrewriteaof" => match self.srv.bgrewriteaof() {
+                Ok(RewriteStart::Started) => {
+                    self.log
+                        .notice("Background append only file rewriting started");
+                    Reply::Status("Background append only file rewriting started".into())
                 }
-            }
+                Ok(RewriteStart::Scheduled) => {
+                    Reply::Status("Background append only file rewriting scheduled".into())
+                }
+                Err(e) => err(format!("ERR {e}")),
+            },
             "lastsave" => Reply::Int(self.srv.stats().lastsave_ms / 1000),
             _ => err(super::dispatch::unknown_command(argv)),
         })

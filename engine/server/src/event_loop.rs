@@ -75,8 +75,6 @@ pub struct State {
     /// CONFIG SET values of directives that are accepted and ignored.
     pub loose_config: Vec<(String, String)>,
     pub tcp_port: u16,
-    /// BGREWRITEAOF was asked for while a BGSAVE ran: it starts when that ends.
-    pub rewrite_scheduled: bool,
     /// When a `save` rule last started a BGSAVE (Unix ms).
     last_save_try_ms: i64,
 }
@@ -274,7 +272,6 @@ fn run_inner(cfg: ServeConfig, log: &mut Log) -> Result<i32, String> {
         shutdown: None,
         loose_config: Vec::new(),
         tcp_port,
-        rewrite_scheduled: false,
         last_save_try_ms: 0,
     };
     std::mem::swap(&mut st.log, log);
@@ -624,16 +621,14 @@ impl State {
             }
             self.counters.last_bgsave_secs = (self.srv.now_ms() - started) / 1000;
         }
-        if self.rewrite_scheduled && !self.srv.stats().bgsave_in_progress {
-            self.rewrite_scheduled = false;
-            match self.srv.bgrewriteaof_start() {
-                Ok(()) => self
-                    .log
-                    .notice("Background append only file rewriting started"),
-                Err(e) => self
-                    .log
-                    .warning(&format!("Can't start the scheduled rewrite: {e}")),
-            }
+        match self.srv.start_scheduled_rewrite() {
+            Some(Ok(())) => self
+                .log
+                .notice("Background append only file rewriting started"),
+            Some(Err(e)) => self
+                .log
+                .warning(&format!("Can't start the scheduled rewrite: {e}")),
+            None => {}
         }
         if self.srv.rewrite_finished() {
             let started = self.srv.jobs_started_ms().1.unwrap_or(0);

@@ -127,7 +127,7 @@ impl State {
                     self.counters.rdb_saves,
                     cfg.appendonly as u8,
                     st.rewrite_in_progress as u8,
-                    self.rewrite_scheduled as u8,
+                    st.rewrite_scheduled as u8,
                     self.counters.last_rewrite_secs,
                     running(rewrite_start),
                     ok(self.counters.last_bgrewrite_ok),
@@ -141,7 +141,7 @@ impl State {
                         "aof_current_size:{incr}\r\naof_base_size:0\r\n\
                          aof_pending_rewrite:{}\r\naof_buffer_length:{pending}\r\n\
                          aof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n",
-                        self.rewrite_scheduled as u8
+                        st.rewrite_scheduled as u8
                     );
                 }
             }

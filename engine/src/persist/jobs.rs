@@ -1,7 +1,7 @@
 //! Snapshots and rewrites: SAVE, BGSAVE, the `save` rules, BGREWRITEAOF, and the persistence
 //! commands a client sends (SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, CONFIG GET/SET).
 use super::clock::Clock;
-use super::server::{Job, Server};
+use super::server::{Job, RewriteStart, Server};
 use crate::aof::join;
 use crate::format::aof::manifest::{FileType, Manifest};
 use crate::keyspace::Reply;
@@ -21,8 +21,13 @@ impl<S: Storage, C: Clock> Server<S, C> {
                 Ok(()) => Reply::Status("Background saving started".into()),
                 Err(e) => Reply::Error(format!("ERR {e}")),
             },
-            "bgrewriteaof" => match self.bgrewriteaof_start() {
-                Ok(()) => Reply::Status("Background append only file rewriting started".into()),
+            "bgrewriteaof" => match self.bgrewriteaof() {
+                Ok(RewriteStart::Started) => {
+                    Reply::Status("Background append only file rewriting started".into())
+                }
+                Ok(RewriteStart::Scheduled) => {
+                    Reply::Status("Background append only file rewriting scheduled".into())
+                }
                 Err(e) => Reply::Error(format!("ERR {e}")),
             },
             "lastsave" => Reply::Int(self.lastsave_ms / 1000),
@@ -160,8 +165,16 @@ impl<S: Storage, C: Clock> Server<S, C> {
     /// BGSAVE: takes the snapshot now and encodes it on a thread; [`Server::bgsave_finish`] puts
     /// the file in place.
     pub fn bgsave_start(&mut self) -> Result<(), String> {
-        if self.bgsave.is_some() || self.rewrite.is_some() {
+        if self.bgsave.is_some() {
             return Err("Background save already in progress".into());
+        }
+        if self.rewrite.is_some() {
+            // Redis 7.0.15's words (observed); BGSAVE SCHEDULE is not built.
+            return Err(
+                "Another child process is active (AOF?): can't BGSAVE right now. \
+                Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+                    .into(),
+            );
         }
         let now = self.clock.now_ms();
         // The pause is one clone of the keyspace; turning it into a dataset and encoding it
@@ -225,6 +238,27 @@ impl<S: Storage, C: Clock> Server<S, C> {
         if due && self.bgsave_start().is_ok() {
             let _ = self.bgsave_finish();
         }
+    }
+
+    /// The BGREWRITEAOF command as Redis 7.0.15 answers it (observed): refused while a rewrite
+    /// runs, scheduled while a BGSAVE runs (started by [`Server::start_scheduled_rewrite`] once
+    /// it is done), else started.
+    pub fn bgrewriteaof(&mut self) -> Result<RewriteStart, String> {
+        if self.rewrite.is_none() && self.bgsave.is_some() {
+            self.rewrite_scheduled = true;
+            return Ok(RewriteStart::Scheduled);
+        }
+        self.bgrewriteaof_start().map(|()| RewriteStart::Started)
+    }
+
+    /// Starts the scheduled rewrite if nothing runs now, as Redis's serverCron does; `None` when
+    /// there is none to start yet, else the start's result.
+    pub fn start_scheduled_rewrite(&mut self) -> Option<Result<(), String>> {
+        if !self.rewrite_scheduled || self.bgsave.is_some() || self.rewrite.is_some() {
+            return None;
+        }
+        self.rewrite_scheduled = false;
+        Some(self.bgrewriteaof_start())
     }
 
     /// BGREWRITEAOF: pending bytes flushed, a new incremental file opened and listed (writes

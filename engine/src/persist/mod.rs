@@ -17,4 +17,4 @@ mod server;
 pub use clock::{Clock, SimClock, SystemClock};
 pub use config::{parse_save, AppendFsync, PersistConfig, Sabotage, SaveRule};
 pub use propagate::{is_write, propagate};
-pub use server::{Refusal, Server, Stats};
+pub use server::{Refusal, RewriteStart, Server, Stats};

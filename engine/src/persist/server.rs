@@ -43,6 +43,15 @@ pub enum Refusal {
     Misconf,
 }
 
+/// What a BGREWRITEAOF did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RewriteStart {
+    /// The rewrite runs.
+    Started,
+    /// A BGSAVE runs; the rewrite starts when it is done.
+    Scheduled,
+}
+
 /// What tests and tools can see of the server's persistence state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stats {
@@ -58,6 +67,8 @@ pub struct Stats {
     pub bgsave_in_progress: bool,
     /// Whether a rewrite is running.
     pub rewrite_in_progress: bool,
+    /// Whether a BGREWRITEAOF waits for the running BGSAVE (INFO's aof_rewrite_scheduled).
+    pub rewrite_scheduled: bool,
     /// Dumps attempted (SAVE, finished BGSAVEs, `save` rules), failed ones included.
     pub save_attempts: u64,
 }
@@ -76,6 +87,8 @@ pub struct Server<S: Storage, C: Clock> {
     pub(crate) bgsave: Option<Job>,
     /// The running rewrite, the manifest before it, and whether its base is an RDB.
     pub(crate) rewrite: Option<(Job, Manifest, bool)>,
+    /// A BGREWRITEAOF asked for while a BGSAVE ran: `tick` starts it once the BGSAVE is done.
+    pub(crate) rewrite_scheduled: bool,
     pub(crate) stopped: Option<String>,
     /// Why the last command was refused, if it was.
     pub(crate) last_refusal: Option<Refusal>,
@@ -114,6 +127,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             aof_write_error: false,
             bgsave: None,
             rewrite: None,
+            rewrite_scheduled: false,
             stopped: None,
             last_refusal: None,
             save_attempts: 0,
@@ -291,6 +305,9 @@ impl<S: Storage, C: Clock> Server<S, C> {
                 let _ = self.bgrewriteaof_finish();
             }
         }
+        if self.auto_finish {
+            let _ = self.start_scheduled_rewrite();
+        }
         self.save_rules(now);
     }
 
@@ -368,6 +385,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             aof_write_error: self.aof_write_error,
             bgsave_in_progress: self.bgsave.is_some(),
             rewrite_in_progress: self.rewrite.is_some(),
+            rewrite_scheduled: self.rewrite_scheduled,
             save_attempts: self.save_attempts,
         }
     }
