@@ -177,6 +177,52 @@ fn incrbyfloat_becomes_set_keepttl() {
 }
 
 #[test]
+fn set_propagates_only_when_it_set_and_with_a_time_as_five_words() {
+    // Observed in the incremental AOFs of redis-server 7.0.15 and 7.4.1 after each command: a SET
+    // whose NX/XX was not met writes nothing (with or without GET); with a time, NX/XX/GET are
+    // dropped from the five-word form; without one, only GET is.
+    let k: &[&str] = &["SET", "k", "v"];
+    assert!(forms(&[k], &["SET", "k", "w", "NX"]).is_empty());
+    assert!(forms(&[k], &["SET", "k", "w", "NX", "EX", "10"]).is_empty());
+    assert!(forms(&[k], &["SET", "k", "z", "NX", "EX", "10", "GET"]).is_empty());
+    assert!(forms(&[], &["SET", "m", "1", "XX", "EX", "5", "GET"]).is_empty());
+    let at = (T + 10_000).to_string();
+    assert_eq!(
+        forms(&[k], &["SET", "k", "x", "XX", "EX", "10", "GET"]),
+        form(&["SET", "k", "x", "PXAT", &at])
+    );
+    let at = (T + 100).to_string();
+    assert_eq!(
+        forms(&[], &["SET", "n", "1", "NX", "PX", "100", "GET"]),
+        form(&["SET", "n", "1", "PXAT", &at])
+    );
+    let secs = (T / 1000 + 100).to_string();
+    let at = ((T / 1000 + 100) * 1000).to_string();
+    assert_eq!(
+        forms(&[], &["SET", "e", "1", "EXAT", &secs]),
+        form(&["SET", "e", "1", "PXAT", &at])
+    );
+    assert_eq!(
+        forms(&[], &["SET", "b", "1", "NX"]),
+        form(&["SET", "b", "1", "NX"])
+    );
+    assert_eq!(
+        forms(&[k], &["SET", "k", "3", "XX", "KEEPTTL", "GET"]),
+        form(&["SET", "k", "3", "XX", "KEEPTTL"])
+    );
+    assert_eq!(
+        forms(&[], &["SET", "a", "1", "GET"]),
+        form(&["SET", "a", "1"])
+    );
+    // A time already past: Redis writes `SET r 1 PXAT 1000` (7.4.1 a DEL after it); the engine
+    // writes the DEL alone, which loads as the same absent key.
+    assert_eq!(
+        forms(&[], &["SET", "r", "1", "EXAT", "1"]),
+        form(&["DEL", "r"])
+    );
+}
+
+#[test]
 fn xadd_carries_the_id_it_got() {
     // t_stream.c xaddCommand: the ID argument (after the options) is rewritten with the one
     // generated; at time T on a new stream that is T-0.
@@ -193,6 +239,14 @@ fn xadd_carries_the_id_it_got() {
         forms(&[], &["XADD", "s", "MINID", "0", "*", "f", "v"]),
         form(&["XADD", "s", "MINID", "0", &id, "f", "v"])
     );
+    // LIMIT (with `~`, which Redis writes as the exact trim it made): the ID follows its count.
+    let got = forms(
+        &[],
+        &[
+            "XADD", "s", "MAXLEN", "~", "5", "LIMIT", "10", "*", "f", "v",
+        ],
+    );
+    assert_eq!(got[0][7..], [id.clone(), "f".into(), "v".into()]);
     // NOMKSTREAM on an existing stream: the ID that follows it is rewritten.
     let first = &["XADD", "s", "1-1", "f", "v"][..];
     assert_eq!(

@@ -84,7 +84,7 @@ pub fn propagate(ks: &mut Keyspace, db: u64, now: i64, argv: &[&[u8]], reply: &R
             ]],
             _ => vec![vec![b"DEL".to_vec(), key.to_vec()]],
         },
-        "set" => set_form(ks, db, now, argv),
+        "set" => set_form(now, argv, reply),
         "hexpire" | "hpexpire" | "hexpireat" | "hpexpireat" => hexpire_form(now, argv, reply),
         "incrbyfloat" => match reply {
             Reply::Bulk(v) => vec![vec![
@@ -98,7 +98,10 @@ pub fn propagate(ks: &mut Keyspace, db: u64, now: i64, argv: &[&[u8]], reply: &R
         "xadd" => match reply {
             Reply::Bulk(id) => {
                 let mut v = owned();
-                v[xadd_id_index(argv)] = id.clone();
+                // A reply with an ID means the command parsed: its ID argument is there.
+                if let Some(at) = v.get_mut(xadd_id_index(argv)) {
+                    *at = id.clone();
+                }
                 vec![v]
             }
             _ => Vec::new(),
@@ -168,36 +171,62 @@ fn hexpire_form(now: i64, argv: &[&[u8]], reply: &Reply) -> Vec<Argv> {
     out
 }
 
-/// SET: an EX/PX/EXAT option becomes PXAT with the time the key got; GET is dropped.
-fn set_form(ks: &mut Keyspace, db: u64, now: i64, argv: &[&[u8]]) -> Vec<Argv> {
+/// SET as redis-server 7.0.15 and 7.4.1 write it (observed): nothing when NX/XX was not met;
+/// with EX/PX/EXAT/PXAT the five words `SET key value PXAT <absolute ms>` (NX, XX and GET
+/// dropped), or DEL for a time already past (Redis writes the SET with its past time, which
+/// loads as the same absent key); else as sent, without GET.
+fn set_form(now: i64, argv: &[&[u8]], reply: &Reply) -> Vec<Argv> {
     let key = argv[1];
-    let mut out: Argv = vec![b"SET".to_vec(), key.to_vec(), argv[2].to_vec()];
-    let mut timed = false;
+    let mut plain: Argv = vec![b"SET".to_vec(), key.to_vec(), argv[2].to_vec()];
+    let (mut nx, mut xx, mut get) = (false, false, false);
+    let mut at = None;
     let mut i = 3;
     while i < argv.len() {
         let a = argv[i];
-        if ["ex", "px", "exat", "pxat"].iter().any(|w| is(a, w)) {
-            timed = true;
+        let n = argv
+            .get(i + 1)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        let when = match lower(a).as_str() {
+            "ex" => Some(n.saturating_mul(1000).saturating_add(now)),
+            "px" => Some(n.saturating_add(now)),
+            "exat" => Some(n.saturating_mul(1000)),
+            "pxat" => Some(n),
+            _ => None,
+        };
+        if when.is_some() {
+            at = when;
             i += 2;
             continue;
         }
-        if !is(a, "get") {
-            out.push(a.to_vec());
+        nx |= is(a, "nx");
+        xx |= is(a, "xx");
+        if is(a, "get") {
+            get = true;
+        } else {
+            plain.push(a.to_vec());
         }
         i += 1;
     }
-    if !timed {
-        return vec![out];
-    }
-    match pexpiretime(ks, db, now, key) {
-        // NX/XX not met: nothing changed, but the form replays the same way.
-        Some(t) if t >= 0 => {
-            out.push(b"PXAT".to_vec());
-            out.push(num(t));
-            vec![out]
-        }
-        Some(_) => vec![out],
-        None => vec![vec![b"DEL".to_vec(), key.to_vec()]],
+    // Whether the value was set: without GET the reply says (OK or nil); with GET it is the old
+    // value, nil exactly when there was none.
+    let set = match (get, reply) {
+        (false, r) => *r == Reply::Ok,
+        (true, Reply::Nil) => !xx,
+        (true, _) => !nx,
+    };
+    match at {
+        _ if !set => Vec::new(),
+        None => vec![plain],
+        Some(t) if t <= now => vec![vec![b"DEL".to_vec(), key.to_vec()]],
+        Some(t) => vec![vec![
+            b"SET".to_vec(),
+            key.to_vec(),
+            argv[2].to_vec(),
+            b"PXAT".to_vec(),
+            num(t),
+        ]],
     }
 }
 
@@ -220,5 +249,5 @@ fn xadd_id_index(argv: &[&[u8]]) -> usize {
             break;
         }
     }
-    i.min(argv.len() - 1)
+    i
 }
