@@ -274,3 +274,50 @@ fn tick_starts_the_scheduled_rewrite_once_the_bgsave_is_done() {
     assert!(has_file(&srv, "dump.rdb"));
     assert_ne!(bases(&srv), before, "the scheduled rewrite made a new base");
 }
+
+/// Redis's serverCron (server.c): a rule fires when `unixtime - lastsave > seconds`, in whole
+/// seconds, and a rule of 0 changes fires with none: redis-server 7.0.15 started with
+/// `save "1 0"` and given no write saved twice in 3.5 s (INFO rdb_saves 0, then 2).
+#[test]
+fn a_rule_of_no_changes_saves_every_time_its_seconds_have_passed() {
+    let (mut srv, clock) = server(false, "1 0");
+    assert_eq!(srv.due_save_rule(srv.now_ms()), None, "no second yet");
+    // The last save was at T0 (second T0 / 1000, 250 ms into it).
+    clock.advance(1_000);
+    assert_eq!(
+        srv.due_save_rule(srv.now_ms()),
+        None,
+        "one whole second: not more"
+    );
+    clock.advance(750);
+    srv.tick();
+    assert!(has_file(&srv, "dump.rdb"));
+    assert_eq!(srv.stats().save_attempts, 1);
+    clock.advance(1_000);
+    srv.tick();
+    assert_eq!(srv.stats().save_attempts, 1);
+    clock.advance(1_000);
+    srv.tick();
+    assert_eq!(srv.stats().save_attempts, 2);
+}
+
+/// server.c: after a failed BGSAVE the rules wait CONFIG_BGSAVE_RETRY_DELAY (5 s) from the last
+/// try (`unixtime - lastbgsave_try > 5`) before the next one.
+#[test]
+fn a_failed_rule_save_is_retried_only_after_five_seconds() {
+    let (mut srv, clock) = server(false, "1 1");
+    run(&mut srv, &["SET", "a", "1"]);
+    clock.advance(2_000);
+    srv.storage_mut()
+        .fail_next(redis_persist_engine::storage::Op::Rename, 1);
+    srv.tick();
+    assert_eq!(srv.stats().save_attempts, 1);
+    assert!(!srv.stats().last_bgsave_ok);
+    clock.advance(5_000);
+    srv.tick();
+    assert_eq!(srv.stats().save_attempts, 1, "5 s is not more than 5");
+    clock.advance(1_000);
+    srv.tick();
+    assert_eq!(srv.stats().save_attempts, 2);
+    assert!(srv.stats().last_bgsave_ok && has_file(&srv, "dump.rdb"));
+}

@@ -75,8 +75,6 @@ pub struct State {
     /// CONFIG SET values of directives that are accepted and ignored.
     pub loose_config: Vec<(String, String)>,
     pub tcp_port: u16,
-    /// When a `save` rule last started a BGSAVE (Unix ms).
-    last_save_try_ms: i64,
 }
 
 /// The addresses to listen on, each with whether it is optional (`-` prefix).
@@ -272,7 +270,6 @@ fn run_inner(cfg: ServeConfig, log: &mut Log) -> Result<i32, String> {
         shutdown: None,
         loose_config: Vec::new(),
         tcp_port,
-        last_save_try_ms: 0,
     };
     std::mem::swap(&mut st.log, log);
     let code = st.serve(&mut poll, &mut tcp, unix.as_mut(), &mut sig_read);
@@ -584,21 +581,7 @@ impl State {
     fn cron(&mut self) {
         // `save` rules start a BGSAVE that finishes in a later cron, as Redis's fork does
         // (the persisting server's own tick would save synchronously, stalling every client).
-        let (st, now) = (self.srv.stats(), self.srv.now_ms());
-        let since = now - st.lastsave_ms;
-        let due = self
-            .srv
-            .config()
-            .save
-            .iter()
-            .find(|r| st.dirty >= r.changes && since >= r.secs as i64 * 1000)
-            .copied();
-        // After a failed save, Redis waits 5 seconds before the next try.
-        let retry_ok = st.last_bgsave_ok || now - self.last_save_try_ms >= 5000;
-        if let Some(rule) = due.filter(|_| {
-            st.dirty > 0 && !st.bgsave_in_progress && !st.rewrite_in_progress && retry_ok
-        }) {
-            self.last_save_try_ms = now;
+        if let Some(rule) = self.srv.due_save_rule(self.srv.now_ms()) {
             self.log.notice(&format!(
                 "{} changes in {} seconds. Saving...",
                 rule.changes, rule.secs

@@ -93,6 +93,8 @@ pub struct Server<S: Storage, C: Clock> {
     /// Why the last command was refused, if it was.
     pub(crate) last_refusal: Option<Refusal>,
     pub(crate) save_attempts: u64,
+    /// When the last BGSAVE started (Unix ms; Redis's lastbgsave_try), for the retry delay.
+    pub(crate) last_bgsave_try_ms: i64,
     /// Whether `tick` completes finished background jobs (real use); tests finish them by hand.
     pub auto_finish: bool,
     /// Group commit (see `group_commit.rs`): AOF bytes wait for [`Server::sync_turn`].
@@ -131,6 +133,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             stopped: None,
             last_refusal: None,
             save_attempts: 0,
+            last_bgsave_try_ms: 0,
             auto_finish: true,
             group: None,
         };
