@@ -164,6 +164,14 @@ fn shutdown_saves_only_when_save_rules_are_set() {
     run(&mut srv, &["SET", "a", "1"]);
     srv.shutdown().unwrap();
     assert!(has_file(&srv, "dump.rdb"));
+    // prepareForShutdown kills a running BGSAVE child ("There is a child saving an .rdb.
+    // Killing it!") and then saves: the job is abandoned, not in the way of the final SAVE.
+    let (mut srv, _) = server(true, "3600 1");
+    run(&mut srv, &["SET", "a", "1"]);
+    run(&mut srv, &["BGSAVE"]);
+    srv.shutdown().unwrap();
+    assert!(has_file(&srv, "dump.rdb"));
+    assert!(!srv.stats().bgsave_in_progress);
 }
 
 #[test]

@@ -399,3 +399,129 @@ fn a_command_with_several_forms_reaches_the_aof_as_a_transaction() {
         String::from_utf8_lossy(want)
     );
 }
+
+/// A manifest that lists only a base: redis-server 7.0.15 started on one (base `SET k v`, manifest
+/// `file appendonly.aof.1.base.aof seq 1 type b`) opened `appendonly.aof.1.incr.aof`, listed it
+/// as `seq 1 type i`, and the next SET went there (observed).
+#[test]
+fn a_manifest_with_only_a_base_gets_an_incremental_file_at_start() {
+    let mut disk = SimDisk::new();
+    disk.mkdir("appendonlydir").unwrap();
+    let base = "appendonlydir/appendonly.aof.1.base.aof";
+    disk.create(base).unwrap();
+    disk.append(base, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+        .unwrap();
+    let manifest = "appendonlydir/appendonly.aof.manifest";
+    disk.create(manifest).unwrap();
+    disk.append(manifest, b"file appendonly.aof.1.base.aof seq 1 type b\n")
+        .unwrap();
+    for path in [base, manifest] {
+        disk.fsync(path).unwrap();
+    }
+    disk.fsync_dir("appendonlydir").unwrap();
+    disk.fsync_dir("").unwrap();
+    let clock = SimClock::at(T0);
+    let cfg = config(true, AppendFsync::Always);
+    let mut srv = Server::open(disk, clock.clone(), cfg.clone()).expect("opens");
+    srv.ensure_incr_file().unwrap();
+    let listed = srv.storage().read(manifest).unwrap();
+    assert!(
+        String::from_utf8_lossy(&listed).contains("file appendonly.aof.1.incr.aof seq 1 type i"),
+        "{}",
+        String::from_utf8_lossy(&listed)
+    );
+    srv.execute(&mut Session::new(), &[b"SET", b"j", b"w"]);
+    let incr = srv
+        .storage()
+        .read("appendonlydir/appendonly.aof.1.incr.aof")
+        .unwrap();
+    assert!(incr.ends_with(b"*3\r\n$3\r\nSET\r\n$1\r\nj\r\n$1\r\nw\r\n"));
+    let disk = srv.into_storage().crash(CrashImage::LoseUnsynced);
+    let srv = Server::open(disk, clock, cfg).expect("reopens");
+    assert_eq!(strings(&srv.dataset()), pairs(&[("j", "w"), ("k", "v")]));
+}
+
+/// The `accept_bad_crc` sabotage's contract (config.rs): the server loads a dump whose CRC-64
+/// is wrong, which it otherwise refuses as Redis does (`rdbchecksum yes`).
+#[test]
+fn the_accept_bad_crc_sabotage_loads_what_the_checksum_refuses() {
+    let mut r = Rig::new(config(false, AppendFsync::Everysec));
+    r.ok(&["SET", "k", "v"]);
+    r.ok(&["SAVE"]);
+    let mut dump = r.srv.storage().read("dump.rdb").unwrap();
+    let last = dump.len() - 1;
+    dump[last] ^= 0x01;
+    let mut disk = SimDisk::new();
+    disk.create("dump.rdb").unwrap();
+    disk.append("dump.rdb", &dump).unwrap();
+    let clock = SimClock::at(T0);
+    let honest = config(false, AppendFsync::Everysec);
+    assert!(Server::open(disk.clone(), clock.clone(), honest.clone()).is_err());
+    let mut sabotaged = honest;
+    sabotaged.sabotage.accept_bad_crc = true;
+    let srv = Server::open(disk, clock, sabotaged).expect("the sabotage loads it");
+    assert_eq!(strings(&srv.dataset()), pairs(&[("k", "v")]));
+}
+
+/// `everysec` (redis.conf): the AOF is fsynced once a second has passed since the last fsync,
+/// and only when there is something to sync.
+#[test]
+fn everysec_fsyncs_once_a_second_and_only_what_is_unsynced() {
+    let mut r = Rig::new(config(true, AppendFsync::Everysec));
+    let fsyncs = |r: &Rig| r.srv.storage().op_counts()[1];
+    r.ok(&["SET", "a", "1"]);
+    let before = fsyncs(&r);
+    r.clock.advance(999);
+    r.srv.tick();
+    assert_eq!(fsyncs(&r), before, "not yet a second");
+    r.clock.advance(1);
+    r.srv.tick();
+    assert_eq!(fsyncs(&r), before + 1, "a second on");
+    r.clock.advance(5_000);
+    r.srv.tick();
+    assert_eq!(fsyncs(&r), before + 1, "nothing left to sync");
+}
+
+/// The creation time a dump carries (aux `ctime`, Unix seconds, as rdbSaveInfoAuxFields
+/// writes it) is the save's time.
+#[test]
+fn a_dump_carries_its_creation_time_in_seconds() {
+    let mut r = Rig::new(config(false, AppendFsync::Everysec));
+    r.clock.advance(12_345);
+    r.ok(&["SAVE"]);
+    let dump = r.srv.storage().read("dump.rdb").unwrap();
+    let (ds, _) =
+        redis_persist_engine::format::rdb::read_dataset(&dump, Default::default()).unwrap();
+    let aux = ds.source.map(|s| s.aux).unwrap_or_default();
+    let ctime = aux.iter().find(|(k, _)| k == b"ctime").map(|(_, v)| v);
+    assert_eq!(
+        ctime,
+        Some(&((T0 + 12_345) / 1000).to_string().into_bytes())
+    );
+}
+
+/// `aof-timestamp-enabled yes` with a RESP base (`aof-use-rdb-preamble no`): the rewrite's base
+/// opens with the `#TS:<unix seconds>` annotation Redis writes.
+#[test]
+fn a_resp_base_with_timestamps_opens_with_the_rewrite_time() {
+    let mut cfg = config(true, AppendFsync::Always);
+    cfg.aof_use_rdb_preamble = false;
+    cfg.aof_timestamp_enabled = true;
+    let mut r = Rig::new(cfg);
+    r.ok(&["SET", "k", "v"]);
+    r.clock.advance(7_777);
+    r.srv.bgrewriteaof_start().unwrap();
+    r.srv.bgrewriteaof_finish().unwrap();
+    let files = r.srv.storage().files();
+    let (_, base) = files
+        .iter()
+        .filter(|(n, _)| n.ends_with(".base.aof"))
+        .last()
+        .expect("a RESP base");
+    let want = format!("#TS:{}\r\n", (T0 + 7_777) / 1000);
+    assert!(
+        base.starts_with(want.as_bytes()),
+        "{:?}",
+        String::from_utf8_lossy(base)
+    );
+}
