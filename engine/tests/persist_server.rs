@@ -3,7 +3,7 @@
 //! (Redis's documentation of `appendfsync`, SAVE and BGREWRITEAOF), not from the engine.
 use redis_persist_engine::dataset::{Dataset, Value};
 use redis_persist_engine::keyspace::{Reply, Session};
-use redis_persist_engine::persist::{AppendFsync, PersistConfig, Server, SimClock};
+use redis_persist_engine::persist::{AppendFsync, PersistConfig, Refusal, Server, SimClock};
 use redis_persist_engine::storage::{CrashImage, Op, SimDisk, Storage};
 
 const T0: i64 = 1_800_000_000_000;
@@ -179,10 +179,17 @@ fn a_rewrite_keeps_the_writes_made_while_it_ran_and_leaves_two_files() {
 fn a_failed_append_under_always_is_not_acknowledged_and_stops_the_server() {
     let mut r = Rig::new(config(true, AppendFsync::Always));
     r.ok(&["SET", "a", "1"]);
+    assert_eq!(r.srv.last_refusal(), None);
     r.srv.storage_mut().fail_next(Op::Write, 1);
     assert!(matches!(r.run(&["SET", "b", "2"]), Reply::Error(_)));
+    assert_eq!(
+        r.srv.last_refusal(),
+        Some(Refusal::Stopped),
+        "run, not acknowledged"
+    );
     assert!(r.srv.stopped().is_some());
     assert!(matches!(r.run(&["GET", "a"]), Reply::Error(_)));
+    assert_eq!(r.srv.last_refusal(), Some(Refusal::Stopped));
     let r = r.crash_restart(CrashImage::KeepWritten);
     assert_eq!(strings(&r.srv.dataset()), pairs(&[("a", "1")]));
 }
@@ -218,8 +225,10 @@ fn a_failed_bgsave_refuses_writes_while_save_rules_are_set() {
     r.srv.bgsave_start().unwrap();
     assert!(r.srv.bgsave_finish().is_err());
     assert!(matches!(r.run(&["SET", "b", "2"]), Reply::Error(e) if e.starts_with("MISCONF")));
+    assert_eq!(r.srv.last_refusal(), Some(Refusal::Misconf));
     r.ok(&["SAVE"]);
     r.ok(&["SET", "b", "2"]);
+    assert_eq!(r.srv.last_refusal(), None);
 }
 
 #[test]
