@@ -2,7 +2,7 @@
 //! GET/SET, SHUTDOWN) and what a network server reads of it, against Redis 7.0.15's behaviour.
 use redis_persist_engine::keyspace::{Reply, Session};
 use redis_persist_engine::persist::{AppendFsync, PersistConfig, Server, SimClock};
-use redis_persist_engine::storage::SimDisk;
+use redis_persist_engine::storage::{SimDisk, Storage};
 
 const T0: i64 = 1_800_000_000_250;
 
@@ -138,6 +138,48 @@ fn config_set_appendonly_no_stops_appending() {
     assert_eq!(srv.aof_lengths(), None);
     run(&mut srv, &["SET", "b", "2"]);
     assert_eq!(incr_len(&srv), len);
+}
+
+/// redis-server 7.0.15, observed: SET a 1, CONFIG SET appendonly no, SET b 2, CONFIG SET
+/// appendonly yes, SET c 3 leaves `file appendonly.aof.2.base.rdb seq 2 type b` and
+/// `file appendonly.aof.2.incr.aof seq 2 type i`: the new AOF continues the old manifest's
+/// numbers, its base holds the whole dataset, and later writes go to the new incremental file.
+#[test]
+fn config_set_appendonly_yes_starts_a_fresh_aof_numbered_after_the_old_one() {
+    let (mut srv, clock) = server(true, "");
+    run(&mut srv, &["SET", "a", "1"]);
+    run(&mut srv, &["CONFIG", "SET", "appendonly", "no"]);
+    run(&mut srv, &["SET", "b", "2"]);
+    assert_eq!(
+        run(&mut srv, &["CONFIG", "SET", "appendonly", "yes"]),
+        Reply::Ok
+    );
+    run(&mut srv, &["SET", "c", "3"]);
+    let manifest = srv
+        .storage()
+        .read("appendonlydir/appendonly.aof.manifest")
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&manifest),
+        "file appendonly.aof.2.base.rdb seq 2 type b\n\
+         file appendonly.aof.2.incr.aof seq 2 type i\n"
+    );
+    let cfg = srv.config().clone();
+    let disk = srv.into_storage();
+    let srv = Server::open(disk, clock, cfg).unwrap();
+    assert_eq!(srv.dataset().keys.len(), 3);
+}
+
+/// BGREWRITEAOF with nothing running starts at once (Redis 7.0.15's reply).
+#[test]
+fn bgrewriteaof_with_nothing_running_starts() {
+    let (mut srv, _) = server(true, "");
+    assert_eq!(
+        run(&mut srv, &["BGREWRITEAOF"]),
+        Reply::Status("Background append only file rewriting started".into())
+    );
+    assert!(srv.stats().rewrite_in_progress && !srv.stats().rewrite_scheduled);
+    srv.bgrewriteaof_finish().unwrap();
 }
 
 #[test]

@@ -534,3 +534,17 @@ fn a_resp_base_with_timestamps_opens_with_the_rewrite_time() {
         String::from_utf8_lossy(base)
     );
 }
+
+/// An expiry set in another database is propagated with that database's time: the key in db 1
+/// keeps its TTL through a restart from the AOF (Redis writes SELECT 1 then PEXPIREAT).
+#[test]
+fn an_expiry_in_another_database_survives_a_restart() {
+    let mut r = Rig::new(config(true, AppendFsync::Always));
+    r.ok(&["SELECT", "1"]);
+    r.ok(&["SET", "k", "v"]);
+    r.ok(&["EXPIRE", "k", "100"]);
+    let r = r.crash_restart(CrashImage::LoseUnsynced);
+    let ds = r.srv.dataset();
+    let got: Vec<(u64, Option<i64>)> = ds.keys.iter().map(|e| (e.db, e.expire_ms)).collect();
+    assert_eq!(got, [(1, Some(T0 + 100_000))]);
+}
