@@ -524,8 +524,7 @@ fn a_resp_base_with_timestamps_opens_with_the_rewrite_time() {
     let files = r.srv.storage().files();
     let (_, base) = files
         .iter()
-        .filter(|(n, _)| n.ends_with(".base.aof"))
-        .last()
+        .rfind(|(n, _)| n.ends_with(".base.aof"))
         .expect("a RESP base");
     let want = format!("#TS:{}\r\n", (T0 + 7_777) / 1000);
     assert!(
