@@ -37,9 +37,9 @@ impl<S: Storage, C: Clock> Server<S, C> {
                 return r;
             }
         }
-        // `changes` counts what Redis's `server.dirty` would for the save rules: the commands'
-        // own writes, not the DELs of keys found expired nor a transaction's MULTI/EXEC (both
-        // observed on redis-server 7.0.15 and 7.4.1 through INFO's rdb_changes_since_last_save).
+        // `changes` counts what Redis's `server.dirty` would for the save rules (dirty.rs): the
+        // commands' own writes, not the DELs of keys found expired nor a transaction's MULTI/EXEC
+        // (both observed on redis-server 7.0.15 and 7.4.1 through rdb_changes_since_last_save).
         let (reply, forms, changes) = if exec {
             self.run_exec(s, now)
         } else {
@@ -57,7 +57,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
                         .map(|f| (db, f)),
                 );
             }
-            let changes = forms.len() - expired;
+            let changes = super::dirty::changes(argv, &r, forms.len() - expired);
             // One command that propagates more than one form (a key found expired and the
             // write, or several fields' HDELs) reaches the AOF as a transaction, as Redis's
             // propagatePendingCommands wraps it (7.0.15 and 7.4.1, observed).
@@ -69,7 +69,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
         if forms.is_empty() {
             return reply;
         }
-        self.dirty += changes as u64;
+        self.dirty += changes;
         match self.append(&forms, now) {
             Ok(()) => reply,
             Err(e) => {
@@ -86,8 +86,8 @@ impl<S: Storage, C: Clock> Server<S, C> {
     }
 
     /// EXEC run command by command, so each one's propagated form is known; the AOF gets them
-    /// inside MULTI/EXEC. Also returns how many of the forms are the commands' own writes.
-    fn run_exec(&mut self, s: &mut Session, now: i64) -> (Reply, Vec<(u64, Argv)>, usize) {
+    /// inside MULTI/EXEC. Also returns the changes the commands made (see `dirty.rs`).
+    fn run_exec(&mut self, s: &mut Session, now: i64) -> (Reply, Vec<(u64, Argv)>, u64) {
         let queued = s.multi.take().unwrap_or_default();
         let mut replies = Vec::with_capacity(queued.len());
         let mut forms = Vec::new();
@@ -101,7 +101,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
             };
             forms.extend(self.expired_dels());
             let own = propagate(&mut self.ks, db, now, &argv, &r);
-            changes += own.len();
+            changes += super::dirty::changes(&argv, &r, own.len());
             forms.extend(own.into_iter().map(|f| (db, f)));
             replies.push(r);
         }

@@ -8,6 +8,7 @@
 mod clock;
 mod commands;
 mod config;
+mod dirty;
 mod group_commit;
 mod jobs;
 mod propagate;
