@@ -371,3 +371,23 @@ fn a_failed_rule_save_is_retried_only_after_five_seconds() {
     assert_eq!(srv.stats().save_attempts, 2);
     assert!(srv.stats().last_bgsave_ok && has_file(&srv, "dump.rdb"));
 }
+
+/// serverCron checks the save rules only when no child runs (hasActiveChildProcess): with a
+/// BGSAVE or a rewrite running, no rule is due however many changes wait.
+#[test]
+fn no_save_rule_is_due_while_a_job_runs() {
+    let (mut srv, clock) = server(true, "1 1");
+    run(&mut srv, &["SET", "a", "1"]);
+    clock.advance(5_000);
+    assert!(srv.due_save_rule(srv.now_ms()).is_some());
+    srv.bgsave_start().unwrap();
+    run(&mut srv, &["SET", "b", "2"]);
+    assert_eq!(srv.due_save_rule(srv.now_ms()), None, "a BGSAVE runs");
+    srv.bgsave_finish().unwrap();
+    run(&mut srv, &["SET", "c", "3"]);
+    clock.advance(5_000);
+    srv.bgrewriteaof_start().unwrap();
+    assert_eq!(srv.due_save_rule(srv.now_ms()), None, "a rewrite runs");
+    srv.bgrewriteaof_finish().unwrap();
+    assert!(srv.due_save_rule(srv.now_ms()).is_some());
+}
