@@ -207,13 +207,11 @@ impl State {
                 Err(e) => err(format!("ERR {e}")),
             },
             "bgrewriteaof" => match self.srv.bgrewriteaof() {
-                Ok(RewriteStart::Started) => {
-                    self.log
-                        .notice("Background append only file rewriting started");
-                    Reply::Status("Background append only file rewriting started".into())
-                }
-                Ok(RewriteStart::Scheduled) => {
-                    Reply::Status("Background append only file rewriting scheduled".into())
+                Ok(how) => {
+                    if how == RewriteStart::Started {
+                        self.log.notice(how.status());
+                    }
+                    Reply::Status(how.status().into())
                 }
                 Err(e) => err(format!("ERR {e}")),
             },

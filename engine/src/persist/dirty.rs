@@ -5,9 +5,9 @@
 //! each): multi-element writes count their elements (MSET its pairs, DEL the keys deleted, RPUSH
 //! the elements pushed, SADD the members added, HSET its pairs even when they only update, the
 //! pops what they popped), and a write that changed nothing counts 0. Commands not listed here
-//! count one change per form they propagate, which is Redis's count for most single-key writes;
-//! ZADD (added plus updated), LTRIM (elements removed) and FLUSHDB/FLUSHALL (keys removed) need
-//! the state before the command and are counted that way too, a known difference.
+//! count one change per form they propagate, which is Redis's count for most single-key writes.
+//! ZADD (added plus updated), LTRIM (elements removed) and FLUSHDB/FLUSHALL (keys removed) would
+//! need the state before the command; they count one per form too, a known difference.
 use crate::keyspace::Reply;
 
 /// The changes `argv` made, given its `reply` and the number of forms it propagated.

@@ -23,12 +23,7 @@ impl<S: Storage, C: Clock> Server<S, C> {
                 Err(e) => Reply::Error(format!("ERR {e}")),
             },
             "bgrewriteaof" => match self.bgrewriteaof() {
-                Ok(RewriteStart::Started) => {
-                    Reply::Status("Background append only file rewriting started".into())
-                }
-                Ok(RewriteStart::Scheduled) => {
-                    Reply::Status("Background append only file rewriting scheduled".into())
-                }
+                Ok(how) => Reply::Status(how.status().into()),
                 Err(e) => Reply::Error(format!("ERR {e}")),
             },
             "lastsave" => Reply::Int(self.lastsave_ms / 1000),

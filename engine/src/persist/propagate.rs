@@ -72,18 +72,19 @@ pub fn propagate(ks: &mut Keyspace, db: u64, now: i64, argv: &[&[u8]], reply: &R
             _ if argv.len() > 2 => vec![expiry_of(ks)],
             _ => Vec::new(),
         },
-        // A SETEX that succeeded left the key with a time (its time is positive), or, past
-        // already, no key.
-        "setex" | "psetex" => match pexpiretime(ks, db, now, key) {
-            Some(t) => vec![vec![
-                b"SET".to_vec(),
-                key.to_vec(),
-                argv[3].to_vec(),
-                b"PXAT".to_vec(),
-                num(t),
-            ]],
-            _ => vec![vec![b"DEL".to_vec(), key.to_vec()]],
-        },
+        // SETEX goes through Redis's setGenericCommand with its EX flag: the same rewrite as SET.
+        "setex" | "psetex" => {
+            let n = std::str::from_utf8(argv[2])
+                .ok()
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0);
+            let ms = if lower(argv[0]) == "setex" {
+                n.saturating_mul(1000)
+            } else {
+                n
+            };
+            set_pxat(key, argv[3], ms.saturating_add(now), now)
+        }
         "set" => set_form(now, argv, reply),
         "hexpire" | "hpexpire" | "hexpireat" | "hpexpireat" => hexpire_form(now, argv, reply),
         "incrbyfloat" => match reply {
@@ -219,15 +220,23 @@ fn set_form(now: i64, argv: &[&[u8]], reply: &Reply) -> Vec<Argv> {
     match at {
         _ if !set => Vec::new(),
         None => vec![plain],
-        Some(t) if t <= now => vec![vec![b"DEL".to_vec(), key.to_vec()]],
-        Some(t) => vec![vec![
-            b"SET".to_vec(),
-            key.to_vec(),
-            argv[2].to_vec(),
-            b"PXAT".to_vec(),
-            num(t),
-        ]],
+        Some(t) => set_pxat(key, argv[2], t, now),
     }
+}
+
+/// A SET with an absolute time as Redis propagates it, `SET key value PXAT t`, or DEL when `t`
+/// is already past at `now` (Redis writes the SET with its past time; both load as no key).
+fn set_pxat(key: &[u8], value: &[u8], t: i64, now: i64) -> Vec<Argv> {
+    if t <= now {
+        return vec![vec![b"DEL".to_vec(), key.to_vec()]];
+    }
+    vec![vec![
+        b"SET".to_vec(),
+        key.to_vec(),
+        value.to_vec(),
+        b"PXAT".to_vec(),
+        num(t),
+    ]]
 }
 
 /// The index of XADD's ID argument, after the key and the NOMKSTREAM/MAXLEN/MINID/LIMIT options.

@@ -52,6 +52,16 @@ pub enum RewriteStart {
     Scheduled,
 }
 
+impl RewriteStart {
+    /// Redis's status reply for it.
+    pub fn status(self) -> &'static str {
+        match self {
+            RewriteStart::Started => "Background append only file rewriting started",
+            RewriteStart::Scheduled => "Background append only file rewriting scheduled",
+        }
+    }
+}
+
 /// What tests and tools can see of the server's persistence state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stats {
